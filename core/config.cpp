@@ -1,0 +1,503 @@
+#include "core/config.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <type_traits>
+
+#include "core/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace lrb {
+
+std::string ConfigNode::where() const {
+  if (file.empty()) return "<config>";
+  if (line <= 0) return file;
+  return fmt::format("{}:{}:{}", file, line, col);
+}
+
+NodePtr ConfigNode::get(const std::string& key) const {
+  for (const auto& [k, v] : map)
+    if (k == key) return v;
+  return nullptr;
+}
+
+void ConfigNode::set(const std::string& key, NodePtr value) {
+  for (auto& [k, v] : map)
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  map.emplace_back(key, std::move(value));
+}
+
+NodePtr ConfigNode::clone() const {
+  auto n = std::make_shared<ConfigNode>(*this);
+  for (auto& [k, v] : n->map) v = v->clone();
+  for (auto& v : n->seq) v = v->clone();
+  return n;
+}
+
+bool Range::contains(double v) const {
+  if (lo && (lo_open ? !(v > *lo) : !(v >= *lo))) return false;
+  if (hi && !(v <= *hi)) return false;
+  return true;
+}
+
+std::string Range::describe() const {
+  if (lo && hi) return fmt::format("in [{:g}, {:g}]", *lo, *hi);
+  if (lo) return fmt::format("{} {:g}", lo_open ? ">" : ">=", *lo);
+  if (hi) return fmt::format("<= {:g}", *hi);
+  return "any value";
+}
+
+namespace {
+
+NodePtr convert(const YAML::Node& y, const std::string& file) {
+  auto n = std::make_shared<ConfigNode>();
+  n->file = file;
+  if (y.Mark().line >= 0) {
+    n->line = y.Mark().line + 1;
+    n->col = y.Mark().column + 1;
+  }
+  switch (y.Type()) {
+    case YAML::NodeType::Scalar:
+      n->kind = ConfigNode::Kind::kScalar;
+      n->scalar = y.Scalar();
+      break;
+    case YAML::NodeType::Sequence:
+      n->kind = ConfigNode::Kind::kSequence;
+      for (const auto& c : y) n->seq.push_back(convert(c, file));
+      break;
+    case YAML::NodeType::Map:
+      n->kind = ConfigNode::Kind::kMap;
+      for (const auto& kv : y) {
+        auto key = kv.first.Scalar();
+        if (n->get(key)) {
+          auto m = kv.first.Mark();
+          throw ConfigError(fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1),
+                            fmt::format("duplicate key '{}'", key));
+        }
+        n->map.emplace_back(key, convert(kv.second, file));
+      }
+      break;
+    default:
+      n->kind = ConfigNode::Kind::kNull;
+  }
+  return n;
+}
+
+void emit(YAML::Emitter& out, const NodePtr& n) {
+  switch (n->kind) {
+    case ConfigNode::Kind::kNull: out << YAML::Null; break;
+    case ConfigNode::Kind::kScalar: out << n->scalar; break;
+    case ConfigNode::Kind::kSequence:
+      out << YAML::Flow << YAML::BeginSeq;
+      for (const auto& c : n->seq) emit(out, c);
+      out << YAML::EndSeq;
+      break;
+    case ConfigNode::Kind::kMap:
+      out << YAML::Block << YAML::BeginMap;
+      for (const auto& [k, v] : n->map) {
+        out << YAML::Key << k << YAML::Value;
+        emit(out, v);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t");
+  auto e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+NodePtr parse_yaml_string(const std::string& text, const std::string& label) {
+  YAML::Node y;
+  try {
+    y = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}:{}:{}", label, e.mark.line + 1, e.mark.column + 1),
+                      fmt::format("malformed YAML: {}", e.msg));
+  }
+  return convert(y, label);
+}
+
+NodePtr parse_yaml_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw ConfigError(path, "cannot open config file (check the path; experiments live in experiments/*.yaml)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto n = parse_yaml_string(ss.str(), path);
+  if (n->kind == ConfigNode::Kind::kNull) n->kind = ConfigNode::Kind::kMap, n->file = path;
+  if (n->kind != ConfigNode::Kind::kMap)
+    throw ConfigError(n->where(), "the top level of a config file must be a map of key: value");
+  return n;
+}
+
+void merge_into(NodePtr& base, const NodePtr& over) {
+  if (!base || base->kind != ConfigNode::Kind::kMap || over->kind != ConfigNode::Kind::kMap) {
+    base = over->clone();
+    return;
+  }
+  for (const auto& [k, v] : over->map) {
+    auto cur = base->get(k);
+    if (cur) {
+      merge_into(cur, v);
+      base->set(k, cur);
+    } else {
+      base->set(k, v->clone());
+    }
+  }
+}
+
+std::string to_yaml(const NodePtr& node) {
+  YAML::Emitter out;
+  emit(out, node);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string spec_hash(const NodePtr& node) {
+  auto text = to_yaml(node);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned i = 0; i < 8; ++i) hex += fmt::format("{:02x}", md[i]);
+  return hex;
+}
+
+std::string conf_dir_for(const std::string& path) {
+  auto dir = fs::path(path).parent_path();
+  if (fs::is_directory(dir / "conf")) return (dir / "conf").string();
+  if (const char* src = std::getenv("LRB_SOURCE_DIR")) return (fs::path(src) / "experiments" / "conf").string();
+  return (dir / "conf").string();
+}
+
+namespace {
+
+std::vector<std::string> options_in(const fs::path& group_dir) {
+  std::vector<std::string> out;
+  if (fs::is_directory(group_dir))
+    for (const auto& e : fs::directory_iterator(group_dir))
+      if (e.path().extension() == ".yaml") out.push_back(e.path().stem().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+NodePtr load_group(const std::string& conf_dir, const std::string& group, const std::string& option,
+                   const std::string& where) {
+  fs::path file = fs::path(conf_dir) / group / (option + ".yaml");
+  if (!fs::exists(file)) {
+    auto known = options_in(fs::path(conf_dir) / group);
+    throw ConfigError(where, fmt::format("no option '{}' in config group '{}' (known: {}){}", option, group,
+                                         fmt::join(known, ", "), did_you_mean(option, known)));
+  }
+  return parse_yaml_file(file.string());
+}
+
+}  // namespace
+
+NodePtr compose_file(const std::string& path, std::string conf_dir) {
+  if (conf_dir.empty()) conf_dir = conf_dir_for(path);
+  auto file = parse_yaml_file(path);
+  auto defaults = file->get("defaults");
+  NodePtr root = std::make_shared<ConfigNode>();
+  root->kind = ConfigNode::Kind::kMap;
+  root->file = path;
+  if (defaults) {
+    if (defaults->kind != ConfigNode::Kind::kSequence)
+      throw ConfigError(defaults->where(), "'defaults' must be a list such as [dataset: mnist, model: mlp]");
+    for (const auto& entry : defaults->seq) {
+      if (entry->kind != ConfigNode::Kind::kMap || entry->map.size() != 1)
+        throw ConfigError(entry->where(), "each 'defaults' entry must be 'group: option' (e.g. model: mlp)");
+      const auto& [group, opt] = entry->map.front();
+      if (opt->kind != ConfigNode::Kind::kScalar)
+        throw ConfigError(opt->where(), fmt::format("defaults entry '{}' needs an option name", group));
+      auto wrapped = std::make_shared<ConfigNode>();
+      wrapped->kind = ConfigNode::Kind::kMap;
+      wrapped->set(group, load_group(conf_dir, group, opt->scalar, opt->where()));
+      merge_into(root, wrapped);
+    }
+    file->map.erase(std::remove_if(file->map.begin(), file->map.end(),
+                                   [](const auto& kv) { return kv.first == "defaults"; }),
+                    file->map.end());
+  }
+  merge_into(root, file);
+  return root;
+}
+
+void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position) {
+  std::string where = fmt::format("<command line>:1:{}", position);
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(where, fmt::format("override '{}' is not key=value (e.g. train.epochs=3)", assignment));
+  std::string key = trim(assignment.substr(0, eq));
+  std::string value = assignment.substr(eq + 1);
+  if (key.find('.') == std::string::npos && fs::is_directory(fs::path(conf_dir) / key)) {
+    auto wrapped = std::make_shared<ConfigNode>();
+    wrapped->kind = ConfigNode::Kind::kMap;
+    wrapped->set(key, load_group(conf_dir, key, trim(value), where));
+    root->set(key, nullptr);  // a group choice replaces the whole group, it does not merge into it
+    root->map.erase(std::remove_if(root->map.begin(), root->map.end(), [](auto& kv) { return !kv.second; }),
+                    root->map.end());
+    merge_into(root, wrapped);
+    return;
+  }
+  NodePtr v = parse_yaml_string(value, "<command line>");
+  v->file = "<command line>";
+  v->line = 1;
+  v->col = position;
+  NodePtr cur = root;
+  size_t start = 0;
+  while (true) {
+    auto dot = key.find('.', start);
+    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw ConfigError(where, fmt::format("empty key segment in '{}'", key));
+    if (dot == std::string::npos) {
+      auto existing = cur->get(part);
+      if (existing && existing->kind == ConfigNode::Kind::kMap && v->kind == ConfigNode::Kind::kMap)
+        merge_into(existing, v);
+      else
+        cur->set(part, v);
+      return;
+    }
+    auto next = cur->get(part);
+    if (!next || next->kind != ConfigNode::Kind::kMap) {
+      next = std::make_shared<ConfigNode>();
+      next->kind = ConfigNode::Kind::kMap;
+      next->file = "<command line>";
+      next->line = 1;
+      next->col = position;
+      cur->set(part, next);
+    }
+    cur = next;
+    start = dot + 1;
+  }
+}
+
+// ---- scalar decoding -------------------------------------------------------------------------
+
+template <>
+std::string decode_scalar<std::string>(const std::string& s) { return s; }
+
+template <>
+bool decode_scalar<bool>(const std::string& s) {
+  if (s == "true" || s == "True" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "False" || s == "no" || s == "off") return false;
+  throw std::invalid_argument("a boolean (true/false)");
+}
+
+template <>
+int64_t decode_scalar<int64_t>(const std::string& s) {
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno == ERANGE) throw std::invalid_argument("an integer");
+  return v;
+}
+
+template <>
+int decode_scalar<int>(const std::string& s) {
+  int64_t v = decode_scalar<int64_t>(s);
+  if (v < INT32_MIN || v > INT32_MAX) throw std::invalid_argument("a 32-bit integer");
+  return static_cast<int>(v);
+}
+
+template <>
+double decode_scalar<double>(const std::string& s) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0') throw std::invalid_argument("a number");
+  return v;
+}
+
+template <>
+float decode_scalar<float>(const std::string& s) { return static_cast<float>(decode_scalar<double>(s)); }
+
+// ---- Config ----------------------------------------------------------------------------------
+
+bool Config::empty() const { return !node_ || node_->kind != ConfigNode::Kind::kMap || node_->map.empty(); }
+
+std::string Config::path(const std::string& key) const {
+  if (key.empty()) return path_;
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+std::string Config::where(const std::string& key) const {
+  if (!key.empty())
+    if (auto c = child(key)) return c->where();
+  return node_ ? node_->where() : "<config>";
+}
+
+NodePtr Config::child(const std::string& key) const {
+  if (!node_ || node_->kind != ConfigNode::Kind::kMap) return nullptr;
+  node_->queried.insert(key);
+  return node_->get(key);
+}
+
+bool Config::has(const std::string& key) const {
+  auto c = child(key);
+  return c && c->kind != ConfigNode::Kind::kNull;
+}
+
+void Config::fail(const std::string& key, const std::string& what, const std::string& expected,
+                  const std::string& got) const {
+  std::string msg = fmt::format("{}: {}", path(key), what);
+  if (!got.empty() || !expected.empty())
+    msg += fmt::format(" (got {}, expected {})", got.empty() ? "nothing" : got, expected);
+  throw ConfigError(where(key), msg);
+}
+
+namespace {
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+
+std::string shown(const NodePtr& n) {
+  if (n->kind == ConfigNode::Kind::kScalar) return "'" + n->scalar + "'";
+  if (n->kind == ConfigNode::Kind::kMap) return "a map";
+  if (n->kind == ConfigNode::Kind::kSequence) return "a list";
+  return "null";
+}
+}  // namespace
+
+template <class T>
+bool Config::read(const std::string& key, T& out, const Range& range) const {
+  auto c = child(key);
+  if (!c || c->kind == ConfigNode::Kind::kNull) return false;
+  c->used = true;
+  auto decode_one = [&](const NodePtr& n, auto tag) {
+    using E = decltype(tag);
+    if (n->kind != ConfigNode::Kind::kScalar) {
+      std::string expected = std::is_same_v<E, std::string> ? "a string" : "a scalar";
+      throw ConfigError(n->where(), fmt::format("{}: wrong type (got {}, expected {})", path(key), shown(n), expected));
+    }
+    E v;
+    try {
+      v = decode_scalar<E>(n->scalar);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(n->where(),
+                        fmt::format("{}: wrong type (got '{}', expected {})", path(key), n->scalar, e.what()));
+    }
+    if constexpr (std::is_arithmetic_v<E> && !std::is_same_v<E, bool>) {
+      if (!range.contains(static_cast<double>(v)))
+        throw ConfigError(n->where(), fmt::format("{}: out of range (got {}, expected {})", path(key), n->scalar,
+                                                  range.describe()));
+    }
+    return v;
+  };
+  if constexpr (is_vector<T>::value) {
+    using E = typename T::value_type;
+    T vals;
+    if (c->kind == ConfigNode::Kind::kSequence) {
+      for (const auto& e : c->seq) {
+        e->used = true;
+        vals.push_back(decode_one(e, E{}));
+      }
+    } else {
+      vals.push_back(decode_one(c, E{}));  // a scalar is a one-element list
+    }
+    out = std::move(vals);
+  } else {
+    out = decode_one(c, T{});
+  }
+  return true;
+}
+
+template bool Config::read<bool>(const std::string&, bool&, const Range&) const;
+template bool Config::read<int>(const std::string&, int&, const Range&) const;
+template bool Config::read<int64_t>(const std::string&, int64_t&, const Range&) const;
+template bool Config::read<double>(const std::string&, double&, const Range&) const;
+template bool Config::read<float>(const std::string&, float&, const Range&) const;
+template bool Config::read<std::string>(const std::string&, std::string&, const Range&) const;
+template bool Config::read<std::vector<int64_t>>(const std::string&, std::vector<int64_t>&, const Range&) const;
+template bool Config::read<std::vector<int>>(const std::string&, std::vector<int>&, const Range&) const;
+template bool Config::read<std::vector<double>>(const std::string&, std::vector<double>&, const Range&) const;
+template bool Config::read<std::vector<std::string>>(const std::string&, std::vector<std::string>&,
+                                                     const Range&) const;
+
+bool Config::read_choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed) const {
+  std::string v;
+  if (!read(key, v)) return false;
+  if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+    throw ConfigError(where(key), fmt::format("{}: invalid value (got '{}', expected one of: {}){}", path(key), v,
+                                              fmt::join(allowed, ", "), did_you_mean(v, allowed)));
+  out = v;
+  return true;
+}
+
+Config Config::sub(const std::string& key) const {
+  auto c = child(key);
+  if (!c || c->kind == ConfigNode::Kind::kNull) {
+    auto empty = std::make_shared<ConfigNode>();
+    empty->kind = ConfigNode::Kind::kMap;
+    empty->file = node_ ? node_->file : "";
+    empty->line = node_ ? node_->line : 0;
+    empty->col = node_ ? node_->col : 0;
+    return Config(empty, path(key));
+  }
+  if (c->kind != ConfigNode::Kind::kMap)
+    throw ConfigError(c->where(), fmt::format("{}: wrong type (got {}, expected a map of key: value)", path(key),
+                                              shown(c)));
+  c->used = true;
+  return Config(c, path(key));
+}
+
+std::vector<Config> Config::list(const std::string& key) const {
+  std::vector<Config> out;
+  auto c = child(key);
+  if (!c || c->kind == ConfigNode::Kind::kNull) return out;
+  if (c->kind != ConfigNode::Kind::kSequence)
+    throw ConfigError(c->where(), fmt::format("{}: wrong type (got {}, expected a list)", path(key), shown(c)));
+  c->used = true;
+  for (size_t i = 0; i < c->seq.size(); ++i) {
+    auto& e = c->seq[i];
+    if (e->kind != ConfigNode::Kind::kMap)
+      throw ConfigError(e->where(), fmt::format("{}[{}]: wrong type (got {}, expected a map)", path(key), i, shown(e)));
+    e->used = true;
+    out.emplace_back(e, fmt::format("{}[{}]", path(key), i));
+  }
+  return out;
+}
+
+std::vector<std::string> Config::keys() const {
+  std::vector<std::string> out;
+  if (node_ && node_->kind == ConfigNode::Kind::kMap)
+    for (const auto& kv : node_->map) out.push_back(kv.first);
+  return out;
+}
+
+void Config::reject_unread_keys() const {
+  if (!node_ || node_->kind != ConfigNode::Kind::kMap) return;
+  for (const auto& [k, v] : node_->map) {
+    if (!node_->queried.count(k)) {
+      std::vector<std::string> known(node_->queried.begin(), node_->queried.end());
+      std::string scope = path_.empty() ? "the top level" : "'" + path_ + "'";
+      throw ConfigError(v->where(), fmt::format("unknown key '{}' in {} (known: {}){}", k, scope,
+                                                known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", ")),
+                                                did_you_mean(k, known)));
+    }
+    if (v->kind == ConfigNode::Kind::kMap && v->used) Config(v, path(k)).reject_unread_keys();
+    if (v->kind == ConfigNode::Kind::kSequence)
+      for (size_t i = 0; i < v->seq.size(); ++i)
+        if (v->seq[i]->kind == ConfigNode::Kind::kMap && v->seq[i]->used)
+          Config(v->seq[i], fmt::format("{}[{}]", path(k), i)).reject_unread_keys();
+  }
+}
+
+}  // namespace lrb

@@ -1,0 +1,103 @@
+// Experiment configuration: YAML files composed through `defaults:`, key=value overrides, and a strict
+// reader that remembers where every value came from, so each error names file:line:col.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lrb {
+
+struct ConfigNode;
+using NodePtr = std::shared_ptr<ConfigNode>;
+
+struct ConfigNode {
+  enum class Kind { kNull, kScalar, kSequence, kMap };
+  Kind kind = Kind::kNull;
+  std::string scalar;
+  std::vector<std::pair<std::string, NodePtr>> map;  // insertion order kept for readable dumps
+  std::vector<NodePtr> seq;
+  std::string file;
+  int line = 0, col = 0;
+  mutable bool used = false;
+  mutable std::set<std::string> queried;  // keys a reader asked for: the "known" list in errors
+
+  std::string where() const;
+  NodePtr get(const std::string& key) const;
+  void set(const std::string& key, NodePtr value);
+  NodePtr clone() const;
+};
+
+// Inclusive numeric bounds for Config::read.
+struct Range {
+  std::optional<double> lo, hi;
+  bool lo_open = false;
+  static Range at_least(double v) { return Range{v, std::nullopt, false}; }
+  static Range positive() { return Range{0.0, std::nullopt, true}; }
+  static Range between(double a, double b) { return Range{a, b, false}; }
+  bool contains(double v) const;
+  std::string describe() const;
+};
+
+NodePtr parse_yaml_file(const std::string& path);
+NodePtr parse_yaml_string(const std::string& text, const std::string& label);
+// Maps merge key by key; anything else in `over` replaces what `base` had.
+void merge_into(NodePtr& base, const NodePtr& over);
+std::string to_yaml(const NodePtr& node);
+// Stable short digest of the resolved config (what makes two runs the "same experiment").
+std::string spec_hash(const NodePtr& node);
+
+// Loads `path`, composing each `defaults:` entry `group: option` from `<conf_dir>/<group>/<option>.yaml`
+// under key `group`; the file's own keys then override them. conf_dir defaults to <dir of path>/conf.
+NodePtr compose_file(const std::string& path, std::string conf_dir = "");
+// Applies `group=option` (when conf_dir/group/option.yaml exists) or `a.b.c=yaml-value`.
+void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position);
+// The conf dir compose_file would use for `path`.
+std::string conf_dir_for(const std::string& path);
+
+// Strict, typed view over one YAML map. Missing keys keep the caller's default; wrong types, bad
+// ranges and (through reject_unread_keys) unknown keys throw ConfigError with file:line:col.
+class Config {
+ public:
+  Config() = default;
+  Config(NodePtr node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
+
+  bool has(const std::string& key) const;
+  template <class T>
+  bool read(const std::string& key, T& out, const Range& range = Range{}) const;
+  template <class T>
+  T require(const std::string& key, const Range& range = Range{}) const {
+    T v{};
+    if (!read(key, v, range)) fail(key, "missing required key", "a value");
+    return v;
+  }
+  // A string that must be one of `allowed`.
+  bool read_choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed) const;
+  // Child map (empty view when absent, so plugin defaults apply).
+  Config sub(const std::string& key) const;
+  std::vector<Config> list(const std::string& key) const;
+  std::vector<std::string> keys() const;
+  std::string where(const std::string& key = "") const;
+  std::string path(const std::string& key = "") const;
+  // Throws for the first key under this view (recursively) that no reader asked for.
+  void reject_unread_keys() const;
+  [[noreturn]] void fail(const std::string& key, const std::string& what, const std::string& expected,
+                         const std::string& got = "") const;
+  const NodePtr& node() const { return node_; }
+  bool empty() const;
+
+ private:
+  NodePtr child(const std::string& key) const;
+  NodePtr node_;
+  std::string path_;
+};
+
+// Scalar decoding; throws std::invalid_argument with the expected type on failure.
+template <class T>
+T decode_scalar(const std::string& s);
+
+}  // namespace lrb

@@ -1,0 +1,67 @@
+#include "core/fs.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/errors.h"
+
+namespace lrb {
+
+namespace {
+std::string temp_name(const std::string& path) { return fmt::format("{}.tmp.{}", path, ::getpid()); }
+}  // namespace
+
+void write_atomic_path(const std::string& path, const std::function<void(const std::string&)>& write) {
+  namespace fs = std::filesystem;
+  auto parent = fs::path(path).parent_path();
+  if (!parent.empty()) fs::create_directories(parent);
+  const std::string tmp = temp_name(path);
+  try {
+    write(tmp);
+    fs::rename(tmp, path);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+}
+
+void write_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  write_atomic_path(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(fmt::format("{}: cannot create file (check the directory is writable)", tmp), 1);
+    write(out);
+    out.flush();
+    if (!out) throw Error(fmt::format("{}: write failed (disk full?)", tmp), 1);
+  });
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  write_atomic(path, [&](std::ostream& o) { o << text; });
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open file", path), 1);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string digest_hex(const void* data, size_t size, const char* algorithm) {
+  const EVP_MD* md = EVP_get_digestbyname(algorithm);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data, size, out, &len, md, nullptr);
+  std::string hex;
+  hex.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", out[i]);
+  return hex;
+}
+
+}  // namespace lrb

@@ -1,0 +1,65 @@
+#include "core/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <mutex>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace lrb {
+
+namespace {
+struct State {
+  std::mutex mu;
+  std::vector<spdlog::sink_ptr> sinks;
+  spdlog::level::level_enum level = spdlog::level::info;
+};
+State& state() {
+  static State s;
+  return s;
+}
+}  // namespace
+
+void init_logging(const std::string& level) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off")
+    throw ConfigError("--log-level", "unknown log level '" + level + "' (expected trace, debug, info, warn, error)");
+  s.level = lvl;
+  if (s.sinks.empty()) {
+    auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    err->set_pattern("[%H:%M:%S] [%n] %^%l%$ %v");
+    s.sinks.push_back(err);
+  }
+  spdlog::apply_all([&](std::shared_ptr<spdlog::logger> l) { l->set_level(lvl); });
+}
+
+void log_to_file(const std::string& file) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/true);
+  sink->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%n] %l %v");
+  s.sinks.push_back(sink);
+  spdlog::apply_all([&](std::shared_ptr<spdlog::logger> l) { l->sinks().push_back(sink); });
+}
+
+std::shared_ptr<spdlog::logger> logger(const std::string& name) {
+  if (auto l = spdlog::get(name)) return l;
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (auto l = spdlog::get(name)) return l;
+  if (s.sinks.empty()) {
+    auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    err->set_pattern("[%H:%M:%S] [%n] %^%l%$ %v");
+    s.sinks.push_back(err);
+  }
+  auto l = std::make_shared<spdlog::logger>(name, s.sinks.begin(), s.sinks.end());
+  l->set_level(s.level);
+  spdlog::register_logger(l);
+  return l;
+}
+
+}  // namespace lrb

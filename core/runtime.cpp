@@ -1,0 +1,45 @@
+#include "core/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <thread>
+
+#include "core/config.h"
+#include "core/errors.h"
+
+namespace lrb {
+
+int set_threads(const std::string& setting) {
+  int n = 0;
+  if (setting == "auto") {
+    n = static_cast<int>(std::thread::hardware_concurrency());
+    if (n <= 0) n = 1;
+  } else {
+    try {
+      n = decode_scalar<int>(setting);
+    } catch (const std::exception&) {
+      throw ConfigError("threads", "invalid value (got '" + setting + "', expected 'auto' or a positive integer)");
+    }
+    if (n <= 0) throw ConfigError("threads", "out of range (got " + setting + ", expected >= 1 or 'auto')");
+  }
+  at::set_num_threads(n);
+  return n;
+}
+
+c10::Device pick_device(const std::string& setting) {
+  if (setting == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  try {
+    c10::Device d(setting);
+    if (d.is_cuda() && !torch::cuda::is_available())
+      throw ConfigError("device", "CUDA requested but this LibTorch build has no usable GPU (use device=cpu)");
+    return d;
+  } catch (const c10::Error&) {
+    throw ConfigError("device", "invalid device '" + setting + "' (expected auto, cpu, cuda or cuda:N)");
+  }
+}
+
+std::string torch_version() { return TORCH_VERSION; }
+
+}  // namespace lrb

@@ -1,0 +1,65 @@
+// DatasetSource: one file per dataset under datasets/, registered with LRB_REGISTER(DatasetSource, ...).
+// A source reads and verifies its files in load(); splits are held in memory as whole Batches.
+#pragma once
+#include <ATen/core/Generator.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/config.h"
+
+namespace lrb {
+
+// What a model needs to know about its input.
+struct InputSpec {
+  std::vector<int64_t> shape;          // per example: {C,H,W} images, {T} text, {F} graph features
+  std::vector<double> mean, std;       // per-channel normalisation applied inside the model (images)
+  int64_t vocab_size = 0;              // text
+  int64_t pad_index = 0;               // text
+};
+
+// Result of checking one file against the manifest (for `lrbench data verify`).
+struct FileCheck {
+  std::string file;
+  bool ok = false;
+  std::string detail;  // "sha256 ok (lossy JPEG q75 copy)" / the error line
+};
+
+struct DataContext {
+  std::string data_root;  // from config `data_root` or $LRBENCH_DATA
+  uint64_t seed = 0;      // for seeded splits (AG News split_from_test)
+};
+
+class DatasetSource {
+ public:
+  static constexpr const char* kKind = "dataset";
+  using Ptr = std::unique_ptr<DatasetSource>;
+  using Factory = std::function<Ptr(const Config&, const DataContext&)>;
+
+  virtual ~DatasetSource() = default;
+  virtual std::string key() const = 0;
+  virtual Modality modality() const = 0;
+  virtual int64_t num_classes() const = 0;
+  // Reads and verifies the files; throws DataError naming the file, what was expected and the fix.
+  virtual void load() = 0;
+  virtual const Batch& train() const = 0;
+  virtual const Batch& test() const = 0;
+  virtual InputSpec input_spec() const = 0;
+  // The dataset column of every result: the key plus any caveat ("cifar10 [LOSSY JPEG q75 copy]").
+  virtual std::string label() const = 0;
+  // Training-time augmentation (CIFAR-10: random horizontal flip); identity by default.
+  virtual Batch augment(const Batch& b, at::Generator& gen) const { return b; }
+  // Checks present files without keeping them in memory.
+  virtual std::vector<FileCheck> verify() const = 0;
+};
+
+// The data root: `configured` if non-empty, else $LRBENCH_DATA, else "data".
+std::string resolve_data_root(const std::string& configured);
+
+// Mini-batches of a split: shuffled with `gen` when given; a graph split is one full-graph batch.
+std::vector<Batch> make_batches(const Batch& split, int64_t batch_size, at::Generator* gen);
+
+}  // namespace lrb

@@ -1,0 +1,43 @@
+// Trainer: "how gradients are obtained". A trainer only fills .grad(); torch::optim applies the update,
+// so BP, ES, LR-L and LR-WL are comparable step for step (same optimizer, schedule, batches and seed).
+#pragma once
+#include <ATen/core/Generator.h>
+#include <torch/serialize/archive.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/config.h"
+#include "models/classifier.h"
+
+namespace lrb {
+
+struct StepStats {
+  double loss = 0;          // mean clean loss on the batch
+  int64_t correct = 0;      // clean predictions that were right
+  int64_t count = 0;        // examples that counted
+  int64_t forward_rows = 0; // rows pushed through (parts of) the network: the compute budget
+};
+
+class Trainer {
+ public:
+  static constexpr const char* kKind = "trainer";
+  using Ptr = std::unique_ptr<Trainer>;
+  using Factory = std::function<Ptr(const Config&)>;
+
+  virtual ~Trainer() = default;
+  virtual std::string key() const = 0;
+  // Called once before the optimizer exists: trainers with state of their own (learned noise scales)
+  // create it here and return it from parameters(), so the same optimizer updates it.
+  virtual void attach(ClassifierImpl& model) {}
+  virtual std::vector<torch::Tensor> parameters() { return {}; }
+  // Fills .grad() of the model's (and own) parameters from `batch`.
+  virtual StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) = 0;
+  virtual void save(torch::serialize::OutputArchive& archive) const {}
+  virtual void load(torch::serialize::InputArchive& archive) {}
+};
+
+}  // namespace lrb
