@@ -1,1 +1,127 @@
-int main() { return 0; }
+// lrbench: the single command-line entry point. Argument parsing only; the work lives in the libraries.
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/registry.h"
+#include "experiments/evaluator.h"
+#include "experiments/train_run.h"
+#include "apps/verbs.h"
+
+namespace fs = std::filesystem;
+using namespace lrb;
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+NodePtr load_config(const std::string& file, const std::vector<std::string>& overrides) {
+  if (!fs::exists(file))
+    throw ConfigError(file, "experiment file not found (see experiments/*.yaml, e.g. experiments/demo.yaml)");
+  auto conf = conf_dir_for(file);
+  auto root = compose_file(file, conf);
+  int pos = 1;
+  for (const auto& o : overrides) apply_override(root, o, conf, pos++);
+  return root;
+}
+
+std::string default_out_dir(const NodePtr& root) {
+  Config c(root, "");
+  std::string name = "experiment", model = "model", trainer = "trainer";
+  int64_t seed = 0;
+  if (auto n = root->get("name"); n && n->kind == ConfigNode::Kind::kScalar) name = n->scalar;
+  if (auto m = root->get("model"); m && m->get("name")) model = m->get("name")->scalar;
+  if (auto t = root->get("trainer"); t && t->get("name")) trainer = t->get("name")->scalar;
+  if (auto s = root->get("seed"); s && s->kind == ConfigNode::Kind::kScalar) seed = std::atoll(s->scalar.c_str());
+  return fmt::format("runs/{}/{}-{}-s{}", name, model, trainer, seed);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lrbench: train networks with BP, ES and likelihood-ratio (LR) gradients, and measure robustness"};
+  app.require_subcommand(1);
+  std::string log_level = env_or("LRBENCH_LOG_LEVEL", "info");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error (env LRBENCH_LOG_LEVEL)");
+
+  std::string config_file, out, run_dir, list_kind = "all";
+  std::vector<std::string> overrides;
+
+  auto* train = app.add_subcommand("train", "train one experiment: lrbench train EXPERIMENT.yaml [key=value ...]");
+  train->add_option("experiment", config_file, "experiment YAML (composes experiments/conf/<group>/<option>.yaml)")
+      ->required();
+  train->add_option("overrides", overrides, "key=value overrides, e.g. train.epochs=3 or trainer=lr-wl");
+  train->add_option("--out", out, "run directory (default runs/<name>/<model>-<trainer>-s<seed>; env LRBENCH_OUT)");
+
+  auto* check = app.add_subcommand("check", "compose and validate an experiment without running it");
+  check->add_option("experiment", config_file)->required();
+  check->add_option("overrides", overrides);
+
+  auto* eval = app.add_subcommand("eval", "evaluate a run directory: lrbench eval RUN_DIR [--out FILE.csv]");
+  eval->add_option("run_dir", run_dir, "a directory written by lrbench train")->required();
+  eval->add_option("--out", out, "CSV path (default RUN_DIR/eval/clean.csv)");
+
+  auto* list = app.add_subcommand("list", "list registered plugins: trainers, models, datasets, attacks, corruptions");
+  list->add_option("kind", list_kind, "trainers|models|datasets|attacks|corruptions (default: all)");
+
+  auto* data = app.add_subcommand("data", "dataset utilities");
+  data->require_subcommand(1);
+  auto* verify = data->add_subcommand("verify", "check every dataset file present under the data root");
+  std::string data_root;
+  verify->add_option("--data-root", data_root, "data root (default $LRBENCH_DATA)");
+
+  auto* gradcheck = app.add_subcommand(
+      "gradcheck", "compare an estimator's per-layer gradient with exact BP: lrbench gradcheck EXPERIMENT.yaml");
+  gradcheck->add_option("experiment", config_file)->required();
+  gradcheck->add_option("overrides", overrides);
+  gradcheck->add_option("--out", out, "CSV path (default runs/<name>/gradcheck.csv)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    init_logging(log_level);
+    if (*train) {
+      auto root = load_config(config_file, overrides);
+      if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
+      train_run(root, out);
+    } else if (*check) {
+      auto root = load_config(config_file, overrides);
+      auto parts = plan_run(root);
+      std::cout << to_yaml(root) << "# ok: spec_hash " << parts.spec.hash << "\n";
+    } else if (*eval) {
+      auto table = evaluate_run(run_dir, out);
+      std::cout << format_accuracy_table(table);
+    } else if (*list) {
+      return list_plugins(list_kind, std::cout);
+    } else if (*verify) {
+      return verify_data(data_root, std::cout);
+    } else if (*gradcheck) {
+      auto root = load_config(config_file, overrides);
+      return run_gradcheck(root, out, std::cout);
+    }
+  } catch (const lrb::Error& e) {
+    std::cerr << "lrbench: error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const c10::Error& e) {
+    std::string msg = e.what_without_backtrace();
+    std::cerr << "lrbench: error: " << msg.substr(0, msg.find('\n')) << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "lrbench: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace {
 struct State {
   std::mutex mu;
   std::vector<spdlog::sink_ptr> sinks;
+  spdlog::sink_ptr file_sink;  // one run's log.txt at a time
   spdlog::level::level_enum level = spdlog::level::info;
 };
 State& state() {
@@ -42,8 +44,17 @@ void log_to_file(const std::string& file) {
   std::lock_guard<std::mutex> lock(s.mu);
   auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/true);
   sink->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%n] %l %v");
+  auto old = s.file_sink;
+  auto drop_old = [&](std::vector<spdlog::sink_ptr>& v) {
+    if (old) v.erase(std::remove(v.begin(), v.end(), old), v.end());
+  };
+  drop_old(s.sinks);
   s.sinks.push_back(sink);
-  spdlog::apply_all([&](std::shared_ptr<spdlog::logger> l) { l->sinks().push_back(sink); });
+  s.file_sink = sink;
+  spdlog::apply_all([&](std::shared_ptr<spdlog::logger> l) {
+    drop_old(l->sinks());
+    l->sinks().push_back(sink);
+  });
 }
 
 std::shared_ptr<spdlog::logger> logger(const std::string& name) {

@@ -1,1 +1,129 @@
-// placeholder
+#include "experiments/checkpoint.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include <fmt/format.h>
+
+namespace lrb {
+
+namespace {
+
+void write_meta(torch::serialize::OutputArchive& a, const CheckpointMeta& m) {
+  // Integers as int64 and text as strings only: archives never hold platform-width types.
+  a.write("meta_schema", c10::IValue(m.schema));
+  a.write("meta_model_key", c10::IValue(m.model_key));
+  a.write("meta_model_options", c10::IValue(m.model_options));
+  a.write("meta_trainer_key", c10::IValue(m.trainer_key));
+  a.write("meta_dataset", c10::IValue(m.dataset_label));
+  a.write("meta_spec_hash", c10::IValue(m.spec_hash));
+  a.write("meta_git_commit", c10::IValue(m.git_commit));
+  a.write("meta_torch_version", c10::IValue(m.torch_version));
+  a.write("meta_epoch", c10::IValue(m.epoch));
+  a.write("meta_seed", c10::IValue(m.seed));
+  a.write("meta_test_acc", c10::IValue(m.test_acc));
+}
+
+CheckpointMeta read_meta(torch::serialize::InputArchive& a, const std::string& path) {
+  CheckpointMeta m;
+  c10::IValue v;
+  auto str = [&](const char* key) {
+    if (!a.try_read(key, v)) throw CheckpointError(path + ": not an lrbench checkpoint (no '" + key + "' entry)");
+    return v.toStringRef();
+  };
+  auto integer = [&](const char* key) {
+    if (!a.try_read(key, v)) throw CheckpointError(path + ": not an lrbench checkpoint (no '" + key + "' entry)");
+    return v.toInt();
+  };
+  m.schema = integer("meta_schema");
+  if (m.schema != kCheckpointSchema)
+    throw CheckpointError(fmt::format("{}: checkpoint schema {} (this lrbench reads schema {}); retrain or use the "
+                                      "lrbench version that wrote it",
+                                      path, m.schema, kCheckpointSchema));
+  m.model_key = str("meta_model_key");
+  m.model_options = str("meta_model_options");
+  m.trainer_key = str("meta_trainer_key");
+  m.dataset_label = str("meta_dataset");
+  m.spec_hash = str("meta_spec_hash");
+  m.git_commit = str("meta_git_commit");
+  m.torch_version = str("meta_torch_version");
+  m.epoch = integer("meta_epoch");
+  m.seed = integer("meta_seed");
+  if (a.try_read("meta_test_acc", v)) m.test_acc = v.toDouble();
+  return m;
+}
+
+torch::serialize::InputArchive open_archive(const std::string& path) {
+  if (!std::filesystem::exists(path))
+    throw CheckpointError(path + ": checkpoint not found (train first: lrbench train EXPERIMENT.yaml --out DIR)");
+  torch::serialize::InputArchive a;
+  try {
+    a.load_from(path);
+  } catch (const c10::Error& e) {
+    throw CheckpointError(path + ": unreadable checkpoint (truncated or not a LibTorch archive); retrain it");
+  }
+  return a;
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, ClassifierImpl& model, const torch::optim::Optimizer* opt,
+                     const Trainer* trainer, const CheckpointMeta& meta) {
+  torch::serialize::OutputArchive root;
+  torch::serialize::OutputArchive m, o, t;
+  model.save(m);
+  root.write("model", m);
+  if (opt) {
+    opt->save(o);
+    root.write("optimizer", o);
+  }
+  if (trainer) {
+    trainer->save(t);
+    root.write("trainer", t);
+  }
+  write_meta(root, meta);
+  write_atomic_path(path, [&](const std::string& tmp) { root.save_to(tmp); });
+}
+
+CheckpointMeta read_checkpoint_meta(const std::string& path) {
+  auto a = open_archive(path);
+  return read_meta(a, path);
+}
+
+CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, torch::optim::Optimizer* opt,
+                               Trainer* trainer, const std::string& expected_model_key,
+                               const std::string& expected_model_options) {
+  auto a = open_archive(path);
+  auto meta = read_meta(a, path);
+  if (meta.model_key != expected_model_key)
+    throw CheckpointError(fmt::format("{}: checkpoint holds model '{}' but the config asks for '{}' (use the run's "
+                                      "own config.resolved.yaml, or set model={})",
+                                      path, meta.model_key, expected_model_key, meta.model_key));
+  if (!expected_model_options.empty() && meta.model_options != expected_model_options)
+    throw CheckpointError(fmt::format("{}: checkpoint's model options differ from the config's ({} vs {})", path,
+                                      meta.model_options, expected_model_options));
+  try {
+    torch::serialize::InputArchive m;
+    a.read("model", m);
+    model.load(m);
+    if (opt) {
+      torch::serialize::InputArchive o;
+      if (a.try_read("optimizer", o)) opt->load(o);
+    }
+    if (trainer) {
+      torch::serialize::InputArchive t;
+      if (a.try_read("trainer", t)) trainer->load(t);
+    }
+  } catch (const c10::Error& e) {
+    throw CheckpointError(fmt::format("{}: does not fit model '{}': {}", path, expected_model_key,
+                                      first_line(e.what_without_backtrace())));
+  }
+  return meta;
+}
+
+}  // namespace lrb

@@ -1,0 +1,75 @@
+#include "apps/verbs.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/registry.h"
+#include "datasets/dataset.h"
+#include "models/classifier.h"
+#include "trainers/trainer.h"
+
+namespace lrb {
+
+namespace {
+
+template <class Base>
+void print_kind(const std::string& title, std::ostream& out) {
+  out << title << ":\n";
+  for (const auto& [key, entry] : Registry<Base>::get().entries()) out << fmt::format("  {:<16} {}\n", key, entry.summary);
+}
+
+}  // namespace
+
+int list_plugins(const std::string& kind, std::ostream& out) {
+  const std::vector<std::string> kinds = {"trainers", "models", "datasets", "attacks", "corruptions", "all"};
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+    throw ConfigError("lrbench list", fmt::format("unknown plugin kind '{}' (known: trainers, models, datasets, "
+                                                  "attacks, corruptions){}",
+                                                  kind, did_you_mean(kind, kinds)));
+  bool all = kind == "all";
+  if (all || kind == "trainers") print_kind<Trainer>("trainers", out);
+  if (all || kind == "models") print_kind<ClassifierImpl>("models", out);
+  if (all || kind == "datasets") print_kind<DatasetSource>("datasets", out);
+  if (all || kind == "attacks") out << "attacks:\n  (none registered in this build yet)\n";
+  if (all || kind == "corruptions") out << "corruptions:\n  (none registered in this build yet)\n";
+  return 0;
+}
+
+int verify_data(const std::string& data_root, std::ostream& out) {
+  DataContext ctx{resolve_data_root(data_root), 0};
+  out << "data root: " << ctx.data_root << "\n";
+  int bad = 0;
+  for (const auto& [key, entry] : Registry<DatasetSource>::get().entries()) {
+    auto node = parse_yaml_string("name: " + key, "<data verify>");
+    auto source = entry.make(Config(node, "dataset"), ctx);
+    for (const auto& check : source->verify()) {
+      bool present = std::filesystem::exists(check.file);
+      const char* status = check.ok ? "ok" : present ? "FAILED" : "missing";
+      if (!check.ok && present) ++bad;
+      out << fmt::format("{:<14} {:<8} {}  {}\n", key, status, check.file, check.detail);
+    }
+  }
+  out << (bad ? fmt::format("{} file(s) failed verification\n", bad) : "all present files verified\n");
+  return bad ? 1 : 0;
+}
+
+std::string format_accuracy_table(const CsvTable& table) {
+  const auto& h = table.header();
+  auto col = [&](const char* name) { return std::find(h.begin(), h.end(), name) - h.begin(); };
+  auto m = col("model"), a = col("algorithm"), k = col("metric"), acc = col("accuracy"), d = col("dataset"),
+       n = col("n");
+  std::string s = fmt::format("{:<10} {:<8} {:<10} {:>9} {:>7}  {}\n", "model", "algo", "metric", "accuracy", "n",
+                              "dataset");
+  for (const auto& r : table.rows())
+    s += fmt::format("{:<10} {:<8} {:<10} {:>8}% {:>7}  {}\n", r[m], r[a], r[k], r[acc], r[n], r[d]);
+  return s;
+}
+
+int run_gradcheck(const NodePtr& root, const std::string& out_csv, std::ostream& out) {
+  throw ConfigError("lrbench gradcheck", "not available in this build yet (it arrives with the LR engine)");
+}
+
+}  // namespace lrb

@@ -1,0 +1,16 @@
+// The verbs whose work is small enough to live beside the CLI (listing, verification, tables).
+#pragma once
+#include <ostream>
+#include <string>
+
+#include "core/config.h"
+#include "core/csv.h"
+
+namespace lrb {
+
+int list_plugins(const std::string& kind, std::ostream& out);
+int verify_data(const std::string& data_root, std::ostream& out);
+std::string format_accuracy_table(const CsvTable& table);
+int run_gradcheck(const NodePtr& root, const std::string& out_csv, std::ostream& out);
+
+}  // namespace lrb

@@ -1,0 +1,23 @@
+// Registry keys -> the names the paper's tables print (model "ResNet-5", algorithm "LR-WL").
+#pragma once
+#include <cctype>
+#include <map>
+#include <string>
+
+namespace lrb {
+
+inline std::string paper_model_name(const std::string& key) {
+  static const std::map<std::string, std::string> names = {
+      {"mlp", "MLP"}, {"resnet5", "ResNet-5"}, {"vgg8", "VGG-8"}, {"rnn", "RNN"}, {"gru", "GRU"},
+      {"lstm", "LSTM"}, {"gcn", "GCN"}, {"gat", "GAT"}, {"snn", "SNN"}};
+  auto it = names.find(key);
+  return it == names.end() ? key : it->second;
+}
+
+inline std::string paper_algorithm_name(const std::string& key) {
+  std::string out;
+  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;  // bp -> BP, lr-wl -> LR-WL, es -> ES
+}
+
+}  // namespace lrb

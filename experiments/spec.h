@@ -1,0 +1,44 @@
+// ExperimentSpec: the typed, strictly decoded top level of an experiment config.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+
+namespace lrb {
+
+struct OptimizerSpec {
+  std::string name = "adam";  // adam | sgd
+  double lr = 1e-3, momentum = 0.0, weight_decay = 0.0;
+  bool nesterov = false;
+};
+
+struct SchedulerSpec {
+  std::string name = "none";  // none | step
+  int64_t step_size = 10;
+  double gamma = 0.8;
+};
+
+struct TrainSpec {
+  int64_t epochs = 1, batch_size = 100, eval_batch_size = 1000;
+  int64_t checkpoint_every = 1;  // epochs
+  int64_t log_every = 0;         // steps between DEBUG lines (0 = never)
+  int64_t max_steps = 0;         // per epoch, 0 = all (quick runs and tests)
+  OptimizerSpec optimizer;
+  SchedulerSpec scheduler;
+};
+
+struct ExperimentSpec {
+  NodePtr root;  // the resolved tree (written to config.resolved.yaml)
+  std::string name = "experiment";
+  uint64_t seed = 0;
+  std::string threads = "auto", device = "cpu", data_root;
+  Config dataset, model, trainer, eval;  // plugin sections, decoded by their plugins
+  TrainSpec train;
+  std::string hash;
+};
+
+// Reads the top-level keys strictly; plugin sections are decoded by the plugins themselves.
+ExperimentSpec decode_spec(const NodePtr& root);
+
+}  // namespace lrb

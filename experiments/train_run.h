@@ -1,0 +1,41 @@
+// Orchestration of one training run: config -> dataset, model, trainer, optimizer -> fit -> run directory.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "datasets/dataset.h"
+#include "experiments/spec.h"
+#include "models/classifier.h"
+#include "trainers/trainer.h"
+
+namespace lrb {
+
+struct EpochRecord {
+  int epoch = 0;
+  double loss = 0, train_acc = 0, test_acc = 0, seconds = 0;  // accuracies are fractions in [0,1]
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> epochs;
+  double final_test_acc = 0;
+  std::string run_dir;
+};
+
+// Everything a run is made of, built and validated before any data is read (strict decoding).
+struct RunParts {
+  ExperimentSpec spec;
+  DatasetSource::Ptr dataset;
+  ClassifierImpl::Ptr model;  // built after dataset->load() by build_model()
+  Trainer::Ptr trainer;
+};
+
+// Decodes `root` strictly and builds dataset source and trainer (no data loaded yet).
+RunParts plan_run(const NodePtr& root);
+// Loads data and builds the model (seeded from the spec) on the spec's device.
+void materialize(RunParts& parts);
+// Trains per the spec and writes config.resolved.yaml, checkpoint.pt, metrics.csv, log.txt into out_dir.
+TrainResult train_run(const NodePtr& root, const std::string& out_dir);
+
+}  // namespace lrb
