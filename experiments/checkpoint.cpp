@@ -6,7 +6,9 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "trainers/optim.h"
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace lrb {
 
@@ -79,7 +81,7 @@ void save_checkpoint(const std::string& path, ClassifierImpl& model, const torch
   model.save(m);
   root.write("model", m);
   if (opt) {
-    opt->save(o);
+    save_optimizer(*opt, o);
     root.write("optimizer", o);
   }
   if (trainer) {
@@ -87,7 +89,9 @@ void save_checkpoint(const std::string& path, ClassifierImpl& model, const torch
     root.write("trainer", t);
   }
   write_meta(root, meta);
-  write_atomic_path(path, [&](const std::string& tmp) { root.save_to(tmp); });
+  // Through a stream: the archive's internal record names then never depend on the temp file's name,
+  // so identical runs give byte-identical checkpoints.
+  write_atomic(path, [&](std::ostream& out) { root.save_to(out); });
 }
 
 CheckpointMeta read_checkpoint_meta(const std::string& path) {
@@ -100,7 +104,7 @@ CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, t
                                const std::string& expected_model_options) {
   auto a = open_archive(path);
   auto meta = read_meta(a, path);
-  if (meta.model_key != expected_model_key)
+  if (!expected_model_key.empty() && meta.model_key != expected_model_key)
     throw CheckpointError(fmt::format("{}: checkpoint holds model '{}' but the config asks for '{}' (use the run's "
                                       "own config.resolved.yaml, or set model={})",
                                       path, meta.model_key, expected_model_key, meta.model_key));
@@ -108,12 +112,27 @@ CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, t
     throw CheckpointError(fmt::format("{}: checkpoint's model options differ from the config's ({} vs {})", path,
                                       meta.model_options, expected_model_options));
   try {
+    // LibTorch's load silently re-shapes a tensor whose saved size differs, so shapes are checked here.
+    std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+    for (const auto& kv : model.named_parameters()) shapes.emplace_back(kv.key(), kv.value().sizes().vec());
+    for (const auto& kv : model.named_buffers()) shapes.emplace_back(kv.key(), kv.value().sizes().vec());
     torch::serialize::InputArchive m;
     a.read("model", m);
     model.load(m);
+    auto now = model.named_parameters();
+    auto bufs = model.named_buffers();
+    for (const auto& [name, want] : shapes) {
+      const torch::Tensor* t = now.find(name);
+      if (!t) t = bufs.find(name);
+      if (t && t->sizes().vec() != want)
+        throw CheckpointError(fmt::format("{}: does not fit model '{}': '{}' has shape {} in the checkpoint but {} in "
+                                          "the model (was it trained with other model options?)",
+                                          path, expected_model_key, name, fmt::join(t->sizes().vec(), "x"),
+                                          fmt::join(want, "x")));
+    }
     if (opt) {
       torch::serialize::InputArchive o;
-      if (a.try_read("optimizer", o)) opt->load(o);
+      if (a.try_read("optimizer", o)) load_optimizer(*opt, o);
     }
     if (trainer) {
       torch::serialize::InputArchive t;

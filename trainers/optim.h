@@ -15,3 +15,15 @@ double scheduled_lr(const TrainSpec& spec, int64_t epoch);  // epoch counts from
 void set_lr(torch::optim::Optimizer& opt, double lr);
 
 }  // namespace lrb
+
+namespace torch::serialize {
+class OutputArchive;
+class InputArchive;
+}  // namespace torch::serialize
+
+namespace lrb {
+// Optimizer state by parameter index. LibTorch's own serialisation keys state by memory address,
+// which makes checkpoints differ between identical runs; this keeps them byte-identical.
+void save_optimizer(const torch::optim::Optimizer& opt, torch::serialize::OutputArchive& archive);
+void load_optimizer(torch::optim::Optimizer& opt, torch::serialize::InputArchive& archive);
+}  // namespace lrb

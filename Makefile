@@ -1,0 +1,52 @@
+# Thin porcelain over CMake/ctest. `make demo` and `make test` are the two commands a new user runs.
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+LRBENCH := $(BUILD)/apps/lrbench
+# The project's data root (MNIST, CIFAR-10, AG News, Cora); Fashion-MNIST comes from Debian.
+ifneq ($(wildcard ../shared/data),)
+export LRBENCH_DATA ?= $(abspath ../shared/data)
+endif
+
+.PHONY: all deps configure build demo test test-fast test-slow bench fig1 clean help
+
+all: build
+
+help:
+	@echo "make demo       install deps, build, train+evaluate the demo (MLP, BP, Fashion-MNIST)"
+	@echo "make test       install deps, build, run every ctest suite (fast + regression + e2e)"
+	@echo "make test-fast  only the fast unit tests"
+	@echo "make bench      Google Benchmark programs (training-step throughput)"
+	@echo "make fig1       the paper's Figure 1 (gradient quality probe on ResNet-5)"
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(LRBENCH) train experiments/demo.yaml --out runs/demo
+	$(LRBENCH) eval runs/demo
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-fast: build
+	ctest --test-dir $(BUILD) -L fast --output-on-failure -j $(JOBS)
+
+test-slow: build
+	ctest --test-dir $(BUILD) -L 'regression|e2e' --output-on-failure
+
+bench: build
+	$(BUILD)/bench/bench_train_step --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+fig1: build
+	bash tools/fig1.sh $(LRBENCH)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,46 @@
+// Cora citation graph, Planetoid split (Yang, Cohen, Salakhutdinov, ICML 2016; as used by Kipf & Welling, GCN,
+// ICLR 2017). The class is public for the validation split:
+//   auto* cora = dynamic_cast<const lrb::datasets::Cora*>(&source);  cora->val(), cora->val_mask()
+#pragma once
+#include <string>
+
+#include "datasets/dataset.h"
+#include "datasets/options.h"
+
+namespace lrb::datasets {
+
+struct CoraOptions {
+  CommonOptions common;        // path default <data_root>/cora/text; limits cut the train / test masks
+  bool row_normalize = true;   // x rows divided by their sum, as Kipf's preprocess_features
+  static CoraOptions from(const Config& c);
+};
+
+class Cora final : public DatasetSource {
+ public:
+  static constexpr int64_t kNodes = 2708, kFeatures = 1433, kEdges = 5278;
+  Cora(CoraOptions o, const DataContext& ctx);
+  std::string key() const override { return "cora"; }
+  Modality modality() const override { return Modality::kGraph; }
+  int64_t num_classes() const override { return 7; }
+  void load() override;
+  // The whole graph each time; only the mask differs (140 train / 500 val / 1000 test nodes).
+  const Batch& train() const override;
+  const Batch& test() const override;
+  const Batch& val() const;
+  const torch::Tensor& val_mask() const { return val().mask; }
+  InputSpec input_spec() const override;
+  std::string label() const override { return labelled("cora", o_.common.caveat()); }
+  std::vector<FileCheck> verify() const override;
+
+  // D^-1/2 (A+I) D^-1/2 as a coalesced sparse COO [n,n] tensor from undirected edges [2,E] (u<v, no self-loops
+  // needed); graph attacks call it again after editing edge_index.
+  static torch::Tensor normalized_adjacency(const torch::Tensor& edge_index, int64_t n);
+
+ private:
+  CoraOptions o_;
+  std::string dir_;
+  Batch train_, val_, test_;
+  bool loaded_ = false;
+};
+
+}  // namespace lrb::datasets

@@ -1,0 +1,122 @@
+// The lrbench binary on bad input: one error line, the promised exit code, nothing half-written.
+#include <fstream>
+
+#include "tests/support/support.h"
+
+using namespace lrb;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+  std::vector<std::string> error_lines;
+};
+
+Result lrbench(const std::string& args, const std::string& env = "") {
+  Result r;
+  r.code = test::run_command(env + " " + LRBENCH_BIN + " " + args, &r.out);
+  std::stringstream ss(r.out);
+  for (std::string line; std::getline(ss, line);)
+    if (line.rfind("lrbench: error:", 0) == 0) r.error_lines.push_back(line);
+  return r;
+}
+
+std::string demo() { return test::source_dir() + "/experiments/demo.yaml"; }
+
+bool has_files(const std::string& dir) {
+  return std::filesystem::exists(dir) && !std::filesystem::is_empty(dir);
+}
+
+}  // namespace
+
+TEST(Cli, HelpListsEveryVerb) {
+  auto r = lrbench("--help");
+  EXPECT_EQ(r.code, 0);
+  for (auto verb : {"train", "eval", "list", "data", "check", "gradcheck"}) EXPECT_NE(r.out.find(verb), std::string::npos);
+}
+
+TEST(Cli, ListShowsRegisteredPlugins) {
+  auto r = lrbench("list models");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("resnet5"), std::string::npos);
+  EXPECT_NE(r.out.find("mlp"), std::string::npos);
+  auto bad = lrbench("list modles");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("did you mean 'models'?"), std::string::npos) << bad.out;
+}
+
+TEST(Cli, MalformedYamlExits2WithOneLineNamingTheFile) {
+  test::TempDir d;
+  std::ofstream(d / "bad.yaml") << "name: x\ntrain: {epochs: 2\n";
+  auto r = lrbench("train " + (d / "bad.yaml") + " --out " + (d / "run"));
+  EXPECT_EQ(r.code, 2);
+  ASSERT_EQ(r.error_lines.size(), 1u) << r.out;
+  EXPECT_NE(r.error_lines[0].find(d / "bad.yaml:"), std::string::npos) << r.out;
+  EXPECT_FALSE(has_files(d / "run"));
+}
+
+TEST(Cli, UnknownPluginAndUnknownKeyExit2BeforeAnyWork) {
+  test::TempDir d;
+  auto r = lrbench("train " + demo() + " trainer.name=bpp --out " + (d / "run"));
+  EXPECT_EQ(r.code, 2);
+  ASSERT_EQ(r.error_lines.size(), 1u) << r.out;
+  EXPECT_NE(r.error_lines[0].find("unknown trainer 'bpp'"), std::string::npos) << r.out;
+  EXPECT_NE(r.error_lines[0].find("did you mean 'bp'?"), std::string::npos) << r.out;
+  auto k = lrbench("train " + demo() + " train.epohcs=1 --out " + (d / "run"));
+  EXPECT_EQ(k.code, 2);
+  ASSERT_EQ(k.error_lines.size(), 1u) << k.out;
+  EXPECT_NE(k.error_lines[0].find("unknown key 'epohcs' in 'train'"), std::string::npos) << k.out;
+  auto range = lrbench("check " + demo() + " train.batch_size=0");
+  EXPECT_EQ(range.code, 2);
+  EXPECT_NE(range.out.find("train.batch_size: out of range (got 0, expected >= 1)"), std::string::npos) << range.out;
+  EXPECT_FALSE(has_files(d / "run"));
+}
+
+TEST(Cli, MissingDataFileExits1NamingTheFileAndTheFix) {
+  test::TempDir d;
+  auto r = lrbench("train " + demo() + " dataset=mnist --out " + (d / "run"), "LRBENCH_DATA=" + (d / "empty"));
+  EXPECT_EQ(r.code, 1);
+  ASSERT_EQ(r.error_lines.size(), 1u) << r.out;
+  EXPECT_NE(r.error_lines[0].find("train-images-idx3-ubyte"), std::string::npos) << r.out;
+  EXPECT_NE(r.error_lines[0].find("fetch_data.sh"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(d / "run/checkpoint.pt"));
+}
+
+TEST(Cli, EvalOfMissingCheckpointExits1) {
+  test::TempDir d;
+  auto r = lrbench("eval " + d.path());
+  EXPECT_EQ(r.code, 1);
+  ASSERT_EQ(r.error_lines.size(), 1u) << r.out;
+  EXPECT_NE(r.error_lines[0].find("config.resolved.yaml: not found"), std::string::npos) << r.out;
+}
+
+TEST(Cli, TrainThenEvalPrintsAnAccuracyTable) {
+  test::TempDir d;
+  auto r = lrbench("train " + demo() + " train.epochs=1 dataset.limit_train=2000 dataset.limit_test=500 --out " +
+                   (d / "run"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::filesystem::remove(d / "run/checkpoint.pt");
+  auto missing = lrbench("eval " + (d / "run"));
+  EXPECT_EQ(missing.code, 1);
+  ASSERT_EQ(missing.error_lines.size(), 1u) << missing.out;
+  EXPECT_NE(missing.error_lines[0].find("checkpoint.pt: checkpoint not found"), std::string::npos) << missing.out;
+  std::ofstream(d / "run/checkpoint.pt") << "truncated";
+  auto corrupt = lrbench("eval " + (d / "run"));
+  EXPECT_EQ(corrupt.code, 1);
+  EXPECT_EQ(corrupt.error_lines.size(), 1u) << corrupt.out;
+  EXPECT_FALSE(std::filesystem::exists(d / "run/eval/clean.csv"));
+}
+
+TEST(Cli, EvalWritesCsvWhereAsked) {
+  test::TempDir d;
+  ASSERT_EQ(lrbench("train " + demo() + " train.epochs=1 dataset.limit_train=2000 dataset.limit_test=500 --out " +
+                    (d / "run")).code, 0);
+  auto r = lrbench("eval " + (d / "run") + " --out " + (d / "res.csv"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("MLP"), std::string::npos);
+  std::ifstream in(d / "res.csv");
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("model,algorithm,metric,accuracy,dataset,seed,n,", 0), 0u) << header;
+}

@@ -1,0 +1,57 @@
+// Tokenizer and vocabulary.
+#include "datasets/tokenizer.h"
+#include "tests/unit/datasets/dataset_test_util.h"
+
+namespace lrb::test {
+namespace {
+
+using datasets::tokenize;
+using datasets::Vocab;
+using Words = std::vector<std::string>;
+
+TEST(Tokenizer, LowerCasesAndSplitsOnNonAlphanumerics) {
+  EXPECT_EQ(tokenize("Hello, World!  U.S.-based CO2 (3.5%)"), (Words{"hello", "world", "u", "s", "based", "co2", "3", "5"}));
+  EXPECT_EQ(tokenize(""), Words{});
+  EXPECT_EQ(tokenize(" ,.;-- "), Words{});
+  EXPECT_EQ(tokenize("a\\b\tc\nd"), (Words{"a", "b", "c", "d"}));
+  EXPECT_EQ(tokenize("caf\xc3\xa9 x"), (Words{"caf", "x"}));  // non-ASCII bytes separate words
+}
+
+TEST(Tokenizer, KeepsApostrophesInsideWords) {
+  EXPECT_EQ(tokenize("Don't stop: it's Wall Street's"), (Words{"don't", "stop", "it's", "wall", "street's"}));
+  EXPECT_EQ(tokenize("'quoted' players' ''"), (Words{"quoted", "players"}));
+}
+
+TEST(Vocab, BuildOrdersByCountThenAlphabetAndHonoursLimits) {
+  std::vector<Words> docs = {{"b", "a", "c", "a"}, {"c", "a", "d"}, {"e"}};
+  Vocab v = Vocab::build(docs, 0, 1);
+  ASSERT_EQ(v.size(), 7);
+  EXPECT_EQ(v.word(0), "<pad>");
+  EXPECT_EQ(v.word(1), "<unk>");
+  EXPECT_EQ(v.word(2), "a");  // 3
+  EXPECT_EQ(v.word(3), "c");  // 2
+  EXPECT_EQ(v.word(4), "b");  // 1, alphabetical among ties
+  EXPECT_EQ(v.id("zzz"), Vocab::kUnk);
+  EXPECT_EQ(v.encode({"a", "zzz", "e"}), (std::vector<int64_t>{2, 1, 6}));
+  EXPECT_THROW(v.word(7), std::out_of_range);
+
+  Vocab frequent = Vocab::build(docs, 0, 2);
+  EXPECT_EQ(frequent.size(), 4);  // <pad> <unk> a c
+  EXPECT_FALSE(frequent.contains("b"));
+  EXPECT_EQ(Vocab::build(docs, 3, 1).size(), 3);
+}
+
+TEST(Vocab, SaveLoadRoundTrip) {
+  TempDir tmp;
+  Vocab v = Vocab::build({{"x", "y", "y", "don't"}}, 0, 1);
+  v.save(tmp / "vocab.txt");
+  Vocab back = Vocab::load(tmp / "vocab.txt");
+  ASSERT_EQ(back.size(), v.size());
+  for (int64_t i = 0; i < v.size(); ++i) EXPECT_EQ(back.word(i), v.word(i));
+  EXPECT_EQ(back.id("don't"), v.id("don't"));
+  spit(tmp / "bad.txt", "x\ny\n");
+  EXPECT_THROW(Vocab::load(tmp / "bad.txt"), DataError);
+}
+
+}  // namespace
+}  // namespace lrb::test
