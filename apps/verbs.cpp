@@ -4,8 +4,13 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <map>
 
 #include "core/errors.h"
+#include "core/runtime.h"
+#include "core/seed.h"
+#include "experiments/train_run.h"
+#include "trainers/lr/gradcheck.h"
 #include "core/registry.h"
 #include "datasets/dataset.h"
 #include "models/classifier.h"
@@ -69,7 +74,30 @@ std::string format_accuracy_table(const CsvTable& table) {
 }
 
 int run_gradcheck(const NodePtr& root, const std::string& out_csv, std::ostream& out) {
-  throw ConfigError("lrbench gradcheck", "not available in this build yet (it arrives with the LR engine)");
+  RunParts p = plan_run(root);
+  auto spec = lr::GradcheckSpec::from(Config(root, "").sub("gradcheck"));
+  materialize(p);
+  auto device = pick_device(p.spec.device);
+  const auto& train = p.dataset->train();
+  auto n = std::min<int64_t>(spec.batch_size, train.size());
+  Batch batch = (train.modality == Modality::kGraph ? train : train.rows(torch::arange(n))).to(device);
+  auto gen = make_generator(derive_seed(p.spec.seed, "gradcheck"), device);
+  auto table = lr::gradcheck(*p.model, *p.trainer, batch, spec, gen);
+  const std::string path = out_csv.empty() ? "runs/" + p.spec.name + "/gradcheck.csv" : out_csv;
+  table.save(path);
+  // Mean cosine per layer at each copy count: the curve a user reads first.
+  const auto& h = table.header();
+  auto col = [&](const char* c) { return std::find(h.begin(), h.end(), c) - h.begin(); };
+  auto layer = col("layer"), copies = col("copies"), cosine = col("cosine");
+  std::map<std::pair<std::string, int64_t>, std::pair<double, int>> mean;
+  for (const auto& r : table.rows()) {
+    auto& m = mean[{r[layer], std::stoll(r[copies])}];
+    m.first += std::stod(r[cosine]), m.second += 1;
+  }
+  out << fmt::format("{:<8} {:>7} {:>8}\n", "layer", "copies", "cosine");
+  for (const auto& [k, v] : mean) out << fmt::format("{:<8} {:>7} {:>8.4f}\n", k.first, k.second, v.first / v.second);
+  out << "-> " << path << "\n";
+  return 0;
 }
 
 }  // namespace lrb

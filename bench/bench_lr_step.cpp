@@ -7,7 +7,10 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -154,20 +157,40 @@ void BM_BpStep(benchmark::State& state) {
 }
 BENCHMARK(BM_BpStep)->Arg(100)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// One LR-WL step (or, with LRB_LR_PROFILE_LAYER=l, one layer's estimate) under the op profiler.
 void profile_one_step(const std::string& path) {
   at::set_num_threads(kThreads);
+  torch::NoGradGuard ng;
   auto model = make_resnet5();
   auto trainer = make_trainer("lr-wl", *model, 100);
   auto b = random_batch(100);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(4);
-  trainer->estimate_grad(*model, b, gen);  // warm-up: oneDNN primitive creation
+  const char* layer = std::getenv("LRB_LR_PROFILE_LAYER");
+  auto& lm = dynamic_cast<LayeredModel&>(*model);
+  lr::Engine engine(lm, trainer->settings(), trainer->sigmas());
+  auto clean = engine.clean_pass(b);
+  auto run = [&] {
+    if (!layer) return static_cast<void>(trainer->estimate_grad(*model, b, gen));
+    const int l = std::atoi(layer);
+    engine.layer(clean, l, {trainer->settings().layers[l].copies}, gen);
+  };
+  run();  // warm-up: oneDNN primitive creation
   torch::autograd::profiler::RecordProfile guard(path);
-  trainer->estimate_grad(*model, b, gen);
+  run();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // libgomp's default busy-wait keeps an idle OpenMP worker spinning on one of the two cores while
+  // OpenBLAS's own threads run the GEMMs (and while other processes need the CPU): the LR-WL step ran
+  // 2.7x slower. A passive wait policy must be set before libgomp loads, hence the re-exec; an explicit
+  // OMP_WAIT_POLICY (e.g. ACTIVE, to measure the default) is respected.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+  }
+  std::fprintf(stderr, "bench_lr_step: OMP_WAIT_POLICY=%s\n", std::getenv("OMP_WAIT_POLICY"));
   benchmark::Initialize(&argc, argv);
   if (const char* p = std::getenv("LRB_LR_PROFILE")) profile_one_step(p);
   benchmark::RunSpecifiedBenchmarks();

@@ -60,6 +60,7 @@ ExperimentSpec decode_spec(const NodePtr& root) {
   s.trainer = top.sub("trainer");
   s.eval = top.sub("eval");
   s.train = decode_train(top.sub("train"));
+  top.has("gradcheck");  // decoded by `lrbench gradcheck` only; known here so `train` accepts the same file
   s.hash = spec_hash(root);
   return s;
 }

@@ -36,6 +36,13 @@ RunParts plan_run(const NodePtr& root) {
     int64_t n = 0;
     p.spec.eval.read("batch_size", n, Range::at_least(1));
   }
+  // Every section but the model's options is fully read by now, so typos there fail before any work;
+  // the model's options are checked once the model is built (it needs the data's shape).
+  auto model_node = p.spec.model.node();
+  const bool was_used = model_node->used;
+  model_node->used = false;
+  Config(root, "").reject_unread_keys();
+  model_node->used = was_used;
   return p;
 }
 

@@ -75,7 +75,10 @@ class ResNet5Impl : public ClassifierImpl, public LayeredModel {
         return call_layer(4, fc_, torch::max_pool2d(x, 4).flatten(1));
       }
       case 3: {
-        x = torch::relu(x) + tile_rows(t.inputs[3], copies);
+        // The skip is the clean conv3 input: broadcast over the copies rather than tiled (saves a copy).
+        const auto& skip = t.inputs[3];
+        x = (torch::relu(x).view({copies, skip.size(0), skip.size(1), skip.size(2), skip.size(3)}) + skip.unsqueeze(0))
+                .flatten(0, 1);
         return call_layer(4, fc_, torch::max_pool2d(x, 4).flatten(1));
       }
       case 4: return x;

@@ -120,3 +120,19 @@ TEST(Cli, EvalWritesCsvWhereAsked) {
   std::getline(in, header);
   EXPECT_EQ(header.rfind("model,algorithm,metric,accuracy,dataset,seed,n,", 0), 0u) << header;
 }
+
+TEST(Cli, DataVerifyReportsEachFileAndFailsOnAnAlteredOne) {
+  LRB_REQUIRE_DATA("mnist/t10k-labels-idx1-ubyte.gz");
+  auto ok = lrbench("data verify --data-root " + test::data_root());
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("mnist          ok"), std::string::npos) << ok.out;
+  test::TempDir d;
+  std::filesystem::create_directories(d / "mnist");
+  for (auto f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"})
+    std::filesystem::copy_file(test::data_root() + "/mnist/" + f, d / ("mnist/" + std::string(f)));
+  std::ofstream(d / "mnist/t10k-labels-idx1-ubyte.gz") << "not a gzip file";
+  auto bad = lrbench("data verify --data-root " + d.path());
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("FAILED"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("t10k-labels-idx1-ubyte"), std::string::npos) << bad.out;
+}

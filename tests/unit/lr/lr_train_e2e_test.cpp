@@ -1,0 +1,33 @@
+// LR-WL and ES train the demo MLP (784-256-10, ReLU) on Fashion-MNIST through lrb::train_run with the
+// demo's optimizer (Adam 1e-3), batches (100) and seed, i.e. exactly as bp would be run.
+#include "experiments/train_run.h"
+#include "tests/support/support.h"
+
+namespace lrb {
+namespace {
+
+NodePtr demo(const std::vector<std::string>& overrides) {
+  auto path = test::source_dir() + "/experiments/demo.yaml";
+  auto conf = conf_dir_for(path);
+  auto root = compose_file(path, conf);
+  int pos = 1;
+  for (const auto& o : overrides) apply_override(root, o, conf, pos++);
+  return root;
+}
+
+// Budget: 2 epochs (1200 steps of 100 copies per layer), ~2.5 min on 2 cores.
+TEST(LrTrainE2e, LrWlMlpFashionMnistReaches80Percent) {
+  test::TempDir d;
+  auto r = train_run(demo({"trainer=lr-wl", "train.epochs=2", "seed=0"}), d.path());
+  EXPECT_GE(r.final_test_acc, 0.80);
+}
+
+// Budget: 300 steps (half an epoch; population 200 = LR-WL's forward passes), ~2 min on 2 cores.
+TEST(LrTrainE2e, EsMlpFashionMnistReaches60Percent) {
+  test::TempDir d;
+  auto r = train_run(demo({"trainer=es", "train.epochs=1", "train.max_steps=300", "seed=0"}), d.path());
+  EXPECT_GE(r.final_test_acc, 0.60);
+}
+
+}  // namespace
+}  // namespace lrb

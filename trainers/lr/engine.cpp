@@ -1,0 +1,270 @@
+// Layer-wise injection (the default): the clean prefix is computed once per batch (CleanPass); each
+// perturbed layer then runs only its suffix, for all its copies, in cache-sized chunks of rows.
+#include "trainers/lr/engine.h"
+
+#include <torch/torch.h>
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "trainers/lr/engine_detail.h"
+
+namespace lrb::lr {
+
+using namespace detail;
+
+namespace {
+// Rows per chunk aim to keep the widest activation of a chunk near this size: measured on 2 cores,
+// oneDNN convolutions on ~8 MB activations run 3-4x faster than on 100+ MB ones (fresh large
+// allocations page-fault and stream from DRAM).
+constexpr int64_t kChunkBytes = 24 << 20;
+
+// glibc hands freed blocks above its mmap threshold back to the OS, and in this VM re-faulting the
+// pages costs ~7 µs per 4 KB: a ReLU writing a fresh 8 MB tensor ran 20x slower than into reused
+// memory. Keeping freed memory in the heap (blocks up to 32 MB, glibc's maximum) removes that.
+void keep_freed_memory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+  });
+}
+}  // namespace
+
+struct Engine::LayerRun {
+  const CleanPass& c;
+  int l;
+  torch::Tensor zp, U, sig;  // clean pre-activation [B,S,C]; unfolded input [B,P,K+1]; σ [C]
+  NoiseStream noise;
+  Sums s;
+  torch::Tensor shared;  // per-copy weight noise of the current copy range, [K+1, h, C]
+};
+
+const char* mode_name(Mode m) {
+  switch (m) {
+    case Mode::kNone: return "none";
+    case Mode::kLogit: return "logit";
+    case Mode::kWeight: return "weight";
+  }
+  return "?";
+}
+
+Engine::Engine(LayeredModel& model, const EngineSettings& settings, std::vector<torch::Tensor> sigma)
+    : model_(model), settings_(settings), layers_(model.layers()), sigma_(std::move(sigma)) {
+  keep_freed_memory();
+  TORCH_CHECK(settings_.layers.size() == layers_.size(), "LR engine: settings for ", settings_.layers.size(),
+              " layers, model has ", layers_.size());
+  TORCH_CHECK(sigma_.size() == layers_.size(), "LR engine: sigma for ", sigma_.size(), " layers, model has ",
+              layers_.size());
+}
+
+CleanPass Engine::clean_pass(const Batch& batch) const {
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(!batch.mask.defined(), "the LR engine needs a batch of independent rows (got a masked graph batch)");
+  CleanPass c;
+  c.trace = model_.trace(batch);
+  for (size_t l = 0; l < layers_.size(); ++l) c.z.push_back(layers_[l](c.trace.inputs[l]));
+  c.y = batch.y;
+  c.loss = row_ce(c.trace.logits, c.y);
+  switch (settings_.baseline) {
+    case Baseline::kNone: c.baseline = torch::zeros_like(c.loss); break;
+    case Baseline::kCleanLoss: c.baseline = c.loss; break;
+    case Baseline::kBatchMean: c.baseline = torch::full_like(c.loss, c.loss.mean().item<double>()); break;
+  }
+  return c;
+}
+
+int64_t Engine::round_copies(int64_t copies) const {
+  TORCH_CHECK(copies >= 1, "LR engine: copies must be >= 1 (got ", copies, ")");
+  return settings_.antithetic ? (copies + 1) / 2 * 2 : copies;  // antithetic pairs: odd counts round up
+}
+
+int64_t Engine::row_bytes(const CleanPass& c, int from_layer) const {
+  int64_t widest = 1;
+  for (size_t k = from_layer; k < c.z.size(); ++k) widest = std::max(widest, c.z[k][0].numel());
+  for (size_t k = from_layer + 1; k < c.trace.inputs.size(); ++k)
+    widest = std::max(widest, c.trace.inputs[k][0].numel());
+  return widest * static_cast<int64_t>(sizeof(float));
+}
+
+std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t batch, int64_t bytes,
+                                               int64_t copy_bytes) const {
+  const int64_t unit = settings_.antithetic ? 2 : 1;
+  const int64_t target = settings_.chunk_rows > 0 ? settings_.chunk_rows
+                                                  : std::clamp<int64_t>(kChunkBytes / bytes, 16, 16384);
+  // Many copies of few examples per chunk: per-row weight noise then multiplies each example's input by
+  // all its copies' kernels in one wide GEMM. Copy ranges are the outer loop, so per-copy noise drawn at
+  // b0 == 0 serves every example block of its range; copy_bytes (per-copy noise) caps the range.
+  std::vector<Chunk> out;
+  const int64_t n = to - from;
+  if (n <= 0) return out;
+  int64_t per = std::min(n, std::max(unit, target / unit * unit));
+  if (copy_bytes > 0) per = std::min(per, std::max(unit, kChunkBytes / copy_bytes / unit * unit));
+  const int64_t block = std::clamp<int64_t>(target / per, 1, batch);
+  for (int64_t c = from; c < to; c += per)
+    for (int64_t b = 0; b < batch; b += block) out.push_back({std::min(per, to - c), b, std::min(batch, b + block)});
+  return out;
+}
+
+torch::Tensor Engine::suffix_loss(const CleanPass& c, int l, const Chunk& k, const torch::Tensor& z_phys) {
+  const int64_t m = k.copies, bc = k.b1 - k.b0;
+  auto z = from_phys(z_phys.view({m * bc, z_phys.size(2), z_phys.size(3)}), c.z[l]);
+  auto logits = bc == c.batch() ? model_.forward_from(l, z, c.trace, m)
+                                : model_.forward_from(l, z, slice_trace(c.trace, k.b0, k.b1), m);
+  auto y = c.y.slice(0, k.b0, k.b1).repeat({m});
+  rows_ += m * bc;
+  return row_ce(logits, y).view({m, bc}).sub_(c.baseline.slice(0, k.b0, k.b1));
+}
+
+namespace {
+// Antithetic halves share their noise up to sign: coefficient of +ε for the gradient (a) and of ε²
+// for the σ-gradient (s), each [h, Bc].
+std::pair<torch::Tensor, torch::Tensor> pair_coefficients(const torch::Tensor& w, bool antithetic) {
+  if (!antithetic) return {w, w};
+  const int64_t h = w.size(0) / 2;
+  auto lo = w.narrow(0, 0, h), hi = w.narrow(0, h, h);
+  return {lo - hi, lo + hi};
+}
+
+// Z[c, b] = z[b] + Y[c, b] for the first half and z[b] − Y[c, b] for the antithetic half.
+torch::Tensor perturbed(const torch::Tensor& zb, const torch::Tensor& Y, int64_t m, bool antithetic) {
+  const int64_t h = Y.size(0);
+  auto Z = torch::empty({m, Y.size(1), Y.size(2), Y.size(3)}, zb.options());
+  auto first = Z.narrow(0, 0, h);
+  at::add_out(first, zb, Y);
+  if (antithetic) {
+    auto second = Z.narrow(0, h, h);
+    at::sub_out(second, zb, Y);
+  }
+  return Z;
+}
+}  // namespace
+
+void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
+  const bool anti = settings_.antithetic;
+  const int64_t m = k.copies, bc = k.b1 - k.b0, h = anti ? m / 2 : m;
+  const int64_t S = r.zp.size(1), C = r.zp.size(2);
+  auto E = r.noise.next(bc * h).view({bc, h, S, C}).mul_(r.sig);  // σε, example-major
+  auto zb = r.zp.slice(0, k.b0, k.b1).unsqueeze(0);
+  auto w = suffix_loss(r.c, r.l, k, perturbed(zb, E.permute({1, 0, 2, 3}), m, anti));
+  auto [a, s] = pair_coefficients(w, anti);
+  auto E3 = E.view({bc, h, S * C});
+  // Σ_c a[c,b]·σε[c,b]: the copies are summed first, so the weight-gradient op later runs on B rows only.
+  r.s.out_grad.slice(0, k.b0, k.b1).add_(at::bmm(a.t().unsqueeze(1), E3).view({bc, S, C}));
+  if (settings_.sigma_grad) {
+    auto sq = at::bmm(s.t().unsqueeze(1), E3.square()).view({bc, S, C}).sum(at::IntArrayRef{0, 1});
+    r.s.s.add_(sq.div(r.sig.square()).sub_(s.sum() * S));
+  }
+  r.s.rows += m * bc;
+}
+
+void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
+  const bool anti = settings_.antithetic, per_row = settings_.layers[r.l].weight_per_row;
+  const int64_t m = k.copies, bc = k.b1 - k.b0, h = anti ? m / 2 : m;
+  const int64_t P = r.U.size(1), K1 = r.U.size(2), C = r.zp.size(2);
+  TORCH_CHECK(P == r.zp.size(1), "LR engine: unfolded positions ", P, " != output positions ", r.zp.size(1));
+  auto Ub = r.U.slice(0, k.b0, k.b1);
+  torch::Tensor X, Y;  // σξ; the noise part of the pre-activation, [h, Bc, P, C]
+  if (per_row) {
+    X = r.noise.next(bc * h);
+    X = settings_.source == Source::kSobol ? X.view({bc, h, K1, C}).permute({0, 2, 1, 3}).contiguous()
+                                           : X.view({bc, K1, h, C});
+    X.mul_(r.sig);
+    // One GEMM per example against all its copies' kernels: only σ·conv(x, ξ) is computed; the clean
+    // product z is shared.
+    // (at::mm per example: ATen's CPU bmm was up to 10x slower than mm for these shapes, e.g. K = 28.)
+    auto prod = torch::empty({bc, P, h * C}, Ub.options());
+    auto Xm = X.view({bc, K1, h * C});
+    for (int64_t b = 0; b < bc; ++b) {
+      auto dst = prod[b];
+      at::mm_out(dst, Ub[b], Xm[b]);
+    }
+    Y = prod.view({bc, P, h, C}).permute({2, 0, 1, 3});
+  } else {
+    if (k.b0 == 0) {
+      auto X0 = r.noise.next(h);  // iid MC noise can be read in any layout; Sobol points are per copy
+      r.shared = settings_.source == Source::kSobol ? X0.view({h, K1, C}).permute({1, 0, 2}).contiguous()
+                                                    : X0.view({K1, h, C});
+      r.shared.mul_(r.sig);
+    }
+    X = r.shared;
+    Y = at::mm(Ub.reshape({bc * P, K1}), X.view({K1, h * C})).view({bc, P, h, C}).permute({2, 0, 1, 3});
+  }
+  auto zb = r.zp.slice(0, k.b0, k.b1).unsqueeze(0);
+  auto w = suffix_loss(r.c, r.l, k, perturbed(zb, Y, m, anti));
+  auto [a, s] = pair_coefficients(w, anti);
+  if (per_row) {
+    r.s.kc.add_((X * a.t().reshape({bc, 1, h, 1})).sum(at::IntArrayRef{0, 2}));
+    if (settings_.sigma_grad)
+      r.s.s.add_((X.square() * s.t().reshape({bc, 1, h, 1})).sum(at::IntArrayRef{0, 1, 2}).div(r.sig.square()).sub_(s.sum() * K1));
+  } else {
+    r.s.kc.add_((X * a.sum(1).view({1, h, 1})).sum(1));
+    if (settings_.sigma_grad)
+      r.s.s.add_((X.square() * s.sum(1).view({1, h, 1})).sum(at::IntArrayRef{0, 1}).div(r.sig.square()).sub_(s.sum() * K1));
+  }
+  r.s.rows += m * bc;
+}
+
+std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
+                                     at::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(l >= 0 && l < static_cast<int>(layers_.size()), "LR engine: no layer ", l);
+  const auto mode = settings_.layers[l].mode;
+  TORCH_CHECK(mode != Mode::kNone, "LR engine: layer ", layers_[l].name, " has noise mode none");
+  auto zp = to_phys(c.z[l]);
+  const int64_t C = zp.size(2);
+  torch::Tensor U;
+  if (mode == Mode::kWeight) U = unfold_rows(layers_[l], c.trace.inputs[l]);
+  const int64_t dim = mode == Mode::kLogit ? zp.size(1) * C : U.size(2) * C;
+  LayerRun r{c, l, zp, U, sigma_[l].to(zp.options()), NoiseStream(settings_.source, dim, gen, zp.options()), {}, {}};
+  if (mode == Mode::kLogit)
+    r.s.out_grad = torch::zeros_like(zp);
+  else
+    r.s.kc = torch::zeros({U.size(2), C}, zp.options());
+  if (settings_.sigma_grad) r.s.s = torch::zeros({C}, zp.options());
+
+  std::vector<LayerGrad> out;
+  int64_t done = 0;
+  // Weight noise: per-row kernels count towards each row, per-copy kernels towards each copy.
+  const int64_t noise_bytes = mode == Mode::kWeight ? U.size(2) * C * static_cast<int64_t>(sizeof(float)) : 0;
+  const bool per_row = settings_.layers[l].weight_per_row;
+  const int64_t bytes = row_bytes(c, l) + (per_row ? noise_bytes : 0);
+  for (int64_t target : copies_at) {
+    target = round_copies(target);
+    TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
+    for (const auto& k : plan_chunks(done, target, c.batch(), bytes, per_row ? 0 : noise_bytes))
+      mode == Mode::kLogit ? logit_chunk(r, k) : weight_chunk(r, k);
+    done = target;
+    out.push_back(finalize(r.s, l, c));
+  }
+  return out;
+}
+
+LayerGrad Engine::finalize(const Sums& s, int l, const CleanPass& c) const {
+  LayerGrad g;
+  const auto& layer = layers_[l];
+  const double n = static_cast<double>(std::max<int64_t>(s.rows, 1));
+  auto sig2 = sigma_[l].to(c.z[l].options()).square();  // the sums hold σε, the estimator wants ε/σ
+  if (s.out_grad.defined()) {
+    auto G = from_phys(s.out_grad.div(sig2).div_(n), c.z[l]).contiguous();
+    std::tie(g.weight, g.bias) = weight_grad(layer, G, c.trace.inputs[l]);
+  } else if (s.w.defined()) {
+    std::vector<int64_t> shape(layer.weight().dim(), 1);
+    shape[0] = -1;
+    g.weight = s.w.div(sig2.view(shape)).div_(n);
+    if (s.b.defined()) g.bias = s.b.div(sig2).div_(n);
+  } else if (s.kc.defined()) {
+    auto kc = s.kc.div(sig2).div_(n);
+    const int64_t K = layer.weight()[0].numel();
+    g.weight = kc.narrow(0, 0, K).t().reshape(layer.weight().sizes());
+    if (layer.bias().defined()) g.bias = kc[K].clone();
+  }
+  if (s.s.defined()) g.log_sigma = s.s.div(n);
+  return g;
+}
+
+}  // namespace lrb::lr

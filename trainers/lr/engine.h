@@ -1,0 +1,99 @@
+// The likelihood-ratio gradient engine (ARCHITECTURE.md §11, PAPER.md §3). A perturbable layer turns the
+// per-copy losses of its noisy copies into its own gradient, without back-propagation:
+//   logit noise  z + σε:      grad W = mean_rows[(L − L0) · ε/σ ⊗ x]   (the layer's weight-gradient op)
+//   weight noise W + σξ:      grad W = mean_rows[(L − L0) · ξ/σ]
+//   learned log σ:            grad   = mean_rows[(L − L0) · Σ(ε² − 1)]  per output channel
+// Rows are copy-major (row c*B + b is copy c of example b); antithetic halves put ε and −ε on the same
+// example. Everything here runs under NoGradGuard and never calls backward().
+#pragma once
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/batch.h"
+#include "models/layered.h"
+#include "trainers/lr/noise.h"
+
+namespace lrb::lr {
+
+enum class Mode { kNone, kLogit, kWeight };
+enum class Baseline { kNone, kCleanLoss, kBatchMean };
+
+struct LayerSetting {
+  Mode mode = Mode::kNone;
+  int64_t copies = 100;
+  double sigma0 = 0.1;
+  bool weight_per_row = true;  // weight noise: a kernel per (copy, example) row (paper) or one per copy
+};
+
+struct EngineSettings {
+  std::vector<LayerSetting> layers;
+  bool antithetic = true;
+  Baseline baseline = Baseline::kCleanLoss;
+  Source source = Source::kMC;
+  bool layerwise = true;
+  bool sigma_grad = false;  // also estimate the gradient in log σ (learned σ)
+  int64_t chunk_rows = 0;   // rows per suffix pass; 0 = auto (cache-sized)
+};
+
+// A layer's estimated gradient, shaped like its parameters (log_sigma: [out]).
+struct LayerGrad {
+  torch::Tensor weight, bias, log_sigma;
+};
+
+// The clean pass of one batch, shared by every layer's estimate.
+struct CleanPass {
+  ForwardTrace trace;
+  std::vector<torch::Tensor> z;  // clean pre-activation of every layer
+  torch::Tensor y;               // targets [B]
+  torch::Tensor loss;            // clean per-example loss [B]
+  torch::Tensor baseline;        // [B], subtracted from each copy's loss
+  int64_t batch() const { return y.size(0); }
+};
+
+class Engine {
+ public:
+  // sigma[l]: the current noise scale of layer l, one value per output channel.
+  Engine(LayeredModel& model, const EngineSettings& settings, std::vector<torch::Tensor> sigma);
+
+  CleanPass clean_pass(const Batch& batch) const;
+  // Layer-wise injection for layer l: the estimate after each entry of `copies_at` (increasing
+  // cumulative copy counts; one run of copies_at.back() copies serves every entry).
+  std::vector<LayerGrad> layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
+                               at::Generator& gen);
+  // All perturbed layers at once with one set of copies: result[k][l] after copies_at[k] copies.
+  std::vector<std::vector<LayerGrad>> joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
+                                            at::Generator& gen);
+  // Rows pushed through (parts of) the network since construction: the compute budget.
+  int64_t rows() const { return rows_; }
+
+ private:
+  struct Sums;
+  struct LayerRun;
+  struct Chunk {
+    int64_t copies, b0, b1;  // copies [0, copies) of examples [b0, b1)
+  };
+  std::vector<Chunk> plan_chunks(int64_t from, int64_t to, int64_t batch, int64_t row_bytes,
+                                 int64_t copy_bytes) const;
+  int64_t row_bytes(const CleanPass& c, int from_layer) const;
+  int64_t round_copies(int64_t copies) const;
+  LayerGrad finalize(const Sums& s, int l, const CleanPass& c) const;
+  torch::Tensor suffix_loss(const CleanPass& c, int l, const Chunk& k, const torch::Tensor& z_phys);
+  void logit_chunk(LayerRun& r, const Chunk& k);
+  void weight_chunk(LayerRun& r, const Chunk& k);
+  void joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k,
+                   std::vector<NoiseStream*>& noise);
+
+  LayeredModel& model_;
+  EngineSettings settings_;
+  std::vector<PerturbableLayer> layers_;
+  std::vector<torch::Tensor> sigma_;
+  int64_t rows_ = 0;
+};
+
+const char* mode_name(Mode m);
+
+}  // namespace lrb::lr

@@ -1,0 +1,146 @@
+// es: OpenAI evolution strategies (Salimans et al. 2017) over all parameters jointly, as the paper's ES
+// baseline (PAPER.md §6): antithetic pairs θ ± σξ, centred-rank fitness shaping, and no LR variance
+// reduction. The gradient g = Σ_p u_p ξ_p / (P σ) goes into .grad(), so the same optimizer applies it.
+// Each population member is a different network, so members run one after another (each over the whole
+// batch); ξ is regenerated from a per-step seed instead of stored, so memory stays O(#parameters).
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <limits>
+
+#include "core/errors.h"
+#include "core/registry.h"
+#include "core/seed.h"
+#include "trainers/lr/lr_trainer.h"
+
+namespace lrb::lr {
+namespace {
+
+struct EsOptions {
+  double sigma = 0.01;
+  int64_t population = 0;  // 0: the forward passes of one LR-WL step (Σ copies of its preset), so the budgets match
+  std::string fitness = "centered-rank";
+  static EsOptions from(const Config& c) {
+    EsOptions o;
+    c.has("name");
+    c.read("sigma", o.sigma, Range::positive());
+    c.read("population", o.population, Range::at_least(0));
+    c.read_choice("fitness", o.fitness, {"centered-rank", "loss"});
+    return o;
+  }
+};
+
+class EsTrainer : public Trainer {
+ public:
+  explicit EsTrainer(EsOptions o) : o_(o) {}
+  std::string key() const override { return "es"; }
+
+  void attach(ClassifierImpl& model) override {
+    population_ = o_.population;
+    if (population_ == 0) {
+      population_ = 100;
+      if (auto* lm = dynamic_cast<LayeredModel*>(&model)) {
+        auto layers = lm->layers();
+        auto p = preset_for("lr-wl", model.key(), layers);
+        population_ = 0;
+        for (auto c : p.copies) population_ += c;
+      }
+    }
+    population_ = std::max<int64_t>(2, (population_ + 1) / 2 * 2);  // antithetic pairs
+    attached_ = true;
+  }
+
+  StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) override {
+    if (!attached_) attach(model);
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> params;
+    for (auto& p : model.parameters())
+      if (p.requires_grad()) params.push_back(p);
+    int64_t dim = 0;
+    std::vector<torch::Tensor> original;
+    for (auto& p : params) {
+      dim += p.numel();
+      original.push_back(p.detach().clone());
+    }
+    auto loss_of = [&](StepStats* st) {
+      auto logits = batch.select(model.forward(batch));
+      auto y = batch.targets();
+      if (st) st->correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+      return torch::nn::functional::cross_entropy(logits, y).item<double>();
+    };
+    auto set_params = [&](const torch::Tensor* xi, double scale) {
+      int64_t off = 0;
+      for (size_t k = 0; k < params.size(); ++k) {
+        const int64_t n = params[k].numel();
+        params[k].copy_(original[k]);
+        if (xi) params[k].add_(xi->narrow(0, off, n).view_as(params[k]), scale);
+        off += n;
+      }
+    };
+    StepStats st;
+    st.loss = loss_of(&st);
+    st.count = batch.size();
+
+    // One seed per step from the run's generator; ξ_i is the i-th draw of a generator seeded with it.
+    const auto seed = static_cast<uint64_t>(
+        at::randint(std::numeric_limits<int64_t>::max(), {1}, gen, torch::kLong).item<int64_t>());
+    const int64_t pairs = population_ / 2;
+    auto opts = params.front().options();
+    std::vector<double> loss(population_);
+    {
+      auto noise = make_generator(seed, opts.device());
+      for (int64_t i = 0; i < pairs; ++i) {
+        auto xi = at::randn({dim}, noise, opts);
+        set_params(&xi, o_.sigma);
+        loss[2 * i] = loss_of(nullptr);
+        set_params(&xi, -o_.sigma);
+        loss[2 * i + 1] = loss_of(nullptr);
+      }
+      set_params(nullptr, 0);
+    }
+    auto u = shape(loss);
+    auto g = torch::zeros({dim}, opts);
+    {
+      auto noise = make_generator(seed, opts.device());
+      for (int64_t i = 0; i < pairs; ++i) g.add_(at::randn({dim}, noise, opts), u[2 * i] - u[2 * i + 1]);
+    }
+    g.div_(static_cast<double>(population_) * o_.sigma);
+    int64_t off = 0;
+    for (auto& p : params) {
+      set_grad(p, g.narrow(0, off, p.numel()).view_as(p));
+      off += p.numel();
+    }
+    st.forward_rows = (population_ + 1) * batch.size();
+    return st;
+  }
+
+ private:
+  // Utilities: centred ranks in [-0.5, 0.5] (higher loss -> higher utility, so g points uphill in loss
+  // as a gradient should), or the raw losses minus their mean.
+  std::vector<double> shape(const std::vector<double>& loss) const {
+    const auto n = static_cast<int64_t>(loss.size());
+    std::vector<double> u(n);
+    if (o_.fitness == "loss") {
+      double mean = 0;
+      for (double v : loss) mean += v / n;
+      for (int64_t i = 0; i < n; ++i) u[i] = loss[i] - mean;
+      return u;
+    }
+    std::vector<int64_t> order(n);
+    for (int64_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return loss[a] < loss[b]; });
+    for (int64_t r = 0; r < n; ++r) u[order[r]] = static_cast<double>(r) / (n - 1) - 0.5;
+    return u;
+  }
+
+  EsOptions o_;
+  int64_t population_ = 0;
+  bool attached_ = false;
+};
+
+}  // namespace
+
+LRB_REGISTER(Trainer, "es", "OpenAI-ES over all parameters: antithetic pairs, centred-rank fitness (sigma, population)",
+             [](const Config& c) -> Trainer::Ptr { return std::make_unique<EsTrainer>(EsOptions::from(c)); });
+
+}  // namespace lrb::lr

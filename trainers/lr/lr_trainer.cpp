@@ -1,0 +1,222 @@
+#include "trainers/lr/lr_trainer.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/errors.h"
+#include "core/registry.h"
+
+namespace lrb::lr {
+
+namespace {
+constexpr double kLogitSigma = 1e-1, kWeightSigma = 1e-3;  // PAPER.md §3: initial σ per noise mode
+
+Mode parse_mode(const std::string& s) { return s == "weight" ? Mode::kWeight : s == "logit" ? Mode::kLogit : Mode::kNone; }
+
+std::string layer_names(const std::vector<PerturbableLayer>& layers) {
+  std::vector<std::string> names;
+  for (const auto& l : layers) names.push_back(l.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// A per-layer list as written: one entry broadcasts, otherwise one entry per layer.
+template <class T>
+std::vector<T> per_layer(const std::vector<T>& given, std::vector<T> preset, const std::string& key,
+                         const LrOptions& o, const std::string& model_key, const std::vector<PerturbableLayer>& layers) {
+  if (given.empty()) return preset;
+  if (given.size() == 1) return std::vector<T>(layers.size(), given[0]);
+  if (given.size() != layers.size()) {
+    auto it = o.where_of.find(key);
+    throw ConfigError(it == o.where_of.end() ? "<config>" : it->second,
+                      fmt::format("trainer.{} has {} entries, but model '{}' has {} perturbable layers ({}); give "
+                                  "one value or one per layer",
+                                  key, given.size(), model_key, layers.size(), layer_names(layers)));
+  }
+  return given;
+}
+}  // namespace
+
+LrOptions LrOptions::from(const Config& c, const std::string& flavor) {
+  LrOptions o;
+  o.flavor = flavor;
+  c.has("name");
+  if (c.read("modes", o.modes))
+    for (const auto& m : o.modes)
+      if (m != "none" && m != "logit" && m != "weight")
+        throw ConfigError(c.where("modes"), fmt::format("{}: invalid value (got '{}', expected one of: none, logit, "
+                                                        "weight){}",
+                                                        c.path("modes"), m, did_you_mean(m, {"none", "logit", "weight"})));
+  c.read("copies", o.copies, Range::at_least(1));
+  c.read("sigma", o.sigma, Range::positive());
+  for (const char* k : {"modes", "copies", "sigma"}) o.where_of[k] = c.where(k);
+  c.read_choice("weight_noise", o.weight_noise, {"auto", "row", "copy"});
+  c.read("learn_sigma", o.learn_sigma);
+  c.read("antithetic", o.antithetic);
+  c.read_choice("baseline", o.baseline, {"none", "clean-loss", "batch-mean"});
+  c.read_choice("noise", o.noise, {"mc", "sobol"});
+  c.read("layerwise", o.layerwise);
+  c.read("chunk_rows", o.chunk_rows, Range::at_least(0));
+  return o;
+}
+
+Preset preset_for(const std::string& flavor, const std::string& model_key,
+                  const std::vector<PerturbableLayer>& layers) {
+  const size_t n = layers.size();
+  Preset p;
+  const bool resnet5 = model_key == "resnet5" && n == 5;
+  // ResNet-5: PAPER.md §2.1/§4 (fmmarkmq/LR_Test); elsewhere weight noise on the first layer only.
+  p.copies = resnet5 ? std::vector<int64_t>{100, 200, 200, 100, 50} : std::vector<int64_t>(n, 100);
+  for (size_t l = 0; l < n; ++l) {
+    const bool weight = flavor == "lr-wl" && (resnet5 ? l < 2 : l == 0);
+    p.modes.push_back(weight ? Mode::kWeight : Mode::kLogit);
+    p.sigma.push_back(weight ? kWeightSigma : kLogitSigma);
+  }
+  return p;
+}
+
+EngineSettings resolve(const LrOptions& o, const std::string& model_key, const std::vector<PerturbableLayer>& layers) {
+  if (layers.empty()) throw ConfigError(fmt::format("model '{}' has no perturbable layers", model_key));
+  auto p = preset_for(o.flavor, model_key, layers);
+  std::vector<std::string> preset_modes;
+  for (auto m : p.modes) preset_modes.push_back(mode_name(m));
+  auto modes = per_layer(o.modes, preset_modes, "modes", o, model_key, layers);
+  auto copies = per_layer(o.copies, p.copies, "copies", o, model_key, layers);
+  std::vector<double> sigma_default;  // σ follows each layer's final mode unless given
+  for (const auto& m : modes) sigma_default.push_back(m == "weight" ? kWeightSigma : kLogitSigma);
+  auto sigma = per_layer(o.sigma, sigma_default, "sigma", o, model_key, layers);
+
+  EngineSettings s;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    LayerSetting ls;
+    ls.mode = parse_mode(modes[l]);
+    ls.copies = copies[l];
+    ls.sigma0 = sigma[l];
+    ls.weight_per_row = o.weight_noise == "row" || (o.weight_noise == "auto" && layers[l].is_conv());
+    s.layers.push_back(ls);
+  }
+  s.antithetic = o.antithetic;
+  s.baseline = o.baseline == "none" ? Baseline::kNone
+               : o.baseline == "batch-mean" ? Baseline::kBatchMean
+                                            : Baseline::kCleanLoss;
+  s.source = o.noise == "sobol" ? Source::kSobol : Source::kMC;
+  s.layerwise = o.layerwise;
+  s.sigma_grad = o.learn_sigma;
+  s.chunk_rows = o.chunk_rows;
+  return s;
+}
+
+LayeredModel& layered(ClassifierImpl& model, const std::string& trainer) {
+  auto* lm = dynamic_cast<LayeredModel*>(&model);
+  if (!lm)
+    throw ConfigError(fmt::format("trainer '{}' needs a model made of perturbable layers; model '{}' is not one "
+                                  "(use trainer=bp or trainer=es)",
+                                  trainer, model.key()));
+  return *lm;
+}
+
+void set_grad(torch::Tensor& p, const torch::Tensor& g) {
+  auto& slot = p.mutable_grad();
+  if (!g.defined()) {
+    slot = torch::Tensor();
+  } else if (slot.defined() && slot.sizes() == g.sizes()) {
+    slot.copy_(g);
+  } else {
+    slot = g.detach().to(p.options()).clone();
+  }
+}
+
+void LrTrainer::attach(ClassifierImpl& model) {
+  auto layers = layered(model, o_.flavor).layers();
+  std::set<const void*> covered;
+  for (const auto& l : layers) {
+    covered.insert(l.weight().unsafeGetTensorImpl());
+    if (l.bias().defined()) covered.insert(l.bias().unsafeGetTensorImpl());
+  }
+  for (const auto& p : model.named_parameters())
+    if (p.value().requires_grad() && !covered.count(p.value().unsafeGetTensorImpl()))
+      throw ConfigError(fmt::format("trainer '{}': parameter '{}' of model '{}' is outside its perturbable layers, "
+                                    "so LR cannot train it",
+                                    o_.flavor, p.key(), model.key()));
+  settings_ = resolve(o_, model.key(), layers);
+  log_sigma_.clear();
+  for (size_t l = 0; l < layers.size(); ++l) {
+    auto w = layers[l].weight();
+    auto t = torch::full({w.size(0)}, std::log(settings_.layers[l].sigma0), w.options().requires_grad(false));
+    if (o_.learn_sigma) t.set_requires_grad(true);
+    log_sigma_.push_back(t);
+  }
+  attached_ = true;
+}
+
+std::vector<torch::Tensor> LrTrainer::parameters() {
+  std::vector<torch::Tensor> out;
+  if (o_.learn_sigma)
+    for (size_t l = 0; l < log_sigma_.size(); ++l)
+      if (settings_.layers[l].mode != Mode::kNone) out.push_back(log_sigma_[l]);
+  return out;
+}
+
+std::vector<torch::Tensor> LrTrainer::sigmas() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : log_sigma_) out.push_back(t.detach().exp());
+  return out;
+}
+
+StepStats LrTrainer::estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) {
+  if (!attached_) attach(model);
+  torch::NoGradGuard no_grad;
+  auto& lm = layered(model, o_.flavor);
+  auto layers = lm.layers();
+  Engine engine(lm, settings_, sigmas());
+  auto clean = engine.clean_pass(batch);
+  std::vector<LayerGrad> grads(layers.size());
+  if (settings_.layerwise) {
+    for (size_t l = 0; l < layers.size(); ++l)
+      if (settings_.layers[l].mode != Mode::kNone)
+        grads[l] = engine.layer(clean, static_cast<int>(l), {settings_.layers[l].copies}, gen).front();
+  } else {
+    int64_t copies = 0;  // one set of copies for all layers: the largest per-layer count
+    for (const auto& s : settings_.layers)
+      if (s.mode != Mode::kNone) copies = std::max(copies, s.copies);
+    if (copies > 0) grads = engine.joint(clean, {copies}, gen).front();
+  }
+  for (size_t l = 0; l < layers.size(); ++l) {
+    auto w = layers[l].weight(), b = layers[l].bias();
+    set_grad(w, grads[l].weight);  // a layer without noise is frozen: no gradient
+    if (b.defined()) set_grad(b, grads[l].bias);
+    if (o_.learn_sigma) set_grad(log_sigma_[l], grads[l].log_sigma);
+  }
+  StepStats st;
+  st.loss = clean.loss.mean().item<double>();
+  st.correct = clean.trace.logits.argmax(1).eq(clean.y).sum().item<int64_t>();
+  st.count = clean.batch();
+  st.forward_rows = clean.batch() + engine.rows();
+  return st;
+}
+
+void LrTrainer::save(torch::serialize::OutputArchive& archive) const {
+  for (size_t l = 0; l < log_sigma_.size(); ++l) archive.write(fmt::format("lr_log_sigma_{}", l), log_sigma_[l]);
+}
+
+void LrTrainer::load(torch::serialize::InputArchive& archive) {
+  torch::NoGradGuard no_grad;
+  for (size_t l = 0; l < log_sigma_.size(); ++l) {
+    torch::Tensor t;
+    if (!archive.try_read(fmt::format("lr_log_sigma_{}", l), t)) continue;  // checkpoints from fixed-σ runs
+    TORCH_CHECK(t.sizes() == log_sigma_[l].sizes(), "checkpoint log sigma of layer ", l, " has shape ", t.sizes(),
+                ", expected ", log_sigma_[l].sizes());
+    log_sigma_[l].copy_(t);
+  }
+}
+
+LRB_REGISTER(Trainer, "lr-l", "likelihood-ratio: logit (pre-activation) noise on every layer",
+             [](const Config& c) -> Trainer::Ptr { return std::make_unique<LrTrainer>(LrOptions::from(c, "lr-l")); });
+LRB_REGISTER(Trainer, "lr-wl", "likelihood-ratio: weight noise on early layers, logit noise on the rest",
+             [](const Config& c) -> Trainer::Ptr { return std::make_unique<LrTrainer>(LrOptions::from(c, "lr-wl")); });
+
+}  // namespace lrb::lr

@@ -1,0 +1,71 @@
+// LR-L and LR-WL trainers: settings decoded strictly from the trainer config, presets filled in at
+// attach() from the model (PAPER.md §2.1, §3, §4), and the LR engine run under NoGradGuard.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "trainers/lr/engine.h"
+#include "trainers/trainer.h"
+
+namespace lrb::lr {
+
+// Trainer settings as written; empty lists / unset optionals are filled by presets in attach().
+struct LrOptions {
+  std::string flavor = "lr-wl";      // lr-l | lr-wl: which preset fills what is not given
+  std::vector<std::string> modes;    // per layer none|logit|weight (one entry broadcasts)
+  std::vector<int64_t> copies;       // per layer
+  std::vector<double> sigma;         // per layer σ0
+  std::string weight_noise = "auto"; // row | copy | auto (row for conv layers, copy for linear ones)
+  bool learn_sigma = false;
+  bool antithetic = true;
+  std::string baseline = "clean-loss";
+  std::string noise = "mc";
+  bool layerwise = true;
+  int64_t chunk_rows = 0;
+  std::map<std::string, std::string> where_of;  // config locations of the per-layer lists, for attach() errors
+  static LrOptions from(const Config& c, const std::string& flavor);
+};
+
+// The per-layer presets for `flavor` on a model with these layers (key: the model's registry key).
+struct Preset {
+  std::vector<Mode> modes;
+  std::vector<int64_t> copies;
+  std::vector<double> sigma;
+};
+Preset preset_for(const std::string& flavor, const std::string& model_key, const std::vector<PerturbableLayer>& layers);
+
+// Options + presets + model -> engine settings; throws ConfigError for lists of the wrong length.
+EngineSettings resolve(const LrOptions& o, const std::string& model_key, const std::vector<PerturbableLayer>& layers);
+
+class LrTrainer : public Trainer {
+ public:
+  explicit LrTrainer(LrOptions o) : o_(std::move(o)) {}
+  std::string key() const override { return o_.flavor; }
+  void attach(ClassifierImpl& model) override;
+  std::vector<torch::Tensor> parameters() override;
+  StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) override;
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+  // For the gradient probe: the resolved settings and the current per-channel σ of every layer.
+  const EngineSettings& settings() const { return settings_; }
+  EngineSettings& mutable_settings() { return settings_; }
+  std::vector<torch::Tensor> sigmas() const;
+  const LrOptions& options() const { return o_; }
+
+ private:
+  LrOptions o_;
+  EngineSettings settings_;
+  std::vector<torch::Tensor> log_sigma_;  // learned: parameters; fixed: constants
+  bool attached_ = false;
+};
+
+// The LayeredModel view of `model`, or a ConfigError naming the trainer that needs it.
+LayeredModel& layered(ClassifierImpl& model, const std::string& trainer);
+
+// Writes g into p.grad() (allocating it on first use); an undefined g clears the gradient.
+void set_grad(torch::Tensor& p, const torch::Tensor& g);
+
+}  // namespace lrb::lr
