@@ -7,6 +7,9 @@ ifneq ($(wildcard ../shared/data),)
 export LRBENCH_DATA ?= $(abspath ../shared/data)
 endif
 
+# libgomp's busy-wait otherwise keeps a core spinning that OpenBLAS threads need (3x slower LR steps here).
+export OMP_WAIT_POLICY ?= PASSIVE
+
 .PHONY: all deps configure build demo test test-fast test-slow bench fig1 clean help
 
 all: build

@@ -12,6 +12,8 @@ lrbench=${1:-$here/build/apps/lrbench}
 shift $(( $# > 0 ? 1 : 0 ))
 out=${FIG1_OUT:-$here/results/fig1}
 export LRB_SOURCE_DIR=$here   # experiments/fig1/*.yaml compose groups from experiments/conf
+# A busy-waiting OpenMP worker competes with OpenBLAS and other processes for the 2 cores (2-3x slower).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 mkdir -p "$out"
 
 all=(a b c d e f g h i)
