@@ -15,10 +15,10 @@ NodePtr demo(const std::vector<std::string>& overrides) {
   return root;
 }
 
-// Budget: 2 epochs (1200 steps of 100 copies per layer), ~2.5 min on 2 cores.
+// Budget: 3 epochs (1800 steps of 100 copies per layer), ~3 min on 2 cores (80.8 % after 2 epochs).
 TEST(LrTrainE2e, LrWlMlpFashionMnistReaches80Percent) {
   test::TempDir d;
-  auto r = train_run(demo({"trainer=lr-wl", "train.epochs=2", "seed=0"}), d.path());
+  auto r = train_run(demo({"trainer=lr-wl", "train.epochs=3", "seed=0"}), d.path());
   EXPECT_GE(r.final_test_acc, 0.80);
 }
 
