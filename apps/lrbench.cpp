@@ -37,7 +37,6 @@ NodePtr load_config(const std::string& file, const std::vector<std::string>& ove
 }
 
 std::string default_out_dir(const NodePtr& root) {
-  Config c(root, "");
   std::string name = "experiment", model = "model", trainer = "trainer";
   int64_t seed = 0;
   if (auto n = root->get("name"); n && n->kind == ConfigNode::Kind::kScalar) name = n->scalar;

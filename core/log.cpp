@@ -22,6 +22,13 @@ State& state() {
   static State s;
   return s;
 }
+// Caller holds s.mu.
+void ensure_stderr_sink(State& s) {
+  if (!s.sinks.empty()) return;
+  auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  err->set_pattern("[%H:%M:%S] [%n] %^%l%$ %v");
+  s.sinks.push_back(err);
+}
 }  // namespace
 
 void init_logging(const std::string& level) {
@@ -31,11 +38,7 @@ void init_logging(const std::string& level) {
   if (lvl == spdlog::level::off && level != "off")
     throw ConfigError("--log-level", "unknown log level '" + level + "' (expected trace, debug, info, warn, error)");
   s.level = lvl;
-  if (s.sinks.empty()) {
-    auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    err->set_pattern("[%H:%M:%S] [%n] %^%l%$ %v");
-    s.sinks.push_back(err);
-  }
+  ensure_stderr_sink(s);
   spdlog::apply_all([&](std::shared_ptr<spdlog::logger> l) { l->set_level(lvl); });
 }
 
@@ -62,11 +65,7 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
   auto& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
   if (auto l = spdlog::get(name)) return l;
-  if (s.sinks.empty()) {
-    auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    err->set_pattern("[%H:%M:%S] [%n] %^%l%$ %v");
-    s.sinks.push_back(err);
-  }
+  ensure_stderr_sink(s);
   auto l = std::make_shared<spdlog::logger>(name, s.sinks.begin(), s.sinks.end());
   l->set_level(s.level);
   spdlog::register_logger(l);

@@ -1,7 +1,7 @@
 // Accuracy floors after short BP runs (the regression net under every later change).
 // Budgets: MLP 3 epochs on all of Fashion-MNIST (~10 s); ResNet-5 3 epochs on 5,000 CIFAR-10 images (~60 s).
 #include "experiments/train_run.h"
-#include "tests/integration/run_helpers.h"
+#include "tests/support/experiment.h"
 
 using namespace lrb;
 

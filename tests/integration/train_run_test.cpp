@@ -8,7 +8,7 @@
 #include "experiments/train_run.h"
 #include "core/seed.h"
 #include "trainers/optim.h"
-#include "tests/integration/run_helpers.h"
+#include "tests/support/experiment.h"
 
 using namespace lrb;
 

@@ -1,19 +1,12 @@
 // LR-WL and ES train the demo MLP (784-256-10, ReLU) on Fashion-MNIST through lrb::train_run with the
 // demo's optimizer (Adam 1e-3), batches (100) and seed, i.e. exactly as bp would be run.
 #include "experiments/train_run.h"
-#include "tests/support/support.h"
+#include "tests/support/experiment.h"
 
 namespace lrb {
 namespace {
 
-NodePtr demo(const std::vector<std::string>& overrides) {
-  auto path = test::source_dir() + "/experiments/demo.yaml";
-  auto conf = conf_dir_for(path);
-  auto root = compose_file(path, conf);
-  int pos = 1;
-  for (const auto& o : overrides) apply_override(root, o, conf, pos++);
-  return root;
-}
+NodePtr demo(const std::vector<std::string>& overrides) { return test::experiment("demo.yaml", overrides); }
 
 // Budget: 3 epochs (1800 steps of 100 copies per layer), ~3 min on 2 cores (80.8 % after 2 epochs).
 TEST(LrTrainE2e, LrWlMlpFashionMnistReaches80Percent) {
