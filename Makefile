@@ -10,7 +10,9 @@ endif
 # libgomp's busy-wait otherwise keeps a core spinning that OpenBLAS threads need (3x slower LR steps here).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all deps configure build demo test test-fast test-slow bench fig1 clean help
+.PHONY: all deps configure build demo test test-fast test-slow bench fig1 table1 clean help
+PROFILE ?= quick
+SEEDS   ?= 1
 
 all: build
 
@@ -20,6 +22,7 @@ help:
 	@echo "make test-fast  only the fast unit tests"
 	@echo "make bench      Google Benchmark programs (training-step throughput)"
 	@echo "make fig1       the paper's Figure 1 (gradient quality probe on ResNet-5)"
+	@echo "make table1     the paper's Table 1: train 8 cells, evaluate, report (PROFILE=quick|paper SEEDS=N)"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -50,6 +53,9 @@ bench: build
 
 fig1: build
 	bash tools/fig1.sh $(LRBENCH)
+
+table1: build
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) bash tools/table.sh table1 $(LRBENCH)
 
 clean:
 	rm -rf $(BUILD)

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "core/config.h"
 #include "core/errors.h"
@@ -15,6 +16,7 @@
 #include "experiments/evaluator.h"
 #include "experiments/train_run.h"
 #include "apps/verbs.h"
+#include "reports/report.h"
 
 namespace fs = std::filesystem;
 using namespace lrb;
@@ -73,9 +75,22 @@ int main(int argc, char** argv) {
   check->add_option("experiment", config_file)->required();
   check->add_option("overrides", overrides);
 
-  auto* eval = app.add_subcommand("eval", "evaluate a run directory: lrbench eval RUN_DIR [--out FILE.csv]");
-  eval->add_option("run_dir", run_dir, "a directory written by lrbench train")->required();
-  eval->add_option("--out", out, "CSV path (default RUN_DIR/eval/clean.csv)");
+  auto* eval = app.add_subcommand(
+      "eval", "evaluate a run: lrbench eval RUN_DIR [--suite table1 | --threat fgsm] [eval.k=v threat.k=v ...]");
+  EvalRequest ereq;
+  eval->add_option("run_dir", ereq.run_dir, "a directory written by lrbench train")->required();
+  eval->add_option("overrides", ereq.overrides, "eval.n_examples=N, eval.batch_size=B, eval.seed=S, threat.eps=...");
+  eval->add_option("--suite", ereq.suite, "suite name (experiments/suites/NAME.yaml) or path");
+  eval->add_option("--threat", ereq.threat, "one attack or corruption (lrbench list attacks|corruptions)");
+  eval->add_option("--out", ereq.out_csv, "CSV path (default RUN_DIR/eval/<suite|threat|clean>.csv)");
+
+  auto* report = app.add_subcommand("report", "paper-shaped tables from eval CSVs: lrbench report table1 [RUNS_DIR]");
+  std::string report_name, report_runs, report_out = "results";
+  std::optional<double> wall_seconds;
+  report->add_option("name", report_name, "report definition reports/NAME.yaml (table1, ...)")->required();
+  report->add_option("runs_dir", report_runs, "folder of run directories (default runs/NAME)");
+  report->add_option("--out-dir", report_out, "where NAME.csv, NAME.md (and plots) go (default results)");
+  report->add_option("--wall-seconds", wall_seconds, "total wall time to print in the footer");
 
   auto* list = app.add_subcommand("list", "list registered plugins: trainers, models, datasets, attacks, corruptions");
   list->add_option("kind", list_kind, "trainers|models|datasets|attacks|corruptions (default: all)");
@@ -109,8 +124,13 @@ int main(int argc, char** argv) {
       auto parts = plan_run(root);
       std::cout << to_yaml(root) << "# ok: spec_hash " << parts.spec.hash << "\n";
     } else if (*eval) {
-      auto table = evaluate_run(run_dir, out);
+      if (!ereq.suite.empty() && !ereq.threat.empty())
+        throw ConfigError("lrbench eval", "give --suite or --threat, not both");
+      auto table = evaluate(ereq);
       std::cout << format_accuracy_table(table);
+    } else if (*report) {
+      if (report_runs.empty()) report_runs = "runs/" + report_name;
+      return run_report(report_name, report_runs, report_out, wall_seconds, std::cout);
     } else if (*list) {
       return list_plugins(list_kind, std::cout);
     } else if (*verify) {

@@ -14,6 +14,7 @@
 #include "core/registry.h"
 #include "datasets/dataset.h"
 #include "models/classifier.h"
+#include "threats/threat.h"
 #include "trainers/trainer.h"
 
 namespace lrb {
@@ -38,8 +39,8 @@ int list_plugins(const std::string& kind, std::ostream& out) {
   if (all || kind == "trainers") print_kind<Trainer>("trainers", out);
   if (all || kind == "models") print_kind<ClassifierImpl>("models", out);
   if (all || kind == "datasets") print_kind<DatasetSource>("datasets", out);
-  if (all || kind == "attacks") out << "attacks:\n  (none registered in this build yet)\n";
-  if (all || kind == "corruptions") out << "corruptions:\n  (none registered in this build yet)\n";
+  if (all || kind == "attacks") print_kind<Attack>("attacks", out);
+  if (all || kind == "corruptions") print_kind<Corruption>("corruptions", out);
   return 0;
 }
 

@@ -4,11 +4,20 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace lrb {
 
 enum class Modality { kImage, kText, kGraph, kSpike };
 const char* modality_name(Modality m);
+
+// What a model needs to know about its input.
+struct InputSpec {
+  std::vector<int64_t> shape;          // per example: {C,H,W} images, {T} text, {F} graph features
+  std::vector<double> mean, std;       // per-channel normalisation applied inside the model (images)
+  int64_t vocab_size = 0;              // text
+  int64_t pad_index = 0;               // text
+};
 
 struct Batch {
   Modality modality = Modality::kImage;

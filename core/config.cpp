@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -181,32 +182,78 @@ std::string spec_hash(const NodePtr& node) {
 }
 
 std::string conf_dir_for(const std::string& path) {
+  // Search path, first match wins: the file's own folder (its conf/ and the folder itself), then
+  // $LRBENCH_CONFIG_PATH (':'-separated), then the built-in groups of the source tree or install.
+  std::vector<std::string> dirs;
+  auto add = [&](const fs::path& d) {
+    if (d.empty()) return;
+    auto s = d.lexically_normal().string();
+    if (std::find(dirs.begin(), dirs.end(), s) == dirs.end()) dirs.push_back(s);
+  };
   auto dir = fs::path(path).parent_path();
-  if (fs::is_directory(dir / "conf")) return (dir / "conf").string();
-  if (const char* src = std::getenv("LRB_SOURCE_DIR")) return (fs::path(src) / "experiments" / "conf").string();
-  return (dir / "conf").string();
+  if (dir.empty()) dir = ".";
+  add(dir / "conf");
+  add(dir);
+  if (const char* env = std::getenv("LRBENCH_CONFIG_PATH")) {
+    std::string list = env;
+    for (size_t a = 0, b; a <= list.size(); a = b + 1) {
+      b = list.find(':', a);
+      if (b == std::string::npos) b = list.size();
+      if (b > a) add(list.substr(a, b - a));
+    }
+  }
+  if (const char* src = std::getenv("LRB_SOURCE_DIR")) add(fs::path(src) / "experiments" / "conf");
+#ifdef LRB_BUILTIN_CONF
+  add(LRB_BUILTIN_CONF);
+#endif
+#ifdef LRB_INSTALLED_CONF
+  add(LRB_INSTALLED_CONF);
+#endif
+  return fmt::format("{}", fmt::join(dirs, ":"));
 }
 
 namespace {
 
-std::vector<std::string> options_in(const fs::path& group_dir) {
+std::vector<std::string> split_path(const std::string& search_path) {
   std::vector<std::string> out;
-  if (fs::is_directory(group_dir))
-    for (const auto& e : fs::directory_iterator(group_dir))
-      if (e.path().extension() == ".yaml") out.push_back(e.path().stem().string());
-  std::sort(out.begin(), out.end());
+  for (size_t a = 0, b; a <= search_path.size(); a = b + 1) {
+    b = search_path.find(':', a);
+    if (b == std::string::npos) b = search_path.size();
+    if (b > a) out.push_back(search_path.substr(a, b - a));
+  }
   return out;
 }
 
-NodePtr load_group(const std::string& conf_dir, const std::string& group, const std::string& option,
-                   const std::string& where) {
-  fs::path file = fs::path(conf_dir) / group / (option + ".yaml");
-  if (!fs::exists(file)) {
-    auto known = options_in(fs::path(conf_dir) / group);
-    throw ConfigError(where, fmt::format("no option '{}' in config group '{}' (known: {}){}", option, group,
-                                         fmt::join(known, ", "), did_you_mean(option, known)));
+bool is_group(const std::string& search_path, const std::string& group) {
+  for (const auto& d : split_path(search_path))
+    if (fs::is_directory(fs::path(d) / group)) return true;
+  return false;
+}
+
+std::vector<std::string> options_in(const std::string& search_path, const std::string& group) {
+  std::set<std::string> out;
+  for (const auto& d : split_path(search_path)) {
+    auto group_dir = fs::path(d) / group;
+    if (fs::is_directory(group_dir))
+      for (const auto& e : fs::directory_iterator(group_dir))
+        if (e.path().extension() == ".yaml") out.insert(e.path().stem().string());
   }
-  return parse_yaml_file(file.string());
+  return {out.begin(), out.end()};
+}
+
+NodePtr load_group(const std::string& search_path, const std::string& group, const std::string& option,
+                   const std::string& where) {
+  for (const auto& d : split_path(search_path)) {
+    fs::path file = fs::path(d) / group / (option + ".yaml");
+    if (fs::exists(file)) return parse_yaml_file(file.string());
+  }
+  auto known = options_in(search_path, group);
+  std::vector<std::string> searched;
+  for (const auto& d : split_path(search_path)) searched.push_back((fs::path(d) / group).string());
+  throw ConfigError(where, fmt::format("no option '{}' in config group '{}' (known: {}; searched {}; add folders with "
+                                       "LRBENCH_CONFIG_PATH){}",
+                                       option, group, fmt::join(known, ", "), fmt::join(searched, ", "),
+                                       did_you_mean(option, known)));
 }
 
 }  // namespace
@@ -247,7 +294,7 @@ void apply_override(NodePtr& root, const std::string& assignment, const std::str
     throw ConfigError(where, fmt::format("override '{}' is not key=value (e.g. train.epochs=3)", assignment));
   std::string key = trim(assignment.substr(0, eq));
   std::string value = assignment.substr(eq + 1);
-  if (key.find('.') == std::string::npos && fs::is_directory(fs::path(conf_dir) / key)) {
+  if (key.find('.') == std::string::npos && is_group(conf_dir, key)) {
     auto wrapped = std::make_shared<ConfigNode>();
     wrapped->kind = ConfigNode::Kind::kMap;
     wrapped->set(key, load_group(conf_dir, key, trim(value), where));

@@ -56,7 +56,8 @@ std::string spec_hash(const NodePtr& node);
 NodePtr compose_file(const std::string& path, std::string conf_dir = "");
 // Applies `group=option` (when conf_dir/group/option.yaml exists) or `a.b.c=yaml-value`.
 void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position);
-// The conf dir compose_file would use for `path`.
+// The group search path compose_file uses for `path` (':'-separated folders, first match wins): the file's
+// own folder (its conf/, then itself), $LRBENCH_CONFIG_PATH, then the built-in experiments/conf.
 std::string conf_dir_for(const std::string& path);
 
 // Strict, typed view over one YAML map. Missing keys keep the caller's default; wrong types, bad

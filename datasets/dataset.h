@@ -13,14 +13,6 @@
 
 namespace lrb {
 
-// What a model needs to know about its input.
-struct InputSpec {
-  std::vector<int64_t> shape;          // per example: {C,H,W} images, {T} text, {F} graph features
-  std::vector<double> mean, std;       // per-channel normalisation applied inside the model (images)
-  int64_t vocab_size = 0;              // text
-  int64_t pad_index = 0;               // text
-};
-
 // Result of checking one file against the manifest (for `lrbench data verify`).
 struct FileCheck {
   std::string file;

@@ -2,22 +2,35 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "core/seed.h"
 #include "experiments/checkpoint.h"
 #include "experiments/names.h"
+#include "experiments/suite.h"
 #include "experiments/train_run.h"
 #include "lrb_git_sha.h"
+#include "threats/victim.h"
 #include "trainers/fit.h"
+#include "trainers/progress.h"
 
 namespace lrb {
 
 namespace fs = std::filesystem;
 
-CsvTable evaluate_run(const std::string& run_dir, const std::string& out_csv) {
+namespace {
+
+struct Loaded {
+  RunParts parts;
+  CheckpointMeta meta;
+  torch::Device device = torch::kCPU;
+};
+
+Loaded load_run(const std::string& run_dir) {
   const auto config_path = (fs::path(run_dir) / "config.resolved.yaml").string();
   const auto ckpt_path = (fs::path(run_dir) / "checkpoint.pt").string();
   if (!fs::exists(config_path))
@@ -25,25 +38,113 @@ CsvTable evaluate_run(const std::string& run_dir, const std::string& out_csv) {
                           "' is not a run directory (make one with: lrbench train EXPERIMENT.yaml --out DIR)");
   if (!fs::exists(ckpt_path))
     throw CheckpointError(ckpt_path + ": checkpoint not found (the run did not finish an epoch; train it again)");
+  Loaded l;
   auto root = parse_yaml_file(config_path);
-  RunParts p = plan_run(root);
+  l.parts = plan_run(root);
   read_checkpoint_meta(ckpt_path);  // a corrupt checkpoint fails before the data is read
+  return l;
+}
+
+// Accuracy of `model` on `inputs` (already perturbed), counted over the batch's counted examples.
+int64_t count_correct(ClassifierImpl& model, const Batch& inputs) {
+  torch::NoGradGuard no_grad;
+  auto logits = inputs.select(model.forward(inputs));
+  return logits.argmax(1).eq(inputs.targets()).sum().item<int64_t>();
+}
+
+struct ThreatResult {
+  int64_t correct = 0, n = 0, queries = 0;
+  double seconds = 0;
+};
+
+ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test, const Suite& suite,
+                        const ThreatContext& ctx, const torch::Device& device) {
+  ThreatResult r;
+  auto t0 = std::chrono::steady_clock::now();
+  const bool graph = test.modality == Modality::kGraph;
+  const int64_t n_rows = graph ? 1 : test.x.size(0);
+  const int64_t step = graph ? 1 : suite.batch_size;
+  const uint64_t seed = threat ? derive_seed(suite.seed, threat->key() + "|" + threat->params()) : 0;
+  auto gen = make_generator(seed, device);
+  Progress bar(1, 1, (n_rows + step - 1) / step);
+  model.eval();
+  for (int64_t b0 = 0, k = 0; b0 < n_rows; b0 += step, ++k) {
+    auto index = torch::arange(b0, std::min(n_rows, b0 + step), torch::kLong);
+    Batch clean = (graph ? test : test.rows(index)).to(device);
+    Batch input = clean;
+    if (auto* c = dynamic_cast<const Corruption*>(threat)) {
+      input = corrupt(*c, clean, index, seed, ctx);
+    } else if (auto* a = dynamic_cast<Attack*>(threat)) {
+      Victim victim(model);
+      input = a->perturb(victim, clean, gen);
+      r.queries += victim.queries();
+    }
+    r.correct += count_correct(model, input);
+    r.n += clean.size();
+    bar.update(k + 1, 0, r.n ? static_cast<double>(r.correct) / r.n : 0, r.n);
+  }
+  bar.finish();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace
+
+CsvTable evaluate(const EvalRequest& req) {
+  Loaded l = load_run(req.run_dir);
+  auto& p = l.parts;
+  // Every threat is built and checked before the data is read or the model loaded.
+  Suite suite;
+  std::string stem = "clean";
+  if (!req.threat.empty()) {
+    suite = single_threat_suite(req.threat, req.overrides);
+    stem = req.threat;
+  } else if (!req.suite.empty()) {
+    suite = load_suite(find_suite(req.suite), req.overrides);
+    stem = suite.name;
+  } else {
+    suite = clean_suite(req.overrides);
+  }
   materialize(p);
-  auto meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()));
+  ThreatContext ctx{p.dataset->input_spec(), p.dataset->num_classes()};
+  check_fits(suite, p.dataset->modality(), p.dataset->key(), &ctx);
+  const auto ckpt_path = (fs::path(req.run_dir) / "checkpoint.pt").string();
+  l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()));
   auto device = pick_device(p.spec.device);
-  int64_t batch = p.spec.train.eval_batch_size;
-  p.spec.eval.read("batch_size", batch, Range::at_least(1));
-  int64_t n_correct = 0;
-  double acc = evaluate_accuracy(*p.model, p.dataset->test(), batch, device, &n_correct);
-  CsvTable t(result_columns());
-  t.add({paper_model_name(meta.model_key), paper_algorithm_name(meta.trainer_key), "Ori", fmt::format("{:.2f}", 100 * acc),
-         p.dataset->label(), std::to_string(meta.seed), std::to_string(p.dataset->test().size()),
-         std::to_string(n_correct), LRB_GIT_SHA, meta.spec_hash, std::to_string(meta.epoch), ""});
-  const auto out = out_csv.empty() ? (fs::path(run_dir) / "eval" / "clean.csv").string() : out_csv;
-  t.save(out);
-  logger("eval")->info("{} {} on {}: clean accuracy {:.2f}% ({} / {}) -> {}", meta.model_key, meta.trainer_key,
-                       p.dataset->label(), 100 * acc, n_correct, p.dataset->test().size(), out);
-  return t;
+
+  Batch test = p.dataset->test();
+  if (suite.n_examples > 0 && test.modality != Modality::kGraph && suite.n_examples < test.x.size(0))
+    test = test.rows(torch::arange(suite.n_examples, torch::kLong));
+  auto log = logger("eval");
+
+  auto row = [&](CsvTable& t, const std::string& metric, const ThreatResult& r, const std::string& params,
+                 const std::string& key) {
+    t.add({paper_model_name(l.meta.model_key), paper_algorithm_name(l.meta.trainer_key), metric,
+           fmt::format("{:.2f}", r.n ? 100.0 * r.correct / r.n : 0.0), p.dataset->label(), std::to_string(l.meta.seed),
+           std::to_string(r.n), std::to_string(r.correct), LRB_GIT_SHA, l.meta.spec_hash, std::to_string(l.meta.epoch),
+           params, l.meta.model_key, l.meta.trainer_key, key, std::to_string(r.queries), fmt::format("{:.2f}", r.seconds)});
+    log->info("{} {} {:<9} {:6.2f}% ({}/{}) {:.1f} s {}", l.meta.model_key, l.meta.trainer_key, metric,
+              r.n ? 100.0 * r.correct / r.n : 0.0, r.correct, r.n, r.seconds, params);
+  };
+
+  CsvTable table(result_columns());
+  row(table, "Ori", run_threat(*p.model, nullptr, test, suite, ctx, device), "", "");
+  for (const auto& t : suite.threats)
+    row(table, t.threat->metric(), run_threat(*p.model, t.threat.get(), test, suite, ctx, device), t.threat->params(),
+        t.threat->key());
+  const auto out = req.out_csv.empty() ? (fs::path(req.run_dir) / "eval" / (stem + ".csv")).string() : req.out_csv;
+  if (!suite.sweep.empty()) {
+    CsvTable sweep(result_columns());
+    for (const auto& t : suite.sweep)
+      row(sweep, t.threat->metric(), run_threat(*p.model, t.threat.get(), test, suite, ctx, device), t.threat->params(),
+          t.threat->key());
+    auto sweep_path = fs::path(out);
+    sweep_path.replace_extension(".sweep.csv");
+    sweep.save(sweep_path.string());
+  }
+  table.save(out);
+  log->info("-> {}", out);
+  return table;
 }
 
 }  // namespace lrb

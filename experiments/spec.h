@@ -4,29 +4,9 @@
 #include <string>
 
 #include "core/config.h"
+#include "trainers/train_spec.h"
 
 namespace lrb {
-
-struct OptimizerSpec {
-  std::string name = "adam";  // adam | sgd
-  double lr = 1e-3, momentum = 0.0, weight_decay = 0.0;
-  bool nesterov = false;
-};
-
-struct SchedulerSpec {
-  std::string name = "none";  // none | step
-  int64_t step_size = 10;
-  double gamma = 0.8;
-};
-
-struct TrainSpec {
-  int64_t epochs = 1, batch_size = 100, eval_batch_size = 1000;
-  int64_t checkpoint_every = 1;  // epochs
-  int64_t log_every = 0;         // steps between DEBUG lines (0 = never)
-  int64_t max_steps = 0;         // per epoch, 0 = all (quick runs and tests)
-  OptimizerSpec optimizer;
-  SchedulerSpec scheduler;
-};
 
 struct ExperimentSpec {
   NodePtr root;  // the resolved tree (written to config.resolved.yaml)

@@ -8,7 +8,6 @@
 
 #include "core/batch.h"
 #include "core/config.h"
-#include "datasets/dataset.h"
 
 namespace lrb {
 
@@ -23,9 +22,15 @@ class ClassifierImpl : public torch::nn::Module {
   using Ptr = std::shared_ptr<ClassifierImpl>;
   using Factory = std::function<Ptr(const Config&, const ModelContext&)>;
 
+  // Logits [B, num_classes] (graph: [N, num_classes], one row per node; Batch::select picks the counted
+  // ones). Images arrive as float [B,C,H,W] in [0,1] pixel space: per-channel normalisation happens inside
+  // the model (buffers input_mean/input_std, saved in the checkpoint), so attacks and corruptions never see
+  // normalised values. Text: int64 ids [B,T] with lengths [B]. Must be differentiable w.r.t. float inputs
+  // (white-box attacks take autograd gradients through it) and deterministic in eval mode. Throws
+  // c10::Error for an input of the wrong shape.
   virtual torch::Tensor forward(const Batch& batch) = 0;
-  virtual std::string key() const = 0;
-  virtual Modality modality() const = 0;
+  virtual std::string key() const = 0;       // the registry key, stored in checkpoints
+  virtual Modality modality() const = 0;     // checked against the dataset's before training/evaluation
 };
 
 }  // namespace lrb

@@ -7,6 +7,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,23 @@ struct ForwardTrace {
   torch::Tensor logits;
 };
 
+// A model's own LR settings per layer (PAPER.md §2-§4): modes "weight" | "logit" | "none", copies per
+// layer, initial sigma per layer. Carried by the model so a new model brings its presets along.
+struct LrPreset {
+  std::vector<std::string> modes;
+  std::vector<int64_t> copies;
+  std::vector<double> sigma;
+};
+
 class LayeredModel {
  public:
   virtual ~LayeredModel() = default;
+  // The paper's preset for `flavor` ("lr-l" | "lr-wl"); nullopt lets the trainer apply the
+  // weight-vs-logit rule (trainers/lr: weight noise where a layer has fewer parameters than
+  // pre-activations per example, logit noise elsewhere).
+  virtual std::optional<LrPreset> lr_preset(const std::string& flavor) const { return std::nullopt; }
+  // Per-example pre-activation size of each layer (out_features; C_out*H_out*W_out); empty if unknown.
+  virtual std::vector<int64_t> preactivation_sizes() const { return {}; }
   virtual std::vector<PerturbableLayer> layers() = 0;
   virtual ForwardTrace trace(const Batch& batch) = 0;
   // Logits from layer l's pre-activation `z` (rows = copies * B, copy-major), using clean values from

@@ -1,10 +1,12 @@
 // mlp: fully connected classifier, input -> hidden... -> classes. Options: hidden (list of widths,
 // default [256]), activation (relu|tanh|sigmoid, default relu). PyTorch default initialisation.
+// No LR preset of its own: the weight-vs-logit rule gives logit noise on every layer (each has more weights
+// than outputs), which is what the gradient quality asks for (gradcheck: cosine 0.87 vs 0.07 with weight noise).
 #include <torch/torch.h>
 
 #include "core/registry.h"
 #include "models/classifier.h"
-#include "models/layered.h"
+#include "models/chain.h"
 #include "models/normalize.h"
 
 namespace lrb {
@@ -21,7 +23,7 @@ struct MlpOptions {
   }
 };
 
-class MlpImpl : public ClassifierImpl, public LayeredModel {
+class MlpImpl : public ClassifierImpl, public ChainModel {
  public:
   MlpImpl(const MlpOptions& o, const ModelContext& ctx) : o_(o) {
     int64_t in = 1;
@@ -29,42 +31,23 @@ class MlpImpl : public ClassifierImpl, public LayeredModel {
     std::vector<int64_t> widths = o.hidden;
     widths.push_back(ctx.num_classes);
     for (size_t i = 0; i < widths.size(); ++i) {
-      fc_.push_back(register_module("fc" + std::to_string(i), torch::nn::Linear(in, widths[i])));
+      auto fc = register_module("fc" + std::to_string(i), torch::nn::Linear(in, widths[i]));
+      if (i == 0)
+        add_site({"fc0", fc, nullptr}, [](const torch::Tensor& x, const Flow&) { return x.flatten(1); });
+      else
+        add_site({"fc" + std::to_string(i), fc, nullptr}, [this](const torch::Tensor& z, const Flow&) { return act(z); });
       in = widths[i];
     }
     register_normalization(*this, ctx.input.mean, ctx.input.std, mean_, std_);
+    finish_chain(ctx.input.shape);
   }
 
   torch::Tensor forward(const Batch& b) override { return trace(b).logits; }
   std::string key() const override { return "mlp"; }
   Modality modality() const override { return Modality::kImage; }
 
-  std::vector<PerturbableLayer> layers() override {
-    std::vector<PerturbableLayer> out;
-    for (size_t i = 0; i < fc_.size(); ++i) out.push_back({"fc" + std::to_string(i), fc_[i], nullptr});
-    return out;
-  }
-
-  ForwardTrace trace(const Batch& b) override {
-    ForwardTrace t;
-    auto x = normalize(b.x, mean_, std_).flatten(1);
-    for (size_t i = 0; i < fc_.size(); ++i) {
-      t.inputs.push_back(x);
-      x = fc_[i](x);
-      if (i + 1 < fc_.size()) x = act(x);
-    }
-    t.logits = x;
-    return t;
-  }
-
-  torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace&, int64_t) override {
-    auto x = z;
-    for (size_t i = l; i < fc_.size(); ++i) {
-      if (static_cast<int>(i) != l) x = call_layer(static_cast<int>(i), fc_[i], x);
-      if (i + 1 < fc_.size()) x = act(x);
-    }
-    return x;
-  }
+ protected:
+  torch::Tensor prepare(const Batch& b) override { return normalize(b.x, mean_, std_); }
 
  private:
   torch::Tensor act(const torch::Tensor& x) const {
@@ -73,7 +56,6 @@ class MlpImpl : public ClassifierImpl, public LayeredModel {
     return torch::relu(x);
   }
   MlpOptions o_;
-  std::vector<torch::nn::Linear> fc_;
   torch::Tensor mean_, std_;
 };
 TORCH_MODULE(Mlp);

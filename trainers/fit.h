@@ -6,7 +6,7 @@
 #include <string>
 
 #include "datasets/dataset.h"
-#include "experiments/spec.h"
+#include "trainers/train_spec.h"
 #include "models/classifier.h"
 #include "trainers/trainer.h"
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "experiments/spec.h"
+#include "trainers/train_spec.h"
 
 namespace lrb {
 

@@ -34,7 +34,11 @@ class Trainer {
   // create it here and return it from parameters(), so the same optimizer updates it.
   virtual void attach(ClassifierImpl& model) {}
   virtual std::vector<torch::Tensor> parameters() { return {}; }
-  // Fills .grad() of the model's (and own) parameters from `batch`.
+  // Overwrites (never accumulates) .grad() of every trainable parameter of the model and of the trainer's
+  // own parameters() with its estimate of d mean-loss / d theta on `batch`; a parameter it cannot estimate
+  // gets an undefined .grad() (frozen). Randomness comes only from `gen`. LR/ES trainers run under
+  // NoGradGuard and never call backward. Throws ConfigError when the model does not suit the trainer (e.g.
+  // LR on a model that is not a LayeredModel); the caller checks the loss and gradients for NaN/Inf.
   virtual StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) = 0;
   virtual void save(torch::serialize::OutputArchive& archive) const {}
   virtual void load(torch::serialize::InputArchive& archive) {}

@@ -1,6 +1,8 @@
 // The lrbench binary on bad input: one error line, the promised exit code, nothing half-written.
 #include <fstream>
 
+#include "core/csv.h"
+
 #include "tests/support/support.h"
 
 using namespace lrb;
@@ -135,4 +137,49 @@ TEST(Cli, DataVerifyReportsEachFileAndFailsOnAnAlteredOne) {
   EXPECT_EQ(bad.code, 1) << bad.out;
   EXPECT_NE(bad.out.find("FAILED"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("t10k-labels-idx1-ubyte"), std::string::npos) << bad.out;
+}
+
+// Threat evaluation on bad input: one line, exit 2 for usage/config mistakes, nothing written.
+TEST(Cli, EvalThreatBadInputExits2BeforeAnyWork) {
+  test::TempDir d;
+  ASSERT_EQ(lrbench("train " + demo() + " train.epochs=1 dataset.limit_train=500 dataset.limit_test=200 --out " +
+                    (d / "run")).code, 0);
+  struct Case {
+    std::string args, needle;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"--threat fgsn", "unknown threat 'fgsn'"},
+           {"--threat fgsm threat.eps=2", "eps: out of range (got 2"},
+           {"--threat fgsm threat.epz=0.1", "unknown key 'epz'"},
+           {"--suite no-such-suite", "no suite 'no-such-suite'"},
+           {"--threat fgsm --suite table1", "not both"},
+           {"--threat fgsm train.epochs=3", "must start with threat. or eval."},
+           {"--threat grey", "needs RGB images"},  // Fashion-MNIST is 1-channel: refused before any work
+           {"--threat mask threat.fraction=0.99", "fit strictly inside"}}) {
+    auto r = lrbench("eval " + (d / "run") + " " + c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+    ASSERT_EQ(r.error_lines.size(), 1u) << c.args << "\n" << r.out;
+    EXPECT_NE(r.error_lines[0].find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(d / "run/eval")) << "a failed eval left files behind";
+  auto ok = lrbench("eval " + (d / "run") + " --threat fgsm threat.eps=0.1 eval.n_examples=100");
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  auto t = CsvTable::load(d / "run/eval/fgsm.csv");
+  ASSERT_EQ(t.rows().size(), 2u);  // Ori + FGSM
+  EXPECT_EQ(t.rows()[1][2], "FGSM");
+  EXPECT_EQ(t.rows()[1][6], "100");
+  EXPECT_LE(std::stod(t.rows()[1][3]), std::stod(t.rows()[0][3]));
+}
+
+TEST(Cli, ExperimentOutsideTheTreeComposesTheBuiltInGroups) {
+  test::TempDir d;
+  std::filesystem::copy_file(demo(), d / "my.yaml");
+  // Without LRB_SOURCE_DIR (which tests set), only the compiled-in search path can find the groups.
+  auto r = lrbench("check " + (d / "my.yaml"), "env -u LRB_SOURCE_DIR");
+  EXPECT_EQ(r.code, 0) << r.out;
+  auto bad = lrbench("check " + (d / "my.yaml") + " model=resnet50", "env -u LRB_SOURCE_DIR");
+  EXPECT_EQ(bad.code, 2);
+  ASSERT_EQ(bad.error_lines.size(), 1u) << bad.out;
+  EXPECT_NE(bad.error_lines[0].find("searched"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.error_lines[0].find("LRBENCH_CONFIG_PATH"), std::string::npos) << bad.out;
 }

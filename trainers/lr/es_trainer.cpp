@@ -40,8 +40,7 @@ class EsTrainer : public Trainer {
     if (population_ == 0) {
       population_ = 100;
       if (auto* lm = dynamic_cast<LayeredModel*>(&model)) {
-        auto layers = lm->layers();
-        auto p = preset_for("lr-wl", model.key(), layers);
+        auto p = lr::preset_for("lr-wl", *lm);
         population_ = 0;
         for (auto c : p.copies) population_ += c;
       }

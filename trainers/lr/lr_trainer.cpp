@@ -47,10 +47,10 @@ LrOptions LrOptions::from(const Config& c, const std::string& flavor) {
   c.has("name");
   if (c.read("modes", o.modes))
     for (const auto& m : o.modes)
-      if (m != "none" && m != "logit" && m != "weight")
-        throw ConfigError(c.where("modes"), fmt::format("{}: invalid value (got '{}', expected one of: none, logit, "
-                                                        "weight){}",
-                                                        c.path("modes"), m, did_you_mean(m, {"none", "logit", "weight"})));
+      if (m != "none" && m != "logit" && m != "weight" && m != "auto")
+        throw ConfigError(c.where("modes"),
+                          fmt::format("{}: invalid value (got '{}', expected one of: none, logit, weight, auto){}",
+                                      c.path("modes"), m, did_you_mean(m, {"none", "logit", "weight", "auto"})));
   c.read("copies", o.copies, Range::at_least(1));
   c.read("sigma", o.sigma, Range::positive());
   for (const char* k : {"modes", "copies", "sigma"}) o.where_of[k] = c.where(k);
@@ -61,33 +61,54 @@ LrOptions LrOptions::from(const Config& c, const std::string& flavor) {
   c.read_choice("noise", o.noise, {"mc", "sobol"});
   c.read("layerwise", o.layerwise);
   c.read("chunk_rows", o.chunk_rows, Range::at_least(0));
+  c.read("copies_divisor", o.copies_divisor, Range::at_least(1));
   return o;
 }
 
-Preset preset_for(const std::string& flavor, const std::string& model_key,
-                  const std::vector<PerturbableLayer>& layers) {
-  const size_t n = layers.size();
-  Preset p;
-  const bool resnet5 = model_key == "resnet5" && n == 5;
-  // ResNet-5: PAPER.md §2.1/§4 (fmmarkmq/LR_Test); elsewhere weight noise on the first layer only.
-  p.copies = resnet5 ? std::vector<int64_t>{100, 200, 200, 100, 50} : std::vector<int64_t>(n, 100);
-  for (size_t l = 0; l < n; ++l) {
-    const bool weight = flavor == "lr-wl" && (resnet5 ? l < 2 : l == 0);
-    p.modes.push_back(weight ? Mode::kWeight : Mode::kLogit);
+LrPreset rule_preset(const std::string& flavor, const std::vector<PerturbableLayer>& layers,
+                     const std::vector<int64_t>& preactivation_sizes) {
+  LrPreset p;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    auto params = layers[l].weight().numel() + (layers[l].bias().defined() ? layers[l].bias().numel() : 0);
+    bool weight = flavor == "lr-wl" && l < preactivation_sizes.size() && params < preactivation_sizes[l];
+    p.modes.push_back(weight ? "weight" : "logit");
     p.sigma.push_back(weight ? kWeightSigma : kLogitSigma);
+    p.copies.push_back(100);
   }
   return p;
 }
 
-EngineSettings resolve(const LrOptions& o, const std::string& model_key, const std::vector<PerturbableLayer>& layers) {
+LrPreset preset_for(const std::string& flavor, LayeredModel& model) {
+  auto layers = model.layers();
+  if (auto p = model.lr_preset(flavor)) {
+    TORCH_CHECK(p->modes.size() == layers.size() && p->copies.size() == layers.size() &&
+                    p->sigma.size() == layers.size(),
+                "the model's ", flavor, " preset must give one mode, copy count and sigma per layer");
+    return *p;
+  }
+  return rule_preset(flavor, layers, model.preactivation_sizes());
+}
+
+EngineSettings resolve(const LrOptions& o, const std::string& model_key, LayeredModel& model) {
+  auto layers = model.layers();
   if (layers.empty()) throw ConfigError(fmt::format("model '{}' has no perturbable layers", model_key));
-  auto p = preset_for(o.flavor, model_key, layers);
-  std::vector<std::string> preset_modes;
-  for (auto m : p.modes) preset_modes.push_back(mode_name(m));
-  auto modes = per_layer(o.modes, preset_modes, "modes", o, model_key, layers);
+  auto p = preset_for(o.flavor, model);
+  auto rule = rule_preset("lr-wl", layers, model.preactivation_sizes());
+  if (o.copies_divisor > 1)
+    for (auto& c : p.copies) c = std::max<int64_t>(2, ((c + o.copies_divisor - 1) / o.copies_divisor + 1) / 2 * 2);
+  auto modes = per_layer(o.modes, p.modes, "modes", o, model_key, layers);
+  for (size_t l = 0; l < modes.size(); ++l)
+    if (modes[l] == "auto") modes[l] = rule.modes[l];
   auto copies = per_layer(o.copies, p.copies, "copies", o, model_key, layers);
-  std::vector<double> sigma_default;  // σ follows each layer's final mode unless given
-  for (const auto& m : modes) sigma_default.push_back(m == "weight" ? kWeightSigma : kLogitSigma);
+  // σ0 follows each layer's final mode unless given: the model's preset value for that mode (from either
+  // flavor's preset), else the rule's constant.
+  auto other = preset_for(o.flavor == "lr-wl" ? "lr-l" : "lr-wl", model);
+  std::vector<double> sigma_default;
+  for (size_t l = 0; l < modes.size(); ++l)
+    sigma_default.push_back(modes[l] == p.modes[l]       ? p.sigma[l]
+                            : modes[l] == other.modes[l] ? other.sigma[l]
+                            : modes[l] == "weight"       ? kWeightSigma
+                                                         : kLogitSigma);
   auto sigma = per_layer(o.sigma, sigma_default, "sigma", o, model_key, layers);
 
   EngineSettings s;
@@ -142,7 +163,7 @@ void LrTrainer::attach(ClassifierImpl& model) {
       throw ConfigError(fmt::format("trainer '{}': parameter '{}' of model '{}' is outside its perturbable layers, "
                                     "so LR cannot train it",
                                     o_.flavor, p.key(), model.key()));
-  settings_ = resolve(o_, model.key(), layers);
+  settings_ = resolve(o_, model.key(), layered(model, o_.flavor));
   log_sigma_.clear();
   for (size_t l = 0; l < layers.size(); ++l) {
     auto w = layers[l].weight();

@@ -14,7 +14,7 @@ namespace lrb::lr {
 // Trainer settings as written; empty lists / unset optionals are filled by presets in attach().
 struct LrOptions {
   std::string flavor = "lr-wl";      // lr-l | lr-wl: which preset fills what is not given
-  std::vector<std::string> modes;    // per layer none|logit|weight (one entry broadcasts)
+  std::vector<std::string> modes;    // per layer none|logit|weight|auto (one entry broadcasts; auto = the rule)
   std::vector<int64_t> copies;       // per layer
   std::vector<double> sigma;         // per layer σ0
   std::string weight_noise = "auto"; // row | copy | auto (row for conv layers, copy for linear ones)
@@ -24,20 +24,22 @@ struct LrOptions {
   std::string noise = "mc";
   bool layerwise = true;
   int64_t chunk_rows = 0;
+  int64_t copies_divisor = 1;        // preset copies / divisor (rounded up to an even count >= 2): quick profiles
   std::map<std::string, std::string> where_of;  // config locations of the per-layer lists, for attach() errors
   static LrOptions from(const Config& c, const std::string& flavor);
 };
 
-// The per-layer presets for `flavor` on a model with these layers (key: the model's registry key).
-struct Preset {
-  std::vector<Mode> modes;
-  std::vector<int64_t> copies;
-  std::vector<double> sigma;
-};
-Preset preset_for(const std::string& flavor, const std::string& model_key, const std::vector<PerturbableLayer>& layers);
+// The weight-vs-logit rule behind the paper's hybrid (PAPER.md §3, §4.6): the LR estimate's variance grows
+// with the dimension of the noise, so a layer gets weight noise when it has fewer parameters (weights +
+// bias) than pre-activations per example (early convs), logit noise otherwise. σ0 1e-3 for weight noise,
+// 1e-1 for logit noise; 100 copies per layer.
+LrPreset rule_preset(const std::string& flavor, const std::vector<PerturbableLayer>& layers,
+                     const std::vector<int64_t>& preactivation_sizes);
+// The model's own preset for `flavor`, else rule_preset (LR-L: the rule with logit noise everywhere).
+LrPreset preset_for(const std::string& flavor, LayeredModel& model);
 
 // Options + presets + model -> engine settings; throws ConfigError for lists of the wrong length.
-EngineSettings resolve(const LrOptions& o, const std::string& model_key, const std::vector<PerturbableLayer>& layers);
+EngineSettings resolve(const LrOptions& o, const std::string& model_key, LayeredModel& model);
 
 class LrTrainer : public Trainer {
  public:

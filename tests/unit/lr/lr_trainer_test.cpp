@@ -127,6 +127,46 @@ TEST(LrTrainers, ResNet5PresetsFollowThePaper) {
   }
 }
 
+TEST(LrTrainers, Vgg8PresetsFollowThePaper) {
+  auto model = make_model("name: vgg8", {3, 32, 32});
+  auto wl = make_trainer("name: lr-wl", *model);
+  const auto& s = dynamic_cast<LrTrainer&>(*wl).settings();
+  std::vector<int64_t> copies{100, 200, 400, 800, 400, 200, 100, 50};
+  ASSERT_EQ(s.layers.size(), 8u);
+  for (int l = 0; l < 8; ++l) {
+    EXPECT_EQ(s.layers[l].mode, l < 4 ? Mode::kWeight : Mode::kLogit) << l;
+    EXPECT_EQ(s.layers[l].copies, copies[l]) << l;
+    EXPECT_DOUBLE_EQ(s.layers[l].sigma0, l < 4 ? 1e-3 : 1e-2) << l;
+  }
+  auto l = make_trainer("name: lr-l", *model);
+  for (const auto& ls : dynamic_cast<LrTrainer&>(*l).settings().layers) {
+    EXPECT_EQ(ls.mode, Mode::kLogit);
+    EXPECT_DOUBLE_EQ(ls.sigma0, 1e-2);
+  }
+  // Quick profiles divide the preset copies, keeping antithetic pairs.
+  auto div = make_trainer("name: lr-wl\ncopies_divisor: 10", *model);
+  const auto& d = dynamic_cast<LrTrainer&>(*div).settings();
+  std::vector<int64_t> divided{10, 20, 40, 80, 40, 20, 10, 6};
+  for (int l = 0; l < 8; ++l) EXPECT_EQ(d.layers[l].copies, divided[l]) << l;
+}
+
+// The rule behind the hybrid: weight noise only where a layer has fewer parameters than pre-activations.
+TEST(LrTrainers, AutoModeAppliesTheWeightVsLogitRule) {
+  auto mlp = make_model("name: mlp\nhidden: [256]", {1, 28, 28});
+  auto on_mlp = make_trainer("name: lr-wl", *mlp);
+  for (const auto& ls : dynamic_cast<LrTrainer&>(*on_mlp).settings().layers)
+    EXPECT_EQ(ls.mode, Mode::kLogit);  // 784x256 weights vs 256 outputs: logit noise (the MLP has no preset)
+  auto resnet = make_model("name: resnet5", {3, 32, 32});
+  auto rule = make_trainer("name: lr-wl\nmodes: [auto]", *resnet);
+  const auto& s = dynamic_cast<LrTrainer&>(*rule).settings();
+  // conv0 224 < 8192, conv1 1168 < 16384, conv2 4640 < 8192 params vs pre-activations; conv3 9248 > 8192; fc.
+  std::vector<Mode> expected{Mode::kWeight, Mode::kWeight, Mode::kWeight, Mode::kLogit, Mode::kLogit};
+  for (int l = 0; l < 5; ++l) {
+    EXPECT_EQ(s.layers[l].mode, expected[l]) << l;
+    EXPECT_DOUBLE_EQ(s.layers[l].sigma0, l < 2 ? 1e-3 : l == 2 ? 1e-3 : 1e-1) << l;
+  }
+}
+
 TEST(LrTrainers, ConfigErrorsNameTheKey) {
   auto model = make_model("name: resnet5", {3, 32, 32});
   EXPECT_THROW(make_trainer("name: lr-wl\ncopies: [1, 2, 3]", *model), ConfigError);

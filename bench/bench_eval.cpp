@@ -1,0 +1,72 @@
+// VGG-8 LR-WL training step and attack throughput (images/s) for ResNet-5 and VGG-8, batch 100, 2 threads.
+//   bench_eval --benchmark_filter=VGG8_LrWl     one LR-WL step of VGG-8, preset copies / divisor (arg)
+//   bench_eval --benchmark_filter=Attack        FGSM / I-FGSM / MI-FGSM (5 steps) through the Victim
+// The PyTorch side of the same attack steps: /usr/bin/python3 tools/bench_peer_attacks.py.
+#include <ATen/CPUGeneratorImpl.h>
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "core/registry.h"
+#include "models/classifier.h"
+#include "threats/threat.h"
+#include "threats/victim.h"
+#include "trainers/lr/lr_trainer.h"
+
+namespace {
+
+using namespace lrb;
+
+ClassifierImpl::Ptr make_model(const std::string& key) {
+  torch::manual_seed(0);
+  ModelContext ctx;
+  ctx.input.shape = {3, 32, 32};
+  ctx.input.mean = {0.4914, 0.4822, 0.4465};
+  ctx.input.std = {0.2470, 0.2435, 0.2616};
+  ctx.num_classes = 10;
+  return Registry<ClassifierImpl>::get().make(Config(parse_yaml_string("name: " + key, "bench"), "model"), ctx);
+}
+
+Batch random_batch(int64_t n) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
+  Batch b;
+  b.x = at::rand({n, 3, 32, 32}, gen);
+  b.y = at::randint(10, {n}, gen, torch::kLong);
+  return b;
+}
+
+void BM_VGG8_LrWlStep(benchmark::State& state) {
+  at::set_num_threads(2);
+  auto model = make_model("vgg8");
+  auto yaml = "name: lr-wl\ncopies_divisor: " + std::to_string(state.range(0));
+  lr::LrTrainer trainer(lr::LrOptions::from(Config(parse_yaml_string(yaml, "bench"), "trainer"), "lr-wl"));
+  trainer.attach(*model);
+  auto b = random_batch(100);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+  trainer.estimate_grad(*model, b, gen);  // warm-up: allocator and oneDNN primitive caches
+  for (auto _ : state) trainer.estimate_grad(*model, b, gen);
+}
+BENCHMARK(BM_VGG8_LrWlStep)->Arg(10)->Arg(1)->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond)->UseRealTime();
+
+// Args: model (0 resnet5, 1 vgg8), attack (0 fgsm, 1 i-fgsm, 2 mi-fgsm).
+void BM_Attack(benchmark::State& state) {
+  at::set_num_threads(2);
+  const char* models[] = {"resnet5", "vgg8"};
+  const char* attacks[] = {"fgsm", "i-fgsm", "mi-fgsm"};
+  auto model = make_model(models[state.range(0)]);
+  for (auto& p : model->parameters()) p.set_requires_grad(false);  // as an LR/ES-trained model
+  auto threat = make_threat(Config(parse_yaml_string(std::string("name: ") + attacks[state.range(1)], "bench"), "t"));
+  auto& attack = dynamic_cast<Attack&>(*threat);
+  auto b = random_batch(100);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+  for (auto _ : state) {
+    Victim v(*model);
+    benchmark::DoNotOptimize(attack.perturb(v, b, gen).x);
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+  state.SetLabel(std::string(models[state.range(0)]) + " " + attacks[state.range(1)]);
+}
+BENCHMARK(BM_Attack)->ArgsProduct({{0, 1}, {0, 1, 2}})->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

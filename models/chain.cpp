@@ -1,0 +1,61 @@
+#include "models/chain.h"
+
+#include <torch/torch.h>
+
+namespace lrb {
+
+torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
+  const auto& s = input(k);
+  if (k > from_ || copies == 1 || s.size(0) == x.size(0)) return x + s;
+  auto shape = s.sizes().vec();
+  shape.insert(shape.begin(), copies);
+  return (x.view(shape) + s.unsqueeze(0)).flatten(0, 1);
+}
+
+// Runs sites from+1.. on `z` (site `from`'s pre-activation); from = -1 runs the whole chain on the input.
+torch::Tensor ChainModel::run(int from, torch::Tensor z, Flow& flow) {
+  for (int l = from + 1; l < static_cast<int>(sites_.size()); ++l) {
+    auto x = glue_[l](z, flow);
+    flow.live_[l] = x;
+    z = call_layer(l, sites_[l], x);
+  }
+  return head_ ? head_(z, flow) : z;
+}
+
+ForwardTrace ChainModel::trace(const Batch& batch) {
+  Flow flow;
+  flow.live_.resize(sites_.size());
+  ForwardTrace t;
+  t.logits = run(-1, prepare(batch), flow);
+  t.inputs = std::move(flow.live_);
+  return t;
+}
+
+torch::Tensor ChainModel::forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies) {
+  TORCH_CHECK(l >= 0 && l < static_cast<int>(sites_.size()), "forward_from: site ", l, " out of range");
+  Flow flow;
+  flow.from_ = l;
+  flow.copies = copies;
+  flow.trace_ = &trace;
+  flow.live_.resize(sites_.size());
+  return run(l, z, flow);
+}
+
+void ChainModel::finish_chain(const std::vector<int64_t>& example_shape) {
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), example_shape.begin(), example_shape.end());
+  auto hook = layer_hook;
+  preact_.clear();
+  layer_hook = [this](int l, const torch::Tensor& x) {
+    auto z = sites_[l](x);
+    preact_.push_back(z.numel());
+    return z;
+  };
+  Flow flow;
+  flow.live_.resize(sites_.size());
+  run(-1, torch::zeros(shape), flow);
+  layer_hook = hook;
+}
+
+}  // namespace lrb

@@ -1,0 +1,66 @@
+// ChainModel: a layered model written once. A model is a list of sites (perturbable Linear/Conv2d
+// layers) and, before each site, the parameter-free "glue" that turns the previous site's
+// pre-activation into this site's input (activation, pooling, flatten, a skip connection). From that
+// single description ChainModel derives all three paths the suite needs:
+//   forward(batch)           clean logits (what BP trains and attacks differentiate through),
+//   trace(batch)             the clean pass keeping every site's input (the LR engine's clean prefix),
+//   forward_from(l, z, ...)  the suffix after site l for `copies` noisy copies (copy-major rows),
+// so they can never disagree. A glue that needs an earlier site's input (a skip) asks Flow::input(k):
+// inside a suffix that is the clean value for sites at or before the perturbed one (kept [B,...] and
+// broadcast over the copies by Flow::add_skip, never tiled) and the noisy value after it.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/batch.h"
+#include "models/layered.h"
+
+namespace lrb {
+
+class Flow {
+ public:
+  // Site k's input as seen by the running pass (see the header comment).
+  const torch::Tensor& input(int k) const { return k <= from_ ? trace_->inputs[k] : live_[k]; }
+  // x + site k's input, broadcasting a clean [B,...] skip over copy-major rows [copies*B,...].
+  torch::Tensor add_skip(const torch::Tensor& x, int k) const;
+
+ private:
+  friend class ChainModel;
+  int from_ = -1;                     // the perturbed site; -1 for a clean pass
+  int64_t copies = 1;
+  const ForwardTrace* trace_ = nullptr;
+  std::vector<torch::Tensor> live_;   // inputs computed by this pass
+};
+
+class ChainModel : public LayeredModel {
+ public:
+  // x_l = glue(z_{l-1}, flow); for site 0, z_{-1} is the (normalised) model input.
+  using Glue = std::function<torch::Tensor(const torch::Tensor& z_prev, const Flow& flow)>;
+
+  std::vector<PerturbableLayer> layers() override { return sites_; }
+  ForwardTrace trace(const Batch& batch) override;
+  torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies) override;
+  // Per-example pre-activation size of every site (for the weight-vs-logit rule), measured once.
+  std::vector<int64_t> preactivation_sizes() const override { return preact_; }
+
+ protected:
+  // Describe the model: call add_site in order, then finish_chain with a sample input shape.
+  void add_site(PerturbableLayer site, Glue glue) {
+    sites_.push_back(std::move(site));
+    glue_.push_back(std::move(glue));
+  }
+  void set_head(Glue head) { head_ = std::move(head); }  // after the last site; identity by default
+  void finish_chain(const std::vector<int64_t>& example_shape);
+  // The model input as the first glue sees it (normalisation lives in the model, not the data).
+  virtual torch::Tensor prepare(const Batch& batch) { return batch.x; }
+
+ private:
+  torch::Tensor run(int from, torch::Tensor z, Flow& flow);
+  std::vector<PerturbableLayer> sites_;
+  std::vector<Glue> glue_;
+  Glue head_;
+  std::vector<int64_t> preact_;
+};
+
+}  // namespace lrb

@@ -1,0 +1,31 @@
+// Accuracy-vs-parameter sweeps of a report: long CSV + gnuplot PNG. Internal to lrb_reports.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lrb::report_detail {
+
+// One eval row of a <suite>.sweep.csv, already reduced to the swept parameter's value.
+struct SweepSample {
+  std::string model, algorithm, metric;
+  std::string value;  // as printed in threat_params, e.g. "0.0156862745098039"
+  double x = 0;       // parsed value
+  double accuracy = 0;
+};
+
+struct SweepOutput {
+  std::vector<std::string> written;
+  std::vector<std::string> notes;
+};
+
+// The value of `key` in "k=v;k=v", or nullopt.
+std::optional<std::string> threat_param(const std::string& threat_params, const std::string& key);
+
+// Writes <out_dir>/<name>_<param>.csv (mean over seeds per point) and, when `gnuplot` is found,
+// <out_dir>/<name>_<param>.png. `samples` come sorted in print order (series, then x).
+SweepOutput write_sweep(const std::string& out_dir, const std::string& name, const std::string& param,
+                        const std::vector<SweepSample>& samples,
+                        const std::string& gnuplot);
+
+}  // namespace lrb::report_detail

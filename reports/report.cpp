@@ -1,0 +1,417 @@
+#include "reports/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "reports/plot.h"
+
+namespace lrb {
+
+namespace fs = std::filesystem;
+using report_detail::SweepSample;
+
+namespace {
+
+using Key = std::tuple<std::string, std::string, std::string>;  // model, algorithm, metric
+
+struct EvalRow {
+  std::string model, algorithm, metric, dataset, seed, n, git_commit, threat_params;
+  double accuracy = 0;
+  std::optional<double> seconds;
+};
+
+// All results of one (model, algorithm, metric): one entry per seed.
+struct Cell {
+  std::vector<double> acc;
+  std::map<std::string, std::string> seed_file;
+  std::set<std::string> ns, datasets, params, commits;
+};
+
+std::string join(const std::set<std::string>& s, const char* sep) { return fmt::format("{}", fmt::join(s, sep)); }
+
+size_t column(const CsvTable& t, const std::string& file, const std::string& name) {
+  const auto& h = t.header();
+  auto it = std::find(h.begin(), h.end(), name);
+  if (it == h.end())
+    throw DataError(fmt::format("{}: missing column '{}' (has: {})", file, name, fmt::join(h, ",")));
+  return static_cast<size_t>(it - h.begin());
+}
+
+double number(const std::string& s, const std::string& file, size_t row, const std::string& col) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);  // locale-proof, unlike strtod
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+    throw DataError(fmt::format("{}:{}: column '{}': '{}' is not a number", file, row + 2, col, s));  // +2: header
+  return v;
+}
+
+std::vector<EvalRow> read_eval(const fs::path& path) {
+  const std::string file = path.string();
+  CsvTable t = CsvTable::load(file);
+  std::map<std::string, size_t> c;
+  for (const char* name : {"model", "algorithm", "metric", "accuracy", "dataset", "seed", "n", "git_commit",
+                           "threat_params"})
+    c[name] = column(t, file, name);
+  // Eval files written before per-threat timing have no seconds; the time table shows "—" for them.
+  const auto& h = t.header();
+  const bool has_seconds = std::find(h.begin(), h.end(), "seconds") != h.end();
+  const size_t sec = has_seconds ? column(t, file, "seconds") : 0;
+  std::vector<EvalRow> out;
+  for (size_t i = 0; i < t.rows().size(); ++i) {
+    const auto& r = t.rows()[i];
+    EvalRow e;
+    e.model = r[c["model"]], e.algorithm = r[c["algorithm"]], e.metric = r[c["metric"]];
+    e.dataset = r[c["dataset"]], e.seed = r[c["seed"]], e.n = r[c["n"]];
+    e.git_commit = r[c["git_commit"]], e.threat_params = r[c["threat_params"]];
+    e.accuracy = number(r[c["accuracy"]], file, i, "accuracy");
+    if (has_seconds && !r[sec].empty()) e.seconds = number(r[sec], file, i, "seconds");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+struct Found {
+  std::vector<fs::path> suite, sweep;
+};
+
+Found find_eval_files(const fs::path& root, const std::string& suite) {
+  Found f;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return f;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_regular_file(ec) || it->path().parent_path().filename() != "eval") continue;
+    const auto name = it->path().filename().string();
+    if (name == suite + ".csv") f.suite.push_back(it->path());
+    if (name == suite + ".sweep.csv") f.sweep.push_back(it->path());
+  }
+  std::sort(f.suite.begin(), f.suite.end());
+  std::sort(f.sweep.begin(), f.sweep.end());
+  return f;
+}
+
+struct PaperValue {
+  std::string text;  // as printed in the paper ("64.4")
+  double value = 0;
+};
+
+std::map<Key, PaperValue> load_paper(const std::string& path) {
+  std::map<Key, PaperValue> out;
+  if (path.empty()) return out;
+  if (!fs::exists(path)) throw DataError(fmt::format("{}: paper CSV not found (the report's `paper:` key)", path));
+  CsvTable t = CsvTable::load(path);
+  size_t m = column(t, path, "model"), a = column(t, path, "algorithm"), k = column(t, path, "metric"),
+         v = column(t, path, "accuracy");
+  for (size_t i = 0; i < t.rows().size(); ++i) {
+    const auto& r = t.rows()[i];
+    out[{r[m], r[a], r[k]}] = PaperValue{r[v], number(r[v], path, i, "accuracy")};
+  }
+  return out;
+}
+
+std::string cell_name(const fs::path& eval_file, const fs::path& root) {
+  fs::path cell = eval_file.parent_path().parent_path();
+  std::error_code ec;
+  auto rel = fs::relative(cell, root, ec);
+  std::string s = ec ? cell.string() : rel.generic_string();
+  return s.empty() || s == "." ? cell.filename().string() : s;
+}
+
+struct CellTime {
+  std::optional<double> eval, sweep, train;
+  std::optional<size_t> epochs;
+};
+
+void add_seconds(std::optional<double>& total, const std::vector<EvalRow>& rows) {
+  for (const auto& r : rows)
+    if (r.seconds) total = total.value_or(0) + *r.seconds;
+}
+
+void read_training_time(const fs::path& cell_dir, CellTime& t) {
+  const fs::path metrics = cell_dir / "metrics.csv";
+  if (!fs::exists(metrics)) return;
+  const std::string file = metrics.string();
+  CsvTable m = CsvTable::load(file);
+  size_t sec = column(m, file, "seconds");
+  column(m, file, "epoch");
+  t.train = 0;
+  for (size_t i = 0; i < m.rows().size(); ++i) *t.train += number(m.rows()[i][sec], file, i, "seconds");
+  t.epochs = m.rows().size();
+}
+
+// Index in the spec's print order; names the spec does not list sort after it.
+size_t rank(const std::vector<std::string>& order, const std::string& name) {
+  auto it = std::find(order.begin(), order.end(), name);
+  return it == order.end() ? order.size() : static_cast<size_t>(it - order.begin());
+}
+
+std::string signed1(double v) {
+  std::string s = fmt::format("{:.1f}", std::fabs(v));
+  if (s == "0.0") return "±0.0";
+  return (v < 0 ? "−" : "+") + s;
+}
+
+// Two decimals; a difference that rounds to zero prints as 0.00, never -0.00.
+std::string fixed2(double v) {
+  std::string s = fmt::format("{:.2f}", v);
+  return s == "-0.00" ? "0.00" : s;
+}
+
+std::string opt_seconds(const std::optional<double>& s) { return s ? fmt::format("{:.1f}", *s) : "—"; }
+
+}  // namespace
+
+ReportSpec ReportSpec::load(const std::string& yaml_path) {
+  Config c(parse_yaml_file(yaml_path), "");
+  ReportSpec s;
+  s.name = fs::path(yaml_path).stem().string();
+  s.title = c.require<std::string>("title");
+  s.suite = c.require<std::string>("suite");
+  s.models = c.require<std::vector<std::string>>("models");
+  s.algorithms = c.require<std::vector<std::string>>("algorithms");
+  s.columns = c.require<std::vector<std::string>>("columns");
+  if (c.read("paper", s.paper_csv) && fs::path(s.paper_csv).is_relative())
+    s.paper_csv = (fs::path(yaml_path).parent_path() / s.paper_csv).lexically_normal().string();
+  c.read("sweep", s.sweep_param);
+  c.read("notes", s.notes);
+  for (const char* key : {"models", "algorithms", "columns"}) {
+    std::vector<std::string> v;
+    c.read(key, v);
+    if (v.empty()) c.fail(key, "empty list", "at least one name");
+  }
+  c.reject_unread_keys();
+  return s;
+}
+
+namespace {
+
+struct Stats {
+  double mean = 0;
+  std::optional<double> std;  // sample std, only with >= 2 seeds
+  size_t seeds = 0;
+};
+
+Stats stats(const Cell& c) {
+  Stats s;
+  s.seeds = c.acc.size();
+  for (double a : c.acc) s.mean += a;
+  s.mean /= static_cast<double>(s.seeds);
+  if (s.seeds >= 2) {
+    double ss = 0;
+    for (double a : c.acc) ss += (a - s.mean) * (a - s.mean);
+    s.std = std::sqrt(ss / static_cast<double>(s.seeds - 1));
+  }
+  return s;
+}
+
+// Everything gathered from RUNS_DIR, before formatting.
+struct Gathered {
+  fs::path root;
+  Found found;
+  std::map<Key, Cell> cells;
+  std::map<std::string, CellTime> times;
+  std::set<std::string> ignored;  // model/algorithm/metric names the spec does not list
+  std::vector<SweepSample> sweep;
+};
+
+void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes) {
+  for (const auto& file : g.found.suite) {
+    const auto rows = read_eval(file);
+    auto& t = g.times[cell_name(file, g.root)];
+    add_seconds(t.eval, rows);
+    read_training_time(file.parent_path().parent_path(), t);
+    for (const auto& r : rows) {
+      if (rank(spec.models, r.model) == spec.models.size() ||
+          rank(spec.algorithms, r.algorithm) == spec.algorithms.size() ||
+          rank(spec.columns, r.metric) == spec.columns.size()) {
+        g.ignored.insert(fmt::format("{}/{}/{}", r.model, r.algorithm, r.metric));
+        continue;
+      }
+      auto& cell = g.cells[Key{r.model, r.algorithm, r.metric}];
+      auto [it, fresh] = cell.seed_file.emplace(r.seed, file.string());
+      // Two results for one seed mean RUNS_DIR spans two experiments; averaging them would hide it.
+      if (!fresh)
+        throw DataError(fmt::format("{}: {}/{}/{} seed {} is also in {}; point RUNS_DIR at one experiment",
+                                    file.string(), r.model, r.algorithm, r.metric, r.seed, it->second));
+      cell.acc.push_back(r.accuracy);
+      cell.ns.insert(r.n), cell.datasets.insert(r.dataset), cell.params.insert(r.threat_params);
+      cell.commits.insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
+    }
+  }
+  if (!g.ignored.empty())
+    notes.push_back(fmt::format("ignored results not listed in the report's models/algorithms/columns: {}",
+                                join(g.ignored, ", ")));
+  if (g.found.sweep.empty()) return;
+  if (spec.sweep_param.empty()) {
+    notes.push_back(fmt::format("{} {}.sweep.csv file(s) ignored: the report has no `sweep:` key",
+                                g.found.sweep.size(), spec.suite));
+    return;
+  }
+  size_t skipped = 0;
+  for (const auto& file : g.found.sweep) {
+    const auto rows = read_eval(file);
+    add_seconds(g.times[cell_name(file, g.root)].sweep, rows);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      auto v = report_detail::threat_param(r.threat_params, spec.sweep_param);
+      if (!v) {
+        ++skipped;
+        continue;
+      }
+      g.sweep.push_back({r.model, r.algorithm, r.metric, *v, number(*v, file.string(), i, "threat_params"),
+                         r.accuracy});
+    }
+  }
+  if (skipped) notes.push_back(fmt::format("{} sweep row(s) without '{}' in threat_params skipped", skipped,
+                                           spec.sweep_param));
+  std::stable_sort(g.sweep.begin(), g.sweep.end(), [&](const SweepSample& a, const SweepSample& b) {
+    auto key = [&](const SweepSample& s) {
+      return std::make_tuple(rank(spec.models, s.model), s.model, rank(spec.algorithms, s.algorithm), s.algorithm,
+                             rank(spec.columns, s.metric), s.metric, s.x);
+    };
+    return key(a) < key(b);
+  });
+}
+
+std::string cell_text(const Stats& st, const PaperValue* paper) {
+  std::string ours = st.std ? fmt::format("{:.2f}±{:.2f}", st.mean, *st.std) : fmt::format("{:.2f}", st.mean);
+  return paper ? fmt::format("{} ({}, {})", ours, paper->text, signed1(st.mean - paper->value)) : ours;
+}
+
+std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gathered& g,
+                     const std::map<Key, PaperValue>& paper, const ReportResult& res,
+                     const std::vector<std::string>& sweep_files) {
+  std::string md = fmt::format("# {}\n\n", spec.title);
+  md += "Each cell: our accuracy (%), mean over seeds (±sample std when there are several), then in parentheses "
+        "the paper's value and ours − paper. — = no result.\n\n";
+  md += fmt::format("| Model | Algorithm | {} |\n|---|---|", fmt::join(spec.columns, " | "));
+  for (size_t i = 0; i < spec.columns.size(); ++i) md += "---:|";
+  md += "\n";
+  for (const auto& m : spec.models)
+    for (const auto& a : spec.algorithms) {
+      std::vector<std::string> row;
+      bool any = false;
+      for (const auto& c : spec.columns) {
+        auto it = g.cells.find(Key{m, a, c});
+        auto p = paper.find(Key{m, a, c});
+        any |= it != g.cells.end();
+        const PaperValue* pv = p == paper.end() ? nullptr : &p->second;
+        row.push_back(it == g.cells.end() ? "—" : cell_text(stats(it->second), pv));
+      }
+      if (any) md += fmt::format("| {} | {} | {} |\n", m, a, fmt::join(row, " | "));
+    }
+  const size_t total = spec.models.size() * spec.algorithms.size() * spec.columns.size();
+  md += fmt::format("\n{} of {} cells have a result.\n", total - res.cells_missing, total);
+
+  if (!sweep_files.empty()) {
+    md += fmt::format("\n## Accuracy vs {}\n\n", spec.sweep_param);
+    for (const auto& f : sweep_files) {
+      const std::string base = fs::path(f).filename().string();
+      md += fs::path(f).extension() == ".png" ? fmt::format("![accuracy vs {}]({})\n", spec.sweep_param, base)
+                                              : fmt::format("Data: `{}`\n\n", base);
+    }
+  }
+
+  std::set<std::string> datasets, commits;
+  std::map<std::string, std::set<std::string>> params;
+  for (const auto& [key, cell] : g.cells) {
+    datasets.insert(cell.datasets.begin(), cell.datasets.end());
+    commits.insert(cell.commits.begin(), cell.commits.end());
+    params[std::get<2>(key)].insert(cell.params.begin(), cell.params.end());
+  }
+  md += fmt::format("\n## Provenance\n\n- Runs: `{}` ({} eval/{}.csv file(s))\n", g.root.string(),
+                    g.found.suite.size(), spec.suite);
+  for (const auto& d : datasets) md += fmt::format("- Dataset: {}\n", d);
+  md += fmt::format("- Git commit(s): {}\n- Threat parameters (threat_params of the eval rows):\n",
+                    join(commits, ", "));
+  for (const auto& c : spec.columns) {
+    auto it = params.find(c);
+    if (it == params.end()) continue;
+    std::set<std::string> shown;
+    for (const auto& p : it->second) shown.insert(p.empty() ? "(none)" : "`" + p + "`");
+    md += fmt::format("  - {}: {}{}\n", c, join(shown, " | "), shown.size() > 1 ? " (differs between runs)" : "");
+  }
+  for (const auto& n : res.notes) md += fmt::format("- Note: {}\n", n);
+  const auto notes_end = spec.notes.find_last_not_of(" \n\t");
+  if (notes_end != std::string::npos)
+    md += fmt::format("\n### Method notes\n\n{}\n", spec.notes.substr(0, notes_end + 1));
+
+  const bool sweep = std::any_of(g.times.begin(), g.times.end(), [](const auto& t) { return t.second.sweep; });
+  md += fmt::format("\n### Time per cell\n\n| Cell | Epochs | Training s | Eval s |{}\n|---|---:|---:|---:|{}\n",
+                    sweep ? " Sweep s |" : "", sweep ? "---:|" : "");
+  std::optional<double> train, eval, sw;
+  auto add = [](std::optional<double>& sum, const std::optional<double>& v) {
+    if (v) sum = sum.value_or(0) + *v;
+  };
+  for (const auto& [name, t] : g.times) {
+    md += fmt::format("| {} | {} | {} | {} |{}\n", name, t.epochs ? std::to_string(*t.epochs) : "—",
+                      opt_seconds(t.train), opt_seconds(t.eval), sweep ? " " + opt_seconds(t.sweep) + " |" : "");
+    add(train, t.train), add(eval, t.eval), add(sw, t.sweep);
+  }
+  md += fmt::format("| **Total** | | {} | {} |{}\n", opt_seconds(train), opt_seconds(eval),
+                    sweep ? " " + opt_seconds(sw) + " |" : "");
+  if (opt.wall_seconds) md += fmt::format("\nWall time of `make {}`: {:.1f} min\n", spec.name, *opt.wall_seconds / 60);
+  return md;
+}
+
+}  // namespace
+
+ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
+  Gathered g;
+  g.root = opt.runs_dir.empty() ? fs::path("runs") / spec.name : fs::path(opt.runs_dir);
+  g.found = find_eval_files(g.root, spec.suite);
+  if (g.found.suite.empty())
+    throw DataError(fmt::format("{}: no eval/{}.csv found; run `lrbench eval RUN --suite {}` first (or make {})",
+                                g.root.string(), spec.suite, spec.suite, spec.name));
+  const auto paper = load_paper(spec.paper_csv);
+  ReportResult res{CsvTable({"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds", "std",
+                             "dataset", "threat_params", "git_commit"}),
+                   "", 0, {}, {}};
+  gather(spec, g, res.notes);
+
+  for (const auto& m : spec.models)
+    for (const auto& a : spec.algorithms)
+      for (const auto& c : spec.columns) {
+        auto it = g.cells.find(Key{m, a, c});
+        if (it == g.cells.end()) {
+          ++res.cells_missing;
+          continue;
+        }
+        const Cell& cell = it->second;
+        const Stats st = stats(cell);
+        auto p = paper.find(Key{m, a, c});
+        const bool has_paper = p != paper.end();
+        res.long_table.add({m, a, c, fixed2(st.mean), has_paper ? fixed2(p->second.value) : "",
+                            has_paper ? fixed2(st.mean - p->second.value) : "", join(cell.ns, "|"),
+                            std::to_string(st.seeds), st.std ? fixed2(*st.std) : "",
+                            join(cell.datasets, " | "), join(cell.params, " | "), join(cell.commits, " | ")});
+      }
+
+  const fs::path out = opt.out_dir;
+  std::vector<std::string> sweep_files;
+  if (!g.sweep.empty()) {
+    auto sw = report_detail::write_sweep(out.string(), spec.name, spec.sweep_param, g.sweep, opt.gnuplot);
+    sweep_files = sw.written;
+    res.notes.insert(res.notes.end(), sw.notes.begin(), sw.notes.end());
+  }
+  res.markdown = markdown(spec, opt, g, paper, res, sweep_files);
+  const std::string csv_path = (out / (spec.name + ".csv")).string(), md_path = (out / (spec.name + ".md")).string();
+  res.long_table.save(csv_path);
+  write_text_atomic(md_path, res.markdown);
+  res.written = {csv_path, md_path};
+  res.written.insert(res.written.end(), sweep_files.begin(), sweep_files.end());
+  return res;
+}
+
+}  // namespace lrb

@@ -1,0 +1,59 @@
+// Reports: the long-format eval CSVs of an experiment -> the paper's table shape.
+//   lrbench report table1 [RUNS_DIR] [--out-dir results] [--wall-seconds S]
+// reads every RUNS_DIR/**/eval/<suite>.csv (and <suite>.sweep.csv), pivots rows model x algorithm and
+// columns = the paper's metric names, and writes atomically:
+//   <out>/table1.csv  long: model,algorithm,metric,accuracy,paper,delta,n,seeds,std,dataset,threat_params,...
+//   <out>/table1.md   the paper's wide shape, "ours (paper, delta)" per cell, mean ± std over seeds when
+//                     several exist, a footer with provenance (commit, dataset caveat, attack mode, per-cell
+//                     seconds, total wall time when given)
+//   <out>/table1_eps.png  accuracy vs eps per cell (gnuplot) when the suite had a sweep
+// The report's definition lives in reports/<name>.yaml (title, paper CSV, suite, rows, columns, sweep).
+#pragma once
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/csv.h"
+
+namespace lrb {
+
+struct ReportSpec {
+  std::string name;                          // "table1"
+  std::string title;
+  std::string paper_csv;                     // model,algorithm,metric,accuracy (shared/paper format)
+  std::string suite;                         // eval file stem: <run>/eval/<suite>.csv
+  std::vector<std::string> models, algorithms, columns;  // paper names, in print order
+  std::string sweep_param;                   // e.g. "eps"; empty = no sweep plot
+  std::string notes;                         // free text printed under the table (method caveats)
+  static ReportSpec load(const std::string& yaml_path);
+};
+
+struct ReportOptions {
+  std::string runs_dir;                      // default runs/<name>
+  std::string out_dir = "results";
+  std::optional<double> wall_seconds;        // total wall time of the make target, for the footer
+  std::string gnuplot = "gnuplot";           // program (PATH name or path) for the sweep PNG; "" = no PNG
+};
+
+struct ReportResult {
+  CsvTable long_table;
+  std::string markdown;
+  int cells_missing = 0;                     // model x algorithm x metric with no result
+  std::vector<std::string> written;          // paths of the files written, in order
+  std::vector<std::string> notes;            // what was skipped or ignored (one line each)
+};
+
+// Throws DataError when no eval CSV is found under runs_dir (one line naming the folder and the fix).
+// Throws DataError naming file and column for a malformed eval, metrics or paper CSV.
+ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt);
+
+// The `lrbench report NAME` verb: finds <dir>/<name>.yaml in $LRBENCH_REPORTS (if set), then in the
+// source tree's reports/; runs_dir "" = runs/<name>. Prints the Markdown and the written paths to `out`.
+// Unknown name -> ConfigError listing the known reports. Returns the exit code (0).
+int run_report(const std::string& name, const std::string& runs_dir, const std::string& out_dir,
+               std::optional<double> wall_seconds, std::ostream& out);
+// The folders run_report searches, in order.
+std::vector<std::string> report_search_dirs();
+
+}  // namespace lrb

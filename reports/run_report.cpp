@@ -1,0 +1,60 @@
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <ostream>
+#include <set>
+
+#include "core/errors.h"
+#include "reports/report.h"
+
+#ifndef LRB_SOURCE_DIR
+#define LRB_SOURCE_DIR "."
+#endif
+
+namespace lrb {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> report_search_dirs() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("LRBENCH_REPORTS"); env && *env) dirs.push_back(env);
+  dirs.push_back((fs::path(LRB_SOURCE_DIR) / "reports").string());
+  return dirs;
+}
+
+int run_report(const std::string& name, const std::string& runs_dir, const std::string& out_dir,
+               std::optional<double> wall_seconds, std::ostream& out) {
+  const auto dirs = report_search_dirs();
+  // A bare name only: "../x" must not reach outside the report folders.
+  const bool plain = !name.empty() && name[0] != '.' && name.find('/') == std::string::npos;
+  std::string yaml;
+  for (const auto& d : dirs)
+    if (plain && fs::is_regular_file(fs::path(d) / (name + ".yaml"))) {
+      yaml = (fs::path(d) / (name + ".yaml")).string();
+      break;
+    }
+  if (yaml.empty()) {
+    std::set<std::string> known;
+    std::error_code ec;
+    for (const auto& d : dirs)
+      if (fs::is_directory(d, ec))
+        for (const auto& e : fs::directory_iterator(d, ec))
+          if (e.path().extension() == ".yaml") known.insert(e.path().stem().string());
+    std::vector<std::string> list(known.begin(), known.end());
+    throw ConfigError(fmt::format("unknown report '{}' (known: {}; looked in {}){}", name,
+                                  list.empty() ? "none" : fmt::format("{}", fmt::join(list, ", ")),
+                                  fmt::join(dirs, ", "), did_you_mean(name, list)));
+  }
+  ReportOptions opt;
+  opt.runs_dir = runs_dir;
+  if (!out_dir.empty()) opt.out_dir = out_dir;
+  opt.wall_seconds = wall_seconds;
+  const ReportResult res = make_report(ReportSpec::load(yaml), opt);
+  out << res.markdown << "\n";
+  for (const auto& w : res.written) out << "wrote " << w << "\n";
+  for (const auto& n : res.notes) out << "note: " << n << "\n";
+  return 0;
+}
+
+}  // namespace lrb

@@ -1,0 +1,61 @@
+// `make table1` in miniature: tools/table.sh with a tiny profile (ResNet-5 x {BP, LR-WL}, 500 training
+// images, 3 threats on 100 test images) through train -> eval -> report, then the report's shape and
+// invariants, and that a second invocation resumes (skips) every finished cell.
+#include <fstream>
+
+#include "core/csv.h"
+#include "tests/support/support.h"
+
+using namespace lrb;
+
+namespace {
+
+std::string read(const std::string& path) {
+  std::ifstream f(path);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST(TableE2e, TinyTable1TrainsEvaluatesAndReports) {
+  test::TempDir d;
+  std::ofstream(d / "tiny.txt") << "models: resnet5\ntrainers: bp lr-wl\n"
+                                << "* * dataset.limit_train=500 dataset.limit_test=200 train.epochs=1\n"
+                                << "* lr-wl trainer.copies_divisor=25 train.max_steps=3\n"
+                                << "eval eval.n_examples=100\n";
+  std::ofstream(d / "table1.yaml") << "name: table1\neval: {batch_size: 50}\nthreats:\n"
+                                   << "  - {name: gaussian, std: 0.08}\n  - {name: fgsm}\n  - {name: mask}\n";
+  const std::string env = "cd " + test::source_dir() + " && PROFILE=" + (d / "tiny.txt") + " SUITE=" +
+                          (d / "table1.yaml") + " RUNS=" + (d / "runs") + " OUT=" + (d / "results") + " ";
+  std::string out;
+  ASSERT_EQ(test::run_command(env + "bash tools/table.sh table1 " + LRBENCH_BIN, &out), 0) << out;
+
+  auto t = CsvTable::load(d / "results/table1.csv");
+  const auto& h = t.header();
+  auto col = [&](const char* c) { return std::find(h.begin(), h.end(), c) - h.begin(); };
+  for (auto c : {"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds"})
+    ASSERT_LT(col(c), static_cast<long>(h.size())) << c;
+  ASSERT_EQ(t.rows().size(), 8u) << out;  // 2 algorithms x (Ori + 3 threats)
+  std::map<std::string, std::map<std::string, double>> acc;
+  for (const auto& r : t.rows()) {
+    EXPECT_EQ(r[col("model")], "ResNet-5");
+    EXPECT_EQ(r[col("n")], "100");
+    acc[r[col("algorithm")]][r[col("metric")]] = std::stod(r[col("accuracy")]);
+    if (r[col("metric")] == "Ori" && r[col("algorithm")] == "BP") EXPECT_EQ(r[col("paper")], "64.40");
+  }
+  for (const auto& algo : {"BP", "LR-WL"}) {
+    ASSERT_EQ(acc[algo].size(), 4u) << algo;
+    EXPECT_LE(acc[algo]["FGSM"], acc[algo]["Ori"]) << algo;  // FGSM never helps on the same images
+  }
+  auto md = read(d / "results/table1.md");
+  EXPECT_NE(md.find("| ResNet-5 | BP |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| ResNet-5 | LR-WL |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Wall time"), std::string::npos) << md;
+
+  // Resume: nothing is retrained or re-evaluated, and the report is the same.
+  std::string again;
+  ASSERT_EQ(test::run_command(env + "bash tools/table.sh table1 " + LRBENCH_BIN, &again), 0) << again;
+  EXPECT_NE(again.find("resnet5-bp-s0: trained"), std::string::npos) << again;
+  EXPECT_EQ(again.find("training ("), std::string::npos) << again;
+  EXPECT_EQ(CsvTable::load(d / "results/table1.csv").str(), t.str());
+}

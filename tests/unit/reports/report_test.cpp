@@ -1,0 +1,351 @@
+// make_report on synthetic run folders: pivot shape, seed statistics, paper join, errors, atomic output.
+#include "reports/report.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "core/csv.h"
+#include "core/errors.h"
+#include "core/fs.h"
+
+using namespace lrb;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() / ("lrb-reports-test-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& rel) const { return (path_ / rel).string(); }
+
+ private:
+  fs::path path_;
+};
+
+struct Row {
+  std::string model, algorithm, metric, accuracy, seed, params = "", seconds = "1.5";
+};
+
+const char* kDataset = "cifar10 [LOSSY JPEG q75 copy; not the official test set]";
+
+void write_eval(const std::string& path, const std::vector<Row>& rows,
+                std::vector<std::string> drop_columns = {}) {
+  std::vector<std::string> cols = {"model",   "algorithm",  "metric",    "accuracy",      "dataset",   "seed",
+                                   "n",       "n_correct",  "git_commit", "spec_hash",    "epoch",     "threat_params",
+                                   "model_key", "trainer_key", "threat_key", "queries",     "seconds"};
+  std::vector<std::string> keep;
+  for (const auto& c : cols)
+    if (std::find(drop_columns.begin(), drop_columns.end(), c) == drop_columns.end()) keep.push_back(c);
+  CsvTable t(keep);
+  for (const auto& r : rows) {
+    std::map<std::string, std::string> v = {
+        {"model", r.model},      {"algorithm", r.algorithm}, {"metric", r.metric},   {"accuracy", r.accuracy},
+        {"dataset", kDataset},   {"seed", r.seed},           {"n", "1000"},          {"n_correct", "0"},
+        {"git_commit", "abc1234"}, {"spec_hash", "h"},       {"epoch", "2"},         {"threat_params", r.params},
+        {"model_key", "m"},      {"trainer_key", "t"},       {"threat_key", "k"},    {"queries", "0"},
+        {"seconds", r.seconds}};
+    std::vector<std::string> fields;
+    for (const auto& c : keep) fields.push_back(v[c]);
+    t.add(fields);
+  }
+  fs::create_directories(fs::path(path).parent_path());
+  t.save(path);
+}
+
+const std::string kFgsm = "eps=0.0313725490196078;steps=1";
+
+// Two seeds of ResNet-5/LR-WL, one (nested deeper) of VGG-8/BP, one sweep file.
+void make_runs(const TempDir& d, const std::string& suite = "table1") {
+  write_eval(d / ("runs/resnet5_lrwl_s0/eval/" + suite + ".csv"),
+             {{"ResNet-5", "LR-WL", "Ori", "41.28", "0"}, {"ResNet-5", "LR-WL", "FGSM", "20.00", "0", kFgsm}});
+  write_eval(d / ("runs/resnet5_lrwl_s1/eval/" + suite + ".csv"),
+             {{"ResNet-5", "LR-WL", "Ori", "42.32", "1"}, {"ResNet-5", "LR-WL", "FGSM", "22.00", "1", kFgsm}});
+  write_eval(d / ("runs/nested/vgg8_bp_s0/eval/" + suite + ".csv"),
+             {{"VGG-8", "BP", "Ori", "80.00", "0"},
+              {"VGG-8", "BP", "FGSM", "10.00", "0", kFgsm},
+              {"VGG-8", "BP", "Grey", "50.00", "0", "mode=luma"},
+              {"VGG-8", "BP", "Shuffle", "5.00", "0"}});
+  write_text_atomic(d / "runs/resnet5_lrwl_s0/metrics.csv",
+                    "epoch,loss,train_acc,test_acc,seconds\n1,2.0,30,35,10.5\n2,1.5,40,41,20\n");
+  write_eval(d / ("runs/resnet5_lrwl_s0/eval/" + suite + ".sweep.csv"),
+             {{"ResNet-5", "LR-WL", "FGSM", "30.00", "0", "eps=0.00392156862745098;steps=1"},
+              {"ResNet-5", "LR-WL", "FGSM", "20.00", "0", "eps=0.0078431372549019;steps=1"},
+              {"ResNet-5", "LR-WL", "FGSM", "10.00", "0", "eps=0.0156862745098039;steps=1"}});
+}
+
+ReportSpec make_spec(const TempDir& d) {
+  write_text_atomic(d / "paper.csv",
+                    "model,algorithm,metric,accuracy\nResNet-5,LR-WL,Ori,64.4\nResNet-5,LR-WL,FGSM,10.0\n"
+                    "VGG-8,BP,Ori,79.8\n");
+  ReportSpec s;
+  s.name = "t1";
+  s.title = "Test table";
+  s.paper_csv = d / "paper.csv";
+  s.suite = "table1";
+  s.models = {"ResNet-5", "VGG-8"};
+  s.algorithms = {"BP", "LR-WL"};
+  s.columns = {"Ori", "FGSM", "Grey"};
+  s.sweep_param = "eps";
+  s.notes = "Attacks are white-box.";
+  return s;
+}
+
+ReportOptions options(const TempDir& d, const std::string& gnuplot = "gnuplot") {
+  ReportOptions o;
+  o.runs_dir = d / "runs";
+  o.out_dir = d / "out";
+  o.wall_seconds = 60;
+  o.gnuplot = gnuplot;
+  return o;
+}
+
+bool gnuplot_on_path() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
+
+std::vector<std::string> leftover_temps(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().filename().string().find(".tmp") != std::string::npos) out.push_back(e.path().string());
+  const std::string mine = "lrb-report-";
+  for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
+    auto n = e.path().filename().string();
+    if (n.rfind(mine, 0) == 0 && n.find("-" + std::to_string(::getpid()) + ".gp") != std::string::npos)
+      out.push_back(e.path().string());
+  }
+  return out;
+}
+
+template <class E>
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+}  // namespace
+
+TEST(Report, LongTableHasOneRowPerCellInPrintOrder) {
+  TempDir d;
+  make_runs(d);
+  auto res = make_report(make_spec(d), options(d));
+  const auto& rows = res.long_table.rows();
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(res.long_table.header(),
+            (std::vector<std::string>{"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds",
+                                      "std", "dataset", "threat_params", "git_commit"}));
+  std::vector<std::string> order;
+  for (const auto& r : rows) order.push_back(r[0] + "/" + r[1] + "/" + r[2]);
+  EXPECT_EQ(order, (std::vector<std::string>{"ResNet-5/LR-WL/Ori", "ResNet-5/LR-WL/FGSM", "VGG-8/BP/Ori",
+                                             "VGG-8/BP/FGSM", "VGG-8/BP/Grey"}));
+  EXPECT_EQ(res.cells_missing, 2 * 2 * 3 - 5);
+  // The metric the spec does not list is reported, not silently dropped.
+  ASSERT_FALSE(res.notes.empty());
+  EXPECT_NE(res.notes[0].find("VGG-8/BP/Shuffle"), std::string::npos);
+  // What was written is what was returned.
+  auto saved = CsvTable::load(d / "out/t1.csv");
+  EXPECT_EQ(saved.rows(), rows);
+}
+
+TEST(Report, MeanStdSeedsAndPaperJoin) {
+  TempDir d;
+  make_runs(d);
+  auto rows = make_report(make_spec(d), options(d)).long_table.rows();
+  // ResNet-5/LR-WL/Ori: seeds 41.28 and 42.32 -> mean 41.80, sample std 1.04/sqrt(2) = 0.735.
+  EXPECT_EQ(rows[0][3], "41.80");
+  EXPECT_EQ(rows[0][4], "64.40");
+  EXPECT_EQ(rows[0][5], "-22.60");  // ours below the paper: negative delta
+  EXPECT_EQ(rows[0][6], "1000");
+  EXPECT_EQ(rows[0][7], "2");
+  EXPECT_EQ(rows[0][8], "0.74");
+  EXPECT_EQ(rows[0][9], kDataset);
+  EXPECT_EQ(rows[0][11], "abc1234");
+  // FGSM: 20 and 22 -> 21.00 +- 1.41; paper 10.0 -> positive delta.
+  EXPECT_EQ(rows[1][3], "21.00");
+  EXPECT_EQ(rows[1][5], "11.00");
+  EXPECT_EQ(rows[1][8], "1.41");
+  EXPECT_EQ(rows[1][10], kFgsm);
+  // One seed: no std; no paper value: paper and delta empty.
+  EXPECT_EQ(rows[2][7], "1");
+  EXPECT_EQ(rows[2][8], "");
+  EXPECT_EQ(rows[2][5], "0.20");
+  EXPECT_EQ(rows[3][4], "");
+  EXPECT_EQ(rows[3][5], "");
+}
+
+TEST(Report, MarkdownHasWideTableAndProvenance) {
+  TempDir d;
+  make_runs(d);
+  auto res = make_report(make_spec(d), options(d));
+  const std::string& md = res.markdown;
+  EXPECT_EQ(md, read_text(d / "out/t1.md"));
+  EXPECT_NE(md.find("# Test table"), std::string::npos);
+  EXPECT_NE(md.find("| Model | Algorithm | Ori | FGSM | Grey |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| ResNet-5 | LR-WL | 41.80±0.74 (64.4, −22.6) | 21.00±1.41 (10.0, +11.0) | — |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| VGG-8 | BP | 80.00 (79.8, +0.2) | 10.00 | 50.00 |"), std::string::npos) << md;
+  // Rows without any result are left out.
+  EXPECT_EQ(md.find("| ResNet-5 | BP |"), std::string::npos);
+  EXPECT_EQ(md.find("| VGG-8 | LR-WL |"), std::string::npos);
+  EXPECT_NE(md.find(std::string("Dataset: ") + kDataset), std::string::npos);
+  EXPECT_NE(md.find("abc1234"), std::string::npos);
+  EXPECT_NE(md.find("  - FGSM: `" + kFgsm + "`"), std::string::npos) << md;
+  EXPECT_NE(md.find("  - Grey: `mode=luma`"), std::string::npos) << md;
+  EXPECT_NE(md.find("Attacks are white-box."), std::string::npos);
+  // Training time from metrics.csv (10.5 + 20), eval time from the seconds column (2 rows x 1.5).
+  EXPECT_NE(md.find("| resnet5_lrwl_s0 | 2 | 30.5 | 3.0 | 4.5 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| nested/vgg8_bp_s0 | — | — | 6.0 | — |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Wall time of `make t1`: 1.0 min"), std::string::npos);
+}
+
+TEST(Report, SweepCsvAndPlot) {
+  TempDir d;
+  make_runs(d);
+  auto res = make_report(make_spec(d), options(d));
+  auto sweep = CsvTable::load(d / "out/t1_eps.csv");
+  EXPECT_EQ(sweep.header(), (std::vector<std::string>{"model", "algorithm", "metric", "eps", "accuracy", "seeds"}));
+  ASSERT_EQ(sweep.rows().size(), 3u);
+  EXPECT_EQ(sweep.rows()[0][3], "0.00392156862745098");
+  EXPECT_EQ(sweep.rows()[2][4], "10.00");
+  if (gnuplot_on_path()) {
+    ASSERT_TRUE(fs::exists(d / "out/t1_eps.png")) << fmt::format("{}", fmt::join(res.notes, "\n"));
+    EXPECT_GT(fs::file_size(d / "out/t1_eps.png"), 1000u);
+    EXPECT_NE(res.markdown.find("![accuracy vs eps](t1_eps.png)"), std::string::npos);
+  }
+  EXPECT_TRUE(leftover_temps(d / "out").empty());
+}
+
+TEST(Report, MissingGnuplotSkipsOnlyThePng) {
+  TempDir d;
+  make_runs(d);
+  auto res = make_report(make_spec(d), options(d, "/nonexistent/gnuplot"));
+  EXPECT_TRUE(fs::exists(d / "out/t1_eps.csv"));
+  EXPECT_FALSE(fs::exists(d / "out/t1_eps.png"));
+  bool noted = false;
+  for (const auto& n : res.notes) noted |= n.find("not found") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(Report, NoOutputLeavesNoTempFiles) {
+  TempDir d;
+  make_runs(d);
+  auto res = make_report(make_spec(d), options(d));
+  for (const auto& w : res.written) EXPECT_TRUE(fs::exists(w)) << w;
+  EXPECT_EQ(leftover_temps(d / "out"), std::vector<std::string>{});
+}
+
+TEST(Report, MissingRunsNameTheFolderAndTheFix) {
+  TempDir d;
+  auto spec = make_spec(d);
+  auto opt = options(d);
+  auto msg = error_of<DataError>([&] { make_report(spec, opt); });
+  EXPECT_NE(msg.find(d / "runs"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no eval/table1.csv found"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("lrbench eval RUN --suite table1"), std::string::npos) << msg;
+  fs::create_directories(d / "runs/empty/eval");  // an existing folder without the suite's file
+  EXPECT_THROW(make_report(spec, opt), DataError);
+  EXPECT_FALSE(fs::exists(d / "out"));
+}
+
+TEST(Report, MalformedCsvNamesFileAndColumn) {
+  TempDir d;
+  const std::string file = d / "runs/c/eval/table1.csv";
+  write_eval(file, {{"ResNet-5", "BP", "Ori", "50.00", "0"}}, {"accuracy"});
+  auto msg = error_of<DataError>([&] { make_report(make_spec(d), options(d)); });
+  EXPECT_NE(msg.find(file), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'accuracy'"), std::string::npos) << msg;
+
+  write_eval(file, {{"ResNet-5", "BP", "Ori", "50,0", "0"}});
+  msg = error_of<DataError>([&] { make_report(make_spec(d), options(d)); });
+  EXPECT_NE(msg.find(file + ":2"), std::string::npos) << msg;
+}
+
+TEST(Report, SameSeedTwiceIsAnError) {
+  TempDir d;
+  write_eval(d / "runs/a/eval/table1.csv", {{"ResNet-5", "BP", "Ori", "50.00", "0"}});
+  write_eval(d / "runs/b/eval/table1.csv", {{"ResNet-5", "BP", "Ori", "51.00", "0"}});
+  auto msg = error_of<DataError>([&] { make_report(make_spec(d), options(d)); });
+  EXPECT_NE(msg.find("seed 0"), std::string::npos) << msg;
+}
+
+TEST(ReportSpec, LoadsTable1AndRejectsUnknownKeys) {
+  const std::string dir = report_search_dirs().back();
+  auto spec = ReportSpec::load(dir + "/table1.yaml");
+  EXPECT_EQ(spec.name, "table1");
+  EXPECT_EQ(spec.suite, "table1");
+  EXPECT_EQ(spec.models, (std::vector<std::string>{"ResNet-5", "VGG-8"}));
+  EXPECT_EQ(spec.algorithms, (std::vector<std::string>{"BP", "ES", "LR-L", "LR-WL"}));
+  EXPECT_EQ(spec.columns.size(), 9u);
+  EXPECT_EQ(spec.sweep_param, "eps");
+  EXPECT_TRUE(fs::exists(spec.paper_csv)) << spec.paper_csv;
+  EXPECT_EQ(CsvTable::load(spec.paper_csv).rows().size(), 2u * 4u * 9u);
+
+  TempDir d;
+  write_text_atomic(d / "bad.yaml", "title: x\nsuite: s\nmodels: [a]\nalgorithms: [b]\ncolumns: [c]\ncolums: [d]\n");
+  auto msg = error_of<ConfigError>([&] { ReportSpec::load(d / "bad.yaml"); });
+  EXPECT_NE(msg.find("unknown key 'colums'"), std::string::npos) << msg;
+  write_text_atomic(d / "short.yaml", "title: x\nmodels: [a]\nalgorithms: [b]\ncolumns: [c]\n");
+  EXPECT_THROW(ReportSpec::load(d / "short.yaml"), ConfigError);
+}
+
+TEST(RunReport, FindsTheYamlAndPrintsTableAndPaths) {
+  TempDir d;
+  make_runs(d);
+  std::ostringstream out;
+  EXPECT_EQ(run_report("table1", d / "runs", d / "out", 3438.0, out), 0);
+  const std::string s = out.str();
+  EXPECT_NE(s.find("| ResNet-5 | LR-WL | 41.80±0.74 (64.8, −23.0) |"), std::string::npos) << s;
+  EXPECT_NE(s.find("Wall time of `make table1`: 57.3 min"), std::string::npos);
+  EXPECT_NE(s.find("wrote " + (d / "out/table1.csv")), std::string::npos) << s;
+  EXPECT_NE(s.find("wrote " + (d / "out/table1.md")), std::string::npos) << s;
+  EXPECT_NE(s.find("wrote " + (d / "out/table1_eps.csv")), std::string::npos) << s;
+}
+
+TEST(RunReport, UnknownNameListsKnownReports) {
+  auto msg = error_of<ConfigError>([] {
+    std::ostringstream out;
+    run_report("tabel1", "", "", std::nullopt, out);
+  });
+  EXPECT_NE(msg.find("unknown report 'tabel1'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("table1"), std::string::npos) << msg;
+  EXPECT_THROW(
+      {
+        std::ostringstream out;
+        run_report("../reports/table1", "", "", std::nullopt, out);
+      },
+      ConfigError);
+}
+
+TEST(RunReport, SearchesLrbenchReportsFirst) {
+  TempDir d;
+  make_runs(d, "mine");
+  write_text_atomic(d / "defs/custom.yaml",
+                    "title: Custom\nsuite: mine\nmodels: [VGG-8]\nalgorithms: [BP]\ncolumns: [Ori, Grey]\n");
+  ::setenv("LRBENCH_REPORTS", (d / "defs").c_str(), 1);
+  std::ostringstream out;
+  int rc = run_report("custom", d / "runs", d / "out", std::nullopt, out);
+  ::unsetenv("LRBENCH_REPORTS");
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(out.str().find("| VGG-8 | BP | 80.00 | 50.00 |"), std::string::npos) << out.str();
+  EXPECT_FALSE(fs::exists(d / "out/custom_eps.csv"));  // no `sweep:` key: sweep files only noted
+}

@@ -1,0 +1,49 @@
+#include "threats/victim.h"
+
+#include <torch/torch.h>
+
+namespace lrb {
+
+Victim::Victim(ClassifierImpl& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
+
+Victim::~Victim() { model_.train(was_training_); }
+
+torch::Tensor Victim::logits(const Batch& batch) {
+  torch::NoGradGuard no_grad;
+  queries_ += batch.modality == Modality::kGraph ? 1 : batch.x.size(0);
+  return model_.forward(batch);
+}
+
+torch::Tensor Victim::probs(const Batch& batch) { return torch::softmax(logits(batch), -1); }
+
+torch::Tensor Victim::input_grad(const Batch& batch, torch::Tensor* logits_out) {
+  if (!batch.x.is_floating_point())
+    throw GradientError("model '" + model_.key() + "': its input (" + modality_name(batch.modality) +
+                        ") is not continuous, so it has no input gradient; use a score-based attack");
+  torch::AutoGradMode grad_on(true);  // evaluation loops run under NoGradGuard
+  auto x = batch.x.detach().clone().requires_grad_(true);
+  Batch b = batch;
+  b.x = x;
+  queries_ += batch.modality == Modality::kGraph ? 1 : batch.x.size(0);
+  auto logits = model_.forward(b);
+  auto loss = torch::nn::functional::cross_entropy(b.select(logits), b.targets());
+  if (!loss.requires_grad())
+    throw GradientError("model '" + model_.key() + "': the loss does not depend on the input through autograd "
+                        "(its forward detaches or is not differentiable); a gradient attack would be a no-op");
+  auto g = torch::autograd::grad({loss}, {x}, /*grad_outputs=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
+                                 /*allow_unused=*/true)[0];
+  if (!g.defined())
+    throw GradientError("model '" + model_.key() + "': no gradient reaches the input; a gradient attack would be a no-op");
+  if (!torch::isfinite(g).all().item<bool>())
+    throw GradientError("model '" + model_.key() + "': the input gradient is not finite");
+  // Only the first gradient (on the clean batch) must be non-zero: later steps of an iterative attack may
+  // legitimately saturate every example's softmax.
+  if (!zero_checked_ && !g.ne(0).any().item<bool>())
+    throw GradientError("model '" + model_.key() + "': the input gradient is zero everywhere (a step or detached "
+                        "forward); a gradient attack would report a no-op as robustness");
+  zero_checked_ = true;
+  if (logits_out) *logits_out = logits.detach();
+  return g.detach();
+}
+
+}  // namespace lrb

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Reproduces one paper table: trains every cell (model x trainer x seed), evaluates each checkpoint under
+# the table's suite, and writes the paper-shaped report.
+#   tools/table.sh table1 [LRBENCH]     env: PROFILE=quick|paper (default quick), SEEDS=N (default 1),
+#                                            RUNS=dir (default runs/<table>-<profile>), OUT=results dir,
+#                                            SUITE=name|path (default <table>), EXP=experiment yaml
+# A profile (experiments/<table>/<profile>.txt) lists the cells and the overrides each one gets:
+#   models: resnet5 vgg8
+#   trainers: bp es lr-l lr-wl
+#   <model glob> <trainer glob> key=value ...     (later lines add to / override earlier ones)
+#   eval key=value ...                            (lrbench eval overrides, e.g. eval.n_examples=2000)
+# Resumable: a cell whose run finished with the same spec hash is not retrained, and an eval CSV newer
+# than its checkpoint is not recomputed, so an interrupted `make table1` continues where it stopped.
+set -euo pipefail
+table=${1:?usage: tools/table.sh TABLE [LRBENCH]}
+lrbench=${2:-build/apps/lrbench}
+profile=${PROFILE:-quick}
+seeds=${SEEDS:-1}
+runs=${RUNS:-runs/$table-$(basename "$profile" .txt)}
+out=${OUT:-results}
+exp=${EXP:-experiments/$table.yaml}
+suite=${SUITE:-$table}
+# PROFILE is a name (experiments/<table>/<name>.txt) or a path to a profile file.
+if [[ -f $profile ]]; then prof=$profile; else prof=experiments/$table/$profile.txt; fi
+[[ -f $exp ]] || { echo "tools/table.sh: $exp: no such experiment" >&2; exit 2; }
+[[ -f $prof ]] || { echo "tools/table.sh: $prof: no such profile (known: $(ls experiments/$table | sed 's/\.txt$//' | tr '\n' ' '))" >&2; exit 2; }
+[[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "tools/table.sh: SEEDS=$seeds: expected a positive integer" >&2; exit 2; }
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
+models=$(sed -n 's/^models:[[:space:]]*//p' "$prof")
+trainers=$(sed -n 's/^trainers:[[:space:]]*//p' "$prof")
+# The overrides of one cell: every profile line whose globs match, in file order.
+overrides() {
+  local m=$1 t=$2 line gm gt rest
+  while IFS= read -r line; do
+    line=${line%%#*}
+    [[ -z ${line// } || $line == models:* || $line == trainers:* ]] && continue
+    read -r gm gt rest <<<"$line"
+    # shellcheck disable=SC2053
+    [[ $m == $gm && $t == $gt ]] && printf '%s ' $rest
+  done <"$prof"
+  return 0
+}
+
+# lrbench eval overrides: the profile's `eval` lines, comments stripped.
+eval_args=()
+while IFS= read -r line; do
+  line=${line%%#*}
+  [[ $line == eval[[:space:]]* ]] && read -r -a more <<<"${line#eval}" && eval_args+=("${more[@]}")
+done <"$prof"
+# The suite file lrbench eval will read (a path, or experiments/suites/<name>.yaml).
+find_suite_file() { if [[ -f $suite ]]; then echo "$suite"; else echo "experiments/suites/$suite.yaml"; fi; }
+
+start=$(date +%s)
+mkdir -p "$runs/logs"
+for seed in $(seq 0 $((seeds - 1))); do
+  for m in $models; do
+    for t in $trainers; do
+      cell=$m-$t-s$seed
+      dir=$runs/$cell
+      args=("$exp" "model=$m" "trainer=$t" "seed=$seed" $(overrides "$m" "$t"))
+      hash=$("$lrbench" check "${args[@]}" | sed -n 's/^# ok: spec_hash //p') || true
+      [[ -n $hash ]] || { echo "tools/table.sh: $cell: config check failed: $lrbench check ${args[*]}" >&2; exit 2; }
+      if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json"; then
+        echo "== $cell: trained (spec $hash), skipping training"
+      else
+        echo "== $cell: training (spec $hash): ${args[*]:1}"
+        rm -rf "$dir"
+        t0=$(date +%s)
+        "$lrbench" train "${args[@]}" --out "$dir" >"$runs/logs/$cell.train.log" 2>&1 ||
+          { echo "tools/table.sh: $cell: training failed, see $runs/logs/$cell.train.log" >&2; tail -3 "$runs/logs/$cell.train.log" >&2; exit 1; }
+        echo "   trained in $(( $(date +%s) - t0 )) s: $(grep -o '"final_test_acc": [0-9.]*' "$dir/run.json")"
+      fi
+      csv=$dir/eval/$(basename "$suite" .yaml).csv   # a suite writes eval/<its name>.csv (name = file stem)
+      # The eval is current when its CSV is newer than the checkpoint and was made with the same suite
+      # file and eval overrides (stamp beside the CSV).
+      stamp="$(cat "$(find_suite_file)" 2>/dev/null | cksum) ${eval_args[*]}"
+      if [[ -f $csv && $csv -nt $dir/checkpoint.pt && -f $csv.stamp && $(cat "$csv.stamp") == "$stamp" ]]; then
+        echo "   evaluated, skipping"
+      else
+        t0=$(date +%s)
+        "$lrbench" eval "$dir" --suite "$suite" "${eval_args[@]}" >"$runs/logs/$cell.eval.log" 2>&1 ||
+          { echo "tools/table.sh: $cell: evaluation failed, see $runs/logs/$cell.eval.log" >&2; tail -3 "$runs/logs/$cell.eval.log" >&2; exit 1; }
+        printf '%s' "$stamp" >"$csv.stamp"
+        echo "   evaluated in $(( $(date +%s) - t0 )) s"
+      fi
+    done
+  done
+done
+"$lrbench" report "$table" "$runs" --out-dir "$out" --wall-seconds $(( $(date +%s) - start ))
