@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "core/registry.h"
+#include "core/runtime.h"
 #include "models/classifier.h"
 #include "threats/threat.h"
 #include "threats/victim.h"
@@ -35,6 +36,7 @@ Batch random_batch(int64_t n) {
 }
 
 void BM_VGG8_LrWlStep(benchmark::State& state) {
+  keep_freed_memory();  // as lrbench does (core/runtime.h)
   at::set_num_threads(2);
   auto model = make_model("vgg8");
   auto yaml = "name: lr-wl\ncopies_divisor: " + std::to_string(state.range(0));
@@ -49,6 +51,7 @@ BENCHMARK(BM_VGG8_LrWlStep)->Arg(10)->Arg(1)->Iterations(1)->Repetitions(3)->Uni
 
 // Args: model (0 resnet5, 1 vgg8), attack (0 fgsm, 1 i-fgsm, 2 mi-fgsm).
 void BM_Attack(benchmark::State& state) {
+  keep_freed_memory();
   at::set_num_threads(2);
   const char* models[] = {"resnet5", "vgg8"};
   const char* attacks[] = {"fgsm", "i-fgsm", "mi-fgsm"};

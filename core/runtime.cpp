@@ -1,5 +1,9 @@
 #include "core/runtime.h"
 
+#include <malloc.h>
+
+#include <mutex>
+
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -11,7 +15,18 @@
 
 namespace lrb {
 
+void keep_freed_memory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+  });
+}
+
 int set_threads(const std::string& setting) {
+  keep_freed_memory();
   int n = 0;
   if (setting == "auto") {
     n = static_cast<int>(std::thread::hardware_concurrency());

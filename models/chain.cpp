@@ -4,6 +4,13 @@
 
 namespace lrb {
 
+const torch::Tensor& Flow::input(int k) const {
+  if (k <= from_) return trace_->inputs[k];
+  TORCH_CHECK(live_[k].defined(), "ChainModel: a glue reads site ", k, "'s input, which the model did not declare with "
+              "keep_input(", k, ")");
+  return live_[k];
+}
+
 torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
   const auto& s = input(k);
   if (k > from_ || copies == 1 || s.size(0) == x.size(0)) return x + s;
@@ -16,7 +23,7 @@ torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
 torch::Tensor ChainModel::run(int from, torch::Tensor z, Flow& flow) {
   for (int l = from + 1; l < static_cast<int>(sites_.size()); ++l) {
     auto x = glue_[l](z, flow);
-    flow.live_[l] = x;
+    if (from < 0 || (l < static_cast<int>(keep_.size()) && keep_[l])) flow.live_[l] = x;
     z = call_layer(l, sites_[l], x);
   }
   return head_ ? head_(z, flow) : z;

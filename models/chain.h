@@ -9,6 +9,7 @@
 // inside a suffix that is the clean value for sites at or before the perturbed one (kept [B,...] and
 // broadcast over the copies by Flow::add_skip, never tiled) and the noisy value after it.
 #pragma once
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,8 +21,9 @@ namespace lrb {
 
 class Flow {
  public:
-  // Site k's input as seen by the running pass (see the header comment).
-  const torch::Tensor& input(int k) const { return k <= from_ ? trace_->inputs[k] : live_[k]; }
+  // Site k's input as seen by the running pass (see the header comment). Inside a suffix, a site after
+  // the perturbed one is only kept when the model declared it with keep_input(k).
+  const torch::Tensor& input(int k) const;
   // x + site k's input, broadcasting a clean [B,...] skip over copy-major rows [copies*B,...].
   torch::Tensor add_skip(const torch::Tensor& x, int k) const;
 
@@ -51,6 +53,9 @@ class ChainModel : public LayeredModel {
     glue_.push_back(std::move(glue));
   }
   void set_head(Glue head) { head_ = std::move(head); }  // after the last site; identity by default
+  // Declares that a later glue reads site k's input (a skip). Noisy suffix passes keep only these, so
+  // the LR engine's copies hold one activation at a time, as its chunk sizing assumes.
+  void keep_input(int k) { keep_.resize(std::max<size_t>(keep_.size(), k + 1)), keep_[k] = true; }
   void finish_chain(const std::vector<int64_t>& example_shape);
   // The model input as the first glue sees it (normalisation lives in the model, not the data).
   virtual torch::Tensor prepare(const Batch& batch) { return batch.x; }
@@ -61,6 +66,7 @@ class ChainModel : public LayeredModel {
   std::vector<Glue> glue_;
   Glue head_;
   std::vector<int64_t> preact_;
+  std::vector<bool> keep_;
 };
 
 }  // namespace lrb

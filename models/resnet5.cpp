@@ -43,6 +43,7 @@ class ResNet5Impl : public ClassifierImpl, public ChainModel {
     add_site({"conv2", nullptr, conv2},
              [](const torch::Tensor& z, const Flow&) { return torch::max_pool2d(torch::relu(z), 2); });
     add_site({"conv3", nullptr, conv3}, relu);
+    keep_input(3);
     // The identity skip around conv3 carries conv3's input.
     add_site({"fc", fc, nullptr}, [](const torch::Tensor& z, const Flow& f) {
       return torch::max_pool2d(f.add_skip(torch::relu(z), 3), 4).flatten(1);

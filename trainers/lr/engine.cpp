@@ -2,6 +2,8 @@
 // perturbed layer then runs only its suffix, for all its copies, in cache-sized chunks of rows.
 #include "trainers/lr/engine.h"
 
+#include "core/runtime.h"
+
 #include <torch/torch.h>
 
 #include <malloc.h>
@@ -21,18 +23,6 @@ namespace {
 // allocations page-fault and stream from DRAM).
 constexpr int64_t kChunkBytes = 24 << 20;
 
-// glibc hands freed blocks above its mmap threshold back to the OS, and in this VM re-faulting the
-// pages costs ~7 µs per 4 KB: a ReLU writing a fresh 8 MB tensor ran 20x slower than into reused
-// memory. Keeping freed memory in the heap (blocks up to 32 MB, glibc's maximum) removes that.
-void keep_freed_memory() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-  });
-}
 }  // namespace
 
 struct Engine::LayerRun {
@@ -55,7 +45,7 @@ const char* mode_name(Mode m) {
 
 Engine::Engine(LayeredModel& model, const EngineSettings& settings, std::vector<torch::Tensor> sigma)
     : model_(model), settings_(settings), layers_(model.layers()), sigma_(std::move(sigma)) {
-  keep_freed_memory();
+  ::lrb::keep_freed_memory();
   TORCH_CHECK(settings_.layers.size() == layers_.size(), "LR engine: settings for ", settings_.layers.size(),
               " layers, model has ", layers_.size());
   TORCH_CHECK(sigma_.size() == layers_.size(), "LR engine: sigma for ", sigma_.size(), " layers, model has ",

@@ -94,12 +94,19 @@ EngineSettings resolve(const LrOptions& o, const std::string& model_key, Layered
   if (layers.empty()) throw ConfigError(fmt::format("model '{}' has no perturbable layers", model_key));
   auto p = preset_for(o.flavor, model);
   auto rule = rule_preset("lr-wl", layers, model.preactivation_sizes());
-  if (o.copies_divisor > 1)
-    for (auto& c : p.copies) c = std::max<int64_t>(2, ((c + o.copies_divisor - 1) / o.copies_divisor + 1) / 2 * 2);
   auto modes = per_layer(o.modes, p.modes, "modes", o, model_key, layers);
   for (size_t l = 0; l < modes.size(); ++l)
-    if (modes[l] == "auto") modes[l] = rule.modes[l];
+    if (modes[l] == "auto") {
+      if (model.preactivation_sizes().size() != layers.size())
+        throw ConfigError(o.where_of.count("modes") ? o.where_of.at("modes") : "<config>", fmt::format("trainer.modes: 'auto' needs the per-layer output sizes, "
+                                                              "which model '{}' does not report; give the modes",
+                                                              model_key));
+      modes[l] = rule.modes[l];
+    }
   auto copies = per_layer(o.copies, p.copies, "copies", o, model_key, layers);
+  // The divisor applies to the copies in force, preset or given (rounded up to even: antithetic pairs).
+  if (o.copies_divisor > 1)
+    for (auto& c : copies) c = std::max<int64_t>(2, ((c + o.copies_divisor - 1) / o.copies_divisor + 1) / 2 * 2);
   // σ0 follows each layer's final mode unless given: the model's preset value for that mode (from either
   // flavor's preset), else the rule's constant.
   auto other = preset_for(o.flavor == "lr-wl" ? "lr-l" : "lr-wl", model);

@@ -151,3 +151,46 @@ TEST(ModelContract, PreactivationSizesMatchTheForward) {
     for (size_t l = 0; l < layers.size(); ++l) EXPECT_EQ(sizes[l], layers[l](t.inputs[l]).numel() / 2) << key << l;
   }
 }
+
+// VGG-8's shape is the paper's (PAPER.md §2.2): pools after convs 2, 4 and 6, so 32 -> 16 -> 8 -> 4 and a
+// 1024-wide flatten into FC 256 -> 10. The per-site output sizes pin the pool positions.
+TEST(ModelContract, Vgg8HasThePapersShape) {
+  ModelContext ctx;
+  ctx.input.shape = {3, 32, 32};
+  auto m = Registry<ClassifierImpl>::get().make(cfg("name: vgg8"), ctx);
+  auto* layered = dynamic_cast<LayeredModel*>(m.get());
+  ASSERT_NE(layered, nullptr);
+  EXPECT_EQ(layered->preactivation_sizes(),
+            (std::vector<int64_t>{16384, 16384, 8192, 8192, 4096, 4096, 256, 10}));
+  int64_t n = 0;
+  for (const auto& p : m->parameters()) n += p.numel();
+  // 448 + 2320 + 4640 + 9248 + 18496 + 36928 convs, 262400 + 2570 FC.
+  EXPECT_EQ(n, 448 + 2320 + 4640 + 9248 + 18496 + 36928 + 262400 + 2570);
+}
+
+// All-layers-at-once injection calls every site through layer_hook inside forward_from(0, ...): an identity
+// hook must reproduce the clean logits, including ResNet-5's skip, which then carries the live value.
+TEST(ModelContract, JointHookPathMatchesTheCleanForward) {
+  for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
+    torch::manual_seed(4);
+    ModelContext ctx;
+    ctx.input.shape = {3, 32, 32};
+    auto m = Registry<ClassifierImpl>::get().make(cfg("name: " + key), ctx);
+    auto* layered = dynamic_cast<LayeredModel*>(m.get());
+    if (!layered) continue;
+    Batch b;
+    b.x = torch::rand({3, 3, 32, 32});
+    torch::NoGradGuard g;
+    auto t = layered->trace(b);
+    auto layers = layered->layers();
+    int calls = 0;
+    layered->layer_hook = [&](int l, const torch::Tensor& x) {
+      ++calls;
+      return layers[l](x);
+    };
+    auto out = layered->forward_from(0, tile_rows(layers[0](t.inputs[0]), 2), t, 2);
+    layered->layer_hook = nullptr;
+    EXPECT_EQ(calls, static_cast<int>(layers.size()) - 1) << key;
+    EXPECT_TRUE(torch::allclose(out, tile_rows(t.logits, 2), 1e-5, 1e-5)) << key;
+  }
+}

@@ -93,7 +93,9 @@ TEST(LrTrainers, NeverBackPropagate) {
   ASSERT_GT(fired, 0);
   fired = 0;
   model->zero_grad();
-  for (const char* cfg : {"name: lr-wl", "name: lr-l\nlearn_sigma: true", "name: lr-wl\nlayerwise: false",
+  // The MLP's own LR-WL is logit noise everywhere (the rule), so weight noise is asked for explicitly.
+  for (const char* cfg : {"name: lr-wl", "name: lr-wl\nmodes: [weight, logit]", "name: lr-l\nlearn_sigma: true",
+                          "name: lr-wl\nlayerwise: false\nmodes: [weight, logit]",
                           "name: lr-wl\nnoise: sobol", "name: es\npopulation: 20"}) {
     auto t = make_trainer(cfg, *model);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(6);
