@@ -84,7 +84,7 @@ std::string gnuplot_script(const std::vector<Series>& series, const std::string&
   const int cols = static_cast<int>(std::min<size_t>(metrics.size(), 3));
   const int rows = static_cast<int>((metrics.size() + cols - 1) / cols);
 
-  std::string gp = fmt::format("set terminal {} size {},{} noenhanced\nset output {}\n", terminal, 560 * cols,
+  std::string gp = fmt::format("set terminal {} size {},{} noenhanced\nset output {}\n", terminal, 760 * cols,
                                420 * rows + 40, gp_string(png));
   for (size_t i = 0; i < series.size(); ++i) {
     gp += fmt::format("$s{} << EOD\n", i);
@@ -92,7 +92,7 @@ std::string gnuplot_script(const std::vector<Series>& series, const std::string&
     gp += "EOD\n";
   }
   gp += fmt::format("set multiplot layout {},{} title {}\n", rows, cols, gp_string(title + ": accuracy vs " + param));
-  gp += fmt::format("set grid\nset key bottom left\nset yrange [0:*]\nset xlabel {}\nset ylabel 'accuracy (%)'\n",
+  gp += fmt::format("set grid\nset key outside right top vertical\nset yrange [0:*]\nset xlabel {}\nset ylabel 'accuracy (%)'\n",
                     gp_string(eps ? "eps x 255" : param));
   for (const auto& m : metrics) {
     std::vector<std::string> lines;
