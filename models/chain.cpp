@@ -13,9 +13,9 @@ const torch::Tensor& Flow::input(int k) const {
 
 torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
   const auto& s = input(k);
-  if (k > from_ || copies == 1 || s.size(0) == x.size(0)) return x + s;
+  if (k > from_ || copies_ == 1 || s.size(0) == x.size(0)) return x + s;
   auto shape = s.sizes().vec();
-  shape.insert(shape.begin(), copies);
+  shape.insert(shape.begin(), copies_);
   return (x.view(shape) + s.unsqueeze(0)).flatten(0, 1);
 }
 
@@ -31,37 +31,55 @@ torch::Tensor ChainModel::run(int from, torch::Tensor z, Flow& flow) {
 
 ForwardTrace ChainModel::trace(const Batch& batch) {
   Flow flow;
+  flow.batch_ = &batch;
   flow.live_.resize(sites_.size());
   ForwardTrace t;
   t.logits = run(-1, prepare(batch), flow);
   t.inputs = std::move(flow.live_);
+  t.batch = batch;
   return t;
+}
+
+torch::Tensor ChainModel::forward_copies(const Batch& batch, int64_t copies) {
+  Flow flow;
+  flow.batch_ = &batch;
+  flow.copies_ = copies;
+  flow.live_.resize(sites_.size());
+  return run(-1, tile_rows(prepare(batch), copies), flow);
 }
 
 torch::Tensor ChainModel::forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies) {
   TORCH_CHECK(l >= 0 && l < static_cast<int>(sites_.size()), "forward_from: site ", l, " out of range");
   Flow flow;
   flow.from_ = l;
-  flow.copies = copies;
+  flow.copies_ = copies;
   flow.trace_ = &trace;
+  flow.batch_ = &trace.batch;
   flow.live_.resize(sites_.size());
   return run(l, z, flow);
 }
 
 void ChainModel::finish_chain(const std::vector<int64_t>& example_shape) {
-  torch::NoGradGuard no_grad;
   std::vector<int64_t> shape = {1};
   shape.insert(shape.end(), example_shape.begin(), example_shape.end());
+  Batch probe;
+  probe.x = torch::zeros(shape);
+  finish_chain(probe);
+}
+
+void ChainModel::finish_chain(const Batch& probe) {
+  torch::NoGradGuard no_grad;
   auto hook = layer_hook;
   preact_.clear();
   layer_hook = [this](int l, const torch::Tensor& x) {
     auto z = sites_[l](x);
-    preact_.push_back(z.numel());
+    preact_.push_back(z.numel() / std::max<int64_t>(z.size(0), 1));
     return z;
   };
   Flow flow;
+  flow.batch_ = &probe;
   flow.live_.resize(sites_.size());
-  run(-1, torch::zeros(shape), flow);
+  run(-1, prepare(probe), flow);
   layer_hook = hook;
 }
 

@@ -26,12 +26,17 @@ class Flow {
   const torch::Tensor& input(int k) const;
   // x + site k's input, broadcasting a clean [B,...] skip over copy-major rows [copies*B,...].
   torch::Tensor add_skip(const torch::Tensor& x, int k) const;
+  // The batch the pass runs on (untiled: a graph's adjacency, a text's lengths) and how many copy-major
+  // copies of its rows the running tensors hold.
+  const Batch& batch() const { return *batch_; }
+  int64_t copies() const { return copies_; }
 
  private:
   friend class ChainModel;
   int from_ = -1;                     // the perturbed site; -1 for a clean pass
-  int64_t copies = 1;
+  int64_t copies_ = 1;
   const ForwardTrace* trace_ = nullptr;
+  const Batch* batch_ = nullptr;
   std::vector<torch::Tensor> live_;   // inputs computed by this pass
 };
 
@@ -43,6 +48,7 @@ class ChainModel : public LayeredModel {
   std::vector<PerturbableLayer> layers() override { return sites_; }
   ForwardTrace trace(const Batch& batch) override;
   torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies) override;
+  torch::Tensor forward_copies(const Batch& batch, int64_t copies) override;
   // Per-example pre-activation size of every site (for the weight-vs-logit rule), measured once.
   std::vector<int64_t> preactivation_sizes() const override { return preact_; }
 
@@ -57,6 +63,8 @@ class ChainModel : public LayeredModel {
   // the LR engine's copies hold one activation at a time, as its chunk sizing assumes.
   void keep_input(int k) { keep_.resize(std::max<size_t>(keep_.size(), k + 1)), keep_[k] = true; }
   void finish_chain(const std::vector<int64_t>& example_shape);
+  // The same with a probe batch of one example (or a one-node graph, whose glue needs an adjacency).
+  void finish_chain(const Batch& probe);
   // The model input as the first glue sees it (normalisation lives in the model, not the data).
   virtual torch::Tensor prepare(const Batch& batch) { return batch.x; }
 

@@ -1,7 +1,13 @@
-// LayeredModel: a model seen as a chain of perturbable layers (Linear / Conv2d), which is what the LR
-// engine needs to reuse the clean prefix. Layer l maps its input x_l to the pre-activation
-// z_l = layer_l(x_l); forward_from(l, z_l) runs everything after it. Rows of a tiled tensor are
-// copy-major: row c*B + b is copy c of example b (so antithetic halves pair the same example).
+// LayeredModel: a model seen through its perturbable sites (Linear / Conv2d layers), which is what the LR
+// engine perturbs. Site l maps its input x_l to the pre-activation z_l = layer_l(x_l). Two ways in:
+//  - every model: forward_copies(batch, copies) runs `copies` copies of the batch with every site call
+//    routed through call_layer(), as often as the architecture calls it (a recurrent cell's sites once
+//    per time step). The engine's hook injects fresh noise at each call (PAPER.md §2.4-§2.5).
+//  - a chain (reuses_prefix()): site l is called once per forward, and trace(batch) / forward_from(l, z_l)
+//    split the pass at any site, so layer-wise injection reuses the clean prefix (ChainModel).
+// Rows of a tiled tensor are copy-major: row c*B + b is copy c of row b (so antithetic halves pair the
+// same example). A row is an example (image, sentence) or a node of one graph; in a graph batch the rows
+// of a copy are coupled (the loss is the mean over its masked nodes), which the engine handles.
 #pragma once
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -33,6 +39,7 @@ struct PerturbableLayer {
 struct ForwardTrace {
   std::vector<torch::Tensor> inputs;  // inputs[l] = x_l (clean)
   torch::Tensor logits;
+  Batch batch;  // what the pass ran on (a suffix needs e.g. a graph's adjacency or a text's lengths)
 };
 
 // A model's own LR settings per layer (PAPER.md §2-§4): modes "weight" | "logit" | "none", copies per
@@ -53,13 +60,24 @@ class LayeredModel {
   // Per-example pre-activation size of each layer (out_features; C_out*H_out*W_out); empty if unknown.
   virtual std::vector<int64_t> preactivation_sizes() const { return {}; }
   virtual std::vector<PerturbableLayer> layers() = 0;
-  virtual ForwardTrace trace(const Batch& batch) = 0;
+
+  // Logits [copies*B, K] of `copies` copy-major copies of `batch` (graph: [copies*N, K]), every site
+  // called through call_layer(). The default tiles site 0's clean input and runs forward_from(0, ...);
+  // a model that is not a chain (reuses_prefix() false) overrides it.
+  virtual torch::Tensor forward_copies(const Batch& batch, int64_t copies);
+
+  // True when trace/forward_from are implemented: each site is called exactly once per forward, so a
+  // suffix can start at any site (layer-wise injection reusing the clean prefix).
+  virtual bool reuses_prefix() const { return true; }
+  // The clean pass keeping every site's input. Default: throws std::logic_error (not a chain).
+  virtual ForwardTrace trace(const Batch& batch);
   // Logits from layer l's pre-activation `z` (rows = copies * B, copy-major), using clean values from
   // `trace` (tiled `copies` times) wherever the network needs them (e.g. a skip connection).
-  virtual torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies) = 0;
+  // Default: throws std::logic_error (not a chain).
+  virtual torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies);
 
-  // Set by the LR engine to perturb every layer within one pass (no layer-wise injection): forward_from
-  // calls each perturbable layer through call_layer(), which defers to the hook while one is set.
+  // Set by the LR engine to inject noise at every site call of one pass: call_layer() defers to the hook
+  // while one is set. Arguments: the site index and its input rows (copy-major).
   std::function<torch::Tensor(int, const torch::Tensor&)> layer_hook;
 
  protected:

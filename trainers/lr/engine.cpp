@@ -54,18 +54,64 @@ Engine::Engine(LayeredModel& model, const EngineSettings& settings, std::vector<
 
 CleanPass Engine::clean_pass(const Batch& batch) const {
   torch::NoGradGuard no_grad;
-  TORCH_CHECK(!batch.mask.defined(), "the LR engine needs a batch of independent rows (got a masked graph batch)");
   CleanPass c;
-  c.trace = model_.trace(batch);
-  for (size_t l = 0; l < layers_.size(); ++l) c.z.push_back(layers_[l](c.trace.inputs[l]));
+  c.input = batch;
+  const size_t n = layers_.size();
+  c.z.resize(n);
+  std::vector<torch::Tensor> first_input(n);
+  // Every site call passes through the hook: its first call's pre-activation is kept (no second pass to
+  // recompute it), and the per-row size of all calls sizes the hook path's chunks.
+  model_.layer_hook = [&](int l, const torch::Tensor& x) {
+    auto z = layers_[l](x);
+    if (!c.z[l].defined()) c.z[l] = z, first_input[l] = x;
+    if (x.size(0) > 0) c.call_bytes += (x.numel() + z.numel()) / x.size(0) * static_cast<int64_t>(sizeof(float));
+    return z;
+  };
+  HookGuard guard{model_};
+  if (model_.reuses_prefix()) {
+    c.trace = model_.trace(batch);
+  } else {
+    c.trace.logits = model_.forward_copies(batch, 1);
+    c.trace.inputs = first_input;
+    c.trace.batch = batch;
+  }
+  model_.layer_hook = nullptr;
+  for (size_t l = 0; l < n; ++l) {
+    if (!c.z[l].defined() && l < c.trace.inputs.size() && c.trace.inputs[l].defined())
+      c.z[l] = layers_[l](c.trace.inputs[l]);  // a model whose trace() calls its layers directly
+    TORCH_CHECK(c.z[l].defined(), "LR engine: site ", layers_[l].name, " is never called by the model's forward pass");
+  }
   c.y = batch.y;
+  if (batch.mask.defined()) {
+    // One graph: the loss is the mean over the masked nodes, and every node's noise moves all of it.
+    auto mask = batch.mask.to(c.trace.logits.scalar_type());
+    TORCH_CHECK(mask.sum().item<double>() > 0, "LR engine: the graph batch masks out every node");
+    c.row_weight = mask / mask.sum();
+    c.y = batch.y.clamp_min(0);  // unlabelled nodes (weight 0) still need a valid class index
+  }
   c.loss = row_ce(c.trace.logits, c.y);
   switch (settings_.baseline) {
     case Baseline::kNone: c.baseline = torch::zeros_like(c.loss); break;
-    case Baseline::kCleanLoss: c.baseline = c.loss; break;
-    case Baseline::kBatchMean: c.baseline = torch::full_like(c.loss, c.loss.mean().item<double>()); break;
+    case Baseline::kCleanLoss:
+      c.baseline = c.coupled() ? torch::full_like(c.loss, c.mean_loss()) : c.loss;
+      break;
+    case Baseline::kBatchMean: c.baseline = torch::full_like(c.loss, c.mean_loss()); break;
   }
   return c;
+}
+
+double CleanPass::mean_loss() const {
+  return (coupled() ? (loss * row_weight).sum() : loss.mean()).item<double>();
+}
+
+torch::Tensor Engine::copy_losses(const CleanPass& c, const torch::Tensor& logits, int64_t m, int64_t b0, int64_t b1) {
+  const int64_t bc = b1 - b0;
+  rows_ += m * bc;
+  auto ce = row_ce(logits, c.y.slice(0, b0, b1).repeat({m})).view({m, bc});
+  if (!c.coupled()) return ce.sub_(c.baseline.slice(0, b0, b1));
+  TORCH_CHECK(b0 == 0 && b1 == c.batch(), "LR engine: the rows of a graph cannot be split into chunks");
+  auto unit = (ce * c.row_weight).sum(1, true).sub_(c.baseline[0]);  // [m, 1]: each copy's loss
+  return unit.expand({m, bc}).contiguous();
 }
 
 int64_t Engine::round_copies(int64_t copies) const {
@@ -82,7 +128,7 @@ int64_t Engine::row_bytes(const CleanPass& c, int from_layer) const {
 }
 
 std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t batch, int64_t bytes,
-                                               int64_t copy_bytes) const {
+                                               int64_t copy_bytes, bool whole_rows) const {
   const int64_t unit = settings_.antithetic ? 2 : 1;
   const int64_t target = settings_.chunk_rows > 0 ? settings_.chunk_rows
                                                   : std::clamp<int64_t>(kChunkBytes / bytes, 16, 16384);
@@ -94,7 +140,7 @@ std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t
   if (n <= 0) return out;
   int64_t per = std::min(n, std::max(unit, target / unit * unit));
   if (copy_bytes > 0) per = std::min(per, std::max(unit, kChunkBytes / copy_bytes / unit * unit));
-  const int64_t block = std::clamp<int64_t>(target / per, 1, batch);
+  const int64_t block = whole_rows ? batch : std::clamp<int64_t>(target / per, 1, batch);
   for (int64_t c = from; c < to; c += per)
     for (int64_t b = 0; b < batch; b += block) out.push_back({std::min(per, to - c), b, std::min(batch, b + block)});
   return out;
@@ -105,9 +151,7 @@ torch::Tensor Engine::suffix_loss(const CleanPass& c, int l, const Chunk& k, con
   auto z = from_phys(z_phys.view({m * bc, z_phys.size(2), z_phys.size(3)}), c.z[l]);
   auto logits = bc == c.batch() ? model_.forward_from(l, z, c.trace, m)
                                 : model_.forward_from(l, z, slice_trace(c.trace, k.b0, k.b1), m);
-  auto y = c.y.slice(0, k.b0, k.b1).repeat({m});
-  rows_ += m * bc;
-  return row_ce(logits, y).view({m, bc}).sub_(c.baseline.slice(0, k.b0, k.b1));
+  return copy_losses(c, logits, m, k.b0, k.b1);
 }
 
 namespace {
@@ -192,9 +236,12 @@ void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
     if (settings_.sigma_grad)
       r.s.s.add_((X.square() * s.t().reshape({bc, 1, h, 1})).sum(at::IntArrayRef{0, 1, 2}).div(r.sig.square()).sub_(s.sum() * K1));
   } else {
-    r.s.kc.add_((X * a.sum(1).view({1, h, 1})).sum(1));
+    // One kernel per copy: its coefficient is the copy's loss summed over the units it moves.
+    const double unit = static_cast<double>(r.c.unit_rows());
+    auto ac = a.sum(1).div_(unit), sc = s.sum(1).div_(unit);
+    r.s.kc.add_((X * ac.view({1, h, 1})).sum(1));
     if (settings_.sigma_grad)
-      r.s.s.add_((X.square() * s.sum(1).view({1, h, 1})).sum(at::IntArrayRef{0, 1}).div(r.sig.square()).sub_(s.sum() * K1));
+      r.s.s.add_((X.square() * sc.view({1, h, 1})).sum(at::IntArrayRef{0, 1}).div(r.sig.square()).sub_(sc.sum() * K1));
   }
   r.s.rows += m * bc;
 }
@@ -205,6 +252,13 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
   TORCH_CHECK(l >= 0 && l < static_cast<int>(layers_.size()), "LR engine: no layer ", l);
   const auto mode = settings_.layers[l].mode;
   TORCH_CHECK(mode != Mode::kNone, "LR engine: layer ", layers_[l].name, " has noise mode none");
+  if (!model_.reuses_prefix()) {  // no suffix to start from: the whole noisy pass, only site l perturbed
+    std::vector<bool> active(layers_.size(), false);
+    active[l] = true;
+    std::vector<LayerGrad> out;
+    for (auto& grads : hooked(c, active, copies_at, gen)) out.push_back(std::move(grads[l]));
+    return out;
+  }
   auto zp = to_phys(c.z[l]);
   const int64_t C = zp.size(2);
   torch::Tensor U;
@@ -226,7 +280,7 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
   for (int64_t target : copies_at) {
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
-    for (const auto& k : plan_chunks(done, target, c.batch(), bytes, per_row ? 0 : noise_bytes))
+    for (const auto& k : plan_chunks(done, target, c.batch(), bytes, per_row ? 0 : noise_bytes, c.coupled()))
       mode == Mode::kLogit ? logit_chunk(r, k) : weight_chunk(r, k);
     done = target;
     out.push_back(finalize(r.s, l, c));
@@ -237,7 +291,8 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
 LayerGrad Engine::finalize(const Sums& s, int l, const CleanPass& c) const {
   LayerGrad g;
   const auto& layer = layers_[l];
-  const double n = static_cast<double>(std::max<int64_t>(s.rows, 1));
+  // Rows sharing one loss (a graph's nodes) count once: the estimate is a mean over units.
+  const double n = static_cast<double>(std::max<int64_t>(s.rows / c.unit_rows(), 1));
   auto sig2 = sigma_[l].to(c.z[l].options()).square();  // the sums hold σε, the estimator wants ε/σ
   if (s.out_grad.defined()) {
     auto G = from_phys(s.out_grad.div(sig2).div_(n), c.z[l]).contiguous();

@@ -44,14 +44,22 @@ struct LayerGrad {
   torch::Tensor weight, bias, log_sigma;
 };
 
-// The clean pass of one batch, shared by every layer's estimate.
+// The clean pass of one batch, shared by every layer's estimate. B counts rows: examples, or the nodes
+// of one graph. A graph's rows are coupled: one loss per copy (the mean over its masked nodes), and every
+// row of a copy carries that copy's loss in the estimator.
 struct CleanPass {
-  ForwardTrace trace;
-  std::vector<torch::Tensor> z;  // clean pre-activation of every layer
-  torch::Tensor y;               // targets [B]
-  torch::Tensor loss;            // clean per-example loss [B]
-  torch::Tensor baseline;        // [B], subtracted from each copy's loss
+  Batch input;                   // the batch as given (the hook path re-runs it with copies)
+  ForwardTrace trace;            // chain models: every site's input; others: each site's first call
+  std::vector<torch::Tensor> z;  // clean pre-activation of every site (its first call)
+  torch::Tensor y;               // targets [B] (graph: every node, unmasked ones clamped to a valid class)
+  torch::Tensor loss;            // clean per-row loss [B]
+  torch::Tensor row_weight;      // graph: [B] mask / masked count (the loss is Σ row_weight·loss); else undefined
+  torch::Tensor baseline;        // [B], subtracted from each copy's loss (graph: the clean graph loss per row)
+  int64_t call_bytes = 0;        // per row, the inputs and outputs of every site call (hook path sizing)
   int64_t batch() const { return y.size(0); }
+  bool coupled() const { return row_weight.defined(); }
+  int64_t unit_rows() const { return coupled() ? batch() : 1; }  // rows sharing one loss
+  double mean_loss() const;      // the batch's clean training loss
 };
 
 class Engine {
@@ -61,10 +69,13 @@ class Engine {
 
   CleanPass clean_pass(const Batch& batch) const;
   // Layer-wise injection for layer l: the estimate after each entry of `copies_at` (increasing
-  // cumulative copy counts; one run of copies_at.back() copies serves every entry).
+  // cumulative copy counts; one run of copies_at.back() copies serves every entry). Chain models run
+  // only the suffix after l; other models run the whole noisy pass with only site l perturbed.
   std::vector<LayerGrad> layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
                                at::Generator& gen);
-  // All perturbed layers at once with one set of copies: result[k][l] after copies_at[k] copies.
+  // All perturbed layers at once with one set of copies: result[k][l] after copies_at[k] copies. Noise
+  // enters at every call of a site: logit noise fresh at each call (the per-call terms of the estimator
+  // summed, e.g. over a recurrent cell's time steps), weight noise drawn once per copy and pass.
   std::vector<std::vector<LayerGrad>> joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
                                             at::Generator& gen);
   // Rows pushed through (parts of) the network since construction: the compute budget.
@@ -77,15 +88,19 @@ class Engine {
     int64_t copies, b0, b1;  // copies [0, copies) of examples [b0, b1)
   };
   std::vector<Chunk> plan_chunks(int64_t from, int64_t to, int64_t batch, int64_t row_bytes,
-                                 int64_t copy_bytes) const;
+                                 int64_t copy_bytes, bool whole_rows) const;
   int64_t row_bytes(const CleanPass& c, int from_layer) const;
   int64_t round_copies(int64_t copies) const;
   LayerGrad finalize(const Sums& s, int l, const CleanPass& c) const;
   torch::Tensor suffix_loss(const CleanPass& c, int l, const Chunk& k, const torch::Tensor& z_phys);
   void logit_chunk(LayerRun& r, const Chunk& k);
   void weight_chunk(LayerRun& r, const Chunk& k);
-  void joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k,
+  std::vector<std::vector<LayerGrad>> hooked(const CleanPass& c, const std::vector<bool>& active,
+                                             const std::vector<int64_t>& copies_at, at::Generator& gen);
+  void joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k, const std::vector<bool>& active,
                    std::vector<NoiseStream*>& noise);
+  // Loss of each row's unit minus its baseline, [m, b1-b0], for m copies of rows [b0, b1).
+  torch::Tensor copy_losses(const CleanPass& c, const torch::Tensor& logits, int64_t m, int64_t b0, int64_t b1);
 
   LayeredModel& model_;
   EngineSettings settings_;

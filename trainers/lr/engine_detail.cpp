@@ -91,6 +91,10 @@ ForwardTrace slice_trace(const ForwardTrace& t, int64_t b0, int64_t b1) {
   ForwardTrace s;
   for (const auto& x : t.inputs) s.inputs.push_back(x.defined() ? x.slice(0, b0, b1) : x);
   if (t.logits.defined()) s.logits = t.logits.slice(0, b0, b1);
+  TORCH_CHECK(!t.batch.mask.defined(), "LR engine: the rows of a graph cannot be split into chunks");
+  s.batch = t.batch;
+  for (auto* f : {&s.batch.x, &s.batch.y, &s.batch.lengths})
+    if (f->defined()) *f = f->slice(0, b0, b1);
   return s;
 }
 

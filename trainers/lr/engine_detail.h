@@ -21,6 +21,12 @@ struct Engine::Sums {
 
 namespace detail {
 
+// Clears the model's layer hook when the scope ends (also on a throw).
+struct HookGuard {
+  LayeredModel& m;
+  ~HookGuard() { m.layer_hook = nullptr; }
+};
+
 struct ConvGeometry {
   std::vector<int64_t> kernel, stride, padding, dilation;
   int64_t groups = 1;

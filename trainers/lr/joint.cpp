@@ -1,6 +1,8 @@
-// No layer-wise injection (ablation): every perturbed layer gets its noise in the same pass, so each
-// row's layer inputs differ and the weight-gradient op runs on all rows. The model routes its layer
-// calls through LayeredModel::layer_hook, which injects the noise here.
+// The hook path: noise injected at every site call of one noisy pass, for all perturbed sites at once
+// (no layer-wise injection, the ablation) or for one site of a model that is not a chain (a recurrent
+// cell calls its sites once per time step; a graph's rows are coupled). Each row's layer inputs differ
+// here, so the weight-gradient op runs on every row; the per-call terms of a site are stacked and
+// reduced by one product (PAPER.md §2.4: Σ_t z_t h_{t-1}ᵀ over all steps at once).
 #include <torch/torch.h>
 
 #include <memory>
@@ -13,93 +15,122 @@ namespace lrb::lr {
 using namespace detail;
 
 namespace {
-struct HookGuard {
-  LayeredModel& m;
-  ~HookGuard() { m.layer_hook = nullptr; }
-};
-struct Record {
-  torch::Tensor x, like, noise;  // layer input rows, clean output (shape only), first-half σ-noise
+struct Call {
+  torch::Tensor x, like, noise;  // the call's input rows, its clean-shaped output, first-half σ-noise (logit)
 };
 }  // namespace
 
-void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k,
+void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k, const std::vector<bool>& active,
                          std::vector<NoiseStream*>& noise) {
   const bool anti = settings_.antithetic;
   const int64_t m = k.copies, bc = k.b1 - k.b0, R = m * bc, h = anti ? m / 2 : m, rh = h * bc;
-  std::vector<Record> rec(layers_.size());
+  std::vector<std::vector<Call>> calls(layers_.size());
+  std::vector<torch::Tensor> kernel(layers_.size());  // weight noise: one draw per pass, used at every call
+  auto mirror = [&](const torch::Tensor& t) { return anti ? torch::cat({t, -t}) : t; };
   model_.layer_hook = [&](int l, const torch::Tensor& x) -> torch::Tensor {
     auto z = layers_[l](x);
+    if (!active[l]) return z;
+    TORCH_CHECK(x.size(0) == R, "LR engine: site ", layers_[l].name, " got ", x.size(0), " rows, expected ", R,
+                " (copies x rows; the model must tile every input with forward_copies' copies)");
     const auto& set = settings_.layers[l];
-    if (set.mode == Mode::kNone) return z;
     auto zp = to_phys(z);
     const int64_t S = zp.size(1), C = zp.size(2);
     auto sig = sigma_[l].to(zp.options());
-    auto mirror = [&](const torch::Tensor& t) { return anti ? torch::cat({t, -t}) : t; };
     torch::Tensor noise_part;  // [R, S, C]
     if (set.mode == Mode::kLogit) {
-      rec[l] = {x, z, noise[l]->next(rh).view({rh, S, C}).mul_(sig)};
-      noise_part = mirror(rec[l].noise);
+      TORCH_CHECK(S * C == noise[l]->dim(), "LR engine: site ", layers_[l].name, " changed its output size between calls");
+      calls[l].push_back({x, z, noise[l]->next(rh).view({rh, S, C}).mul_(sig)});
+      noise_part = mirror(calls[l].back().noise);
     } else {
       auto U = unfold_rows(layers_[l], x);  // [R, P, K+1]
       const int64_t K1 = U.size(2);
-      if (set.weight_per_row) {
-        rec[l] = {x, z, noise[l]->next(rh).view({rh, K1, C}).mul_(sig)};
-        noise_part = rowwise_mm(U, mirror(rec[l].noise));
-      } else {
-        rec[l] = {x, z, noise[l]->next(h).view({h, K1, C}).mul_(sig)};
-        noise_part = at::bmm(U.view({m, bc * S, K1}), mirror(rec[l].noise)).view({R, S, C});
-      }
+      if (!kernel[l].defined()) kernel[l] = noise[l]->next(set.weight_per_row ? rh : h).view({-1, K1, C}).mul_(sig);
+      noise_part = set.weight_per_row ? rowwise_mm(U, mirror(kernel[l]))
+                                      : at::bmm(U.view({m, bc * S, K1}), mirror(kernel[l])).view({R, S, C});
     }
     return from_phys(zp.add_(noise_part), z);
   };
   HookGuard guard{model_};
-  auto tr = bc == c.batch() ? c.trace : slice_trace(c.trace, k.b0, k.b1);
-  auto z0 = model_.layer_hook(0, tile_rows(tr.inputs[0], m));
-  auto logits = model_.forward_from(0, z0, tr, m);
-  rows_ += R;
-  auto w = row_ce(logits, c.y.slice(0, k.b0, k.b1).repeat({m})).sub_(c.baseline.slice(0, k.b0, k.b1).repeat({m}));
+  torch::Tensor logits;
+  if (model_.reuses_prefix()) {  // start at the first perturbed site, from the clean prefix
+    int first = 0;
+    while (!active[first]) ++first;
+    auto tr = bc == c.batch() ? c.trace : slice_trace(c.trace, k.b0, k.b1);
+    auto z = model_.layer_hook(first, tile_rows(tr.inputs[first], m));
+    logits = model_.forward_from(first, z, tr, m);
+  } else {
+    auto b = c.input;
+    if (bc != c.batch())
+      b = c.input.rows(torch::arange(k.b0, k.b1, torch::TensorOptions().dtype(torch::kLong).device(c.y.device())));
+    logits = model_.forward_copies(b, m);
+  }
+  model_.layer_hook = nullptr;
+  auto w = copy_losses(c, logits, m, k.b0, k.b1).view({R});
   auto lo = w.narrow(0, 0, rh), hi = anti ? w.narrow(0, rh, rh) : w;
+  auto col = [&](const torch::Tensor& v) { return v.view({-1, 1, 1}); };
   for (size_t l = 0; l < layers_.size(); ++l) {
+    if (!active[l]) continue;
     const auto& set = settings_.layers[l];
-    if (set.mode == Mode::kNone) continue;
     auto& s = sums[l];
     auto sig2 = sigma_[l].to(w.options()).square();
-    const auto& E = rec[l].noise;
-    const int64_t D = E.size(1);
-    auto col = [&](const torch::Tensor& v) { return v.view({-1, 1, 1}); };
+    TORCH_CHECK(!calls[l].empty() || kernel[l].defined(), "LR engine: site ", layers_[l].name,
+                " was not called by the noisy pass");
     torch::Tensor sv;  // σ-gradient coefficient of each noise row
     if (set.mode == Mode::kLogit) {
-      // Rows see different inputs here, so both halves enter the weight-gradient op separately.
-      auto G = anti ? torch::cat({E * col(lo), E * col(-hi)}) : E * col(w);
-      auto [gw, gb] = weight_grad(layers_[l], from_phys(G, rec[l].like).contiguous(), rec[l].x);
+      // Rows see different inputs here, so both halves enter the weight-gradient op separately; all
+      // calls' rows are stacked into one product.
+      std::vector<torch::Tensor> G, X;
+      for (const auto& call : calls[l]) {
+        const auto& E = call.noise;
+        auto g = anti ? torch::cat({E * col(lo), E * col(-hi)}) : E * col(w);
+        G.push_back(from_phys(g, call.like));
+        X.push_back(call.x);
+      }
+      auto [gw, gb] = G.size() == 1 ? weight_grad(layers_[l], G[0].contiguous(), X[0])
+                                    : weight_grad(layers_[l], torch::cat(G).contiguous(), torch::cat(X));
       s.w.add_(gw);
       if (gb.defined()) s.b.add_(gb);
       sv = anti ? lo + hi : w;
-    } else if (set.weight_per_row) {
-      s.kc.add_((E * col(anti ? lo - hi : w)).sum(0));
-      sv = anti ? lo + hi : w;
+      if (settings_.sigma_grad)
+        for (const auto& call : calls[l])
+          s.s.add_((call.noise.square() * col(sv)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(sv.sum() * call.noise.size(1)));
     } else {
-      auto per_copy = w.view({m, bc}).sum(1);
-      auto a = anti ? per_copy.narrow(0, 0, h) - per_copy.narrow(0, h, h) : per_copy;
-      s.kc.add_((E * col(a)).sum(0));
-      sv = anti ? per_copy.narrow(0, 0, h) + per_copy.narrow(0, h, h) : per_copy;
+      const auto& E = kernel[l];
+      const int64_t D = E.size(1);
+      if (set.weight_per_row) {
+        s.kc.add_((E * col(anti ? lo - hi : w)).sum(0));
+        sv = anti ? lo + hi : w;
+      } else {
+        auto per_copy = w.view({m, bc}).sum(1).div_(static_cast<double>(c.unit_rows()));
+        auto a = anti ? per_copy.narrow(0, 0, h) - per_copy.narrow(0, h, h) : per_copy;
+        s.kc.add_((E * col(a)).sum(0));
+        sv = anti ? per_copy.narrow(0, 0, h) + per_copy.narrow(0, h, h) : per_copy;
+      }
+      if (settings_.sigma_grad) s.s.add_((E.square() * col(sv)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(sv.sum() * D));
     }
-    if (settings_.sigma_grad)
-      s.s.add_((E.square() * col(sv)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(sv.sum() * D));
     s.rows += R;
   }
 }
 
 std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
                                                   at::Generator& gen) {
+  std::vector<bool> active(layers_.size());
+  bool any = false;
+  for (size_t l = 0; l < layers_.size(); ++l) any |= (active[l] = settings_.layers[l].mode != Mode::kNone);
+  TORCH_CHECK(any, "LR engine: every layer has noise mode none");
+  return hooked(c, active, copies_at, gen);
+}
+
+std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std::vector<bool>& active,
+                                                   const std::vector<int64_t>& copies_at, at::Generator& gen) {
   torch::NoGradGuard no_grad;
   const auto opts = c.loss.options();
   std::vector<Sums> sums(layers_.size());
   std::vector<std::unique_ptr<NoiseStream>> owned;
   std::vector<NoiseStream*> noise(layers_.size(), nullptr);
   for (size_t l = 0; l < layers_.size(); ++l) {
+    if (!active[l]) continue;
     const auto& set = settings_.layers[l];
-    if (set.mode == Mode::kNone) continue;
     const int64_t C = c.z[l].size(1);
     int64_t dim = c.z[l][0].numel();
     if (set.mode == Mode::kWeight) dim = (layers_[l].weight()[0].numel() + (layers_[l].bias().defined() ? 1 : 0)) * C;
@@ -114,10 +145,11 @@ std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std:
     }
     if (settings_.sigma_grad) s.s = torch::zeros({C}, opts);
   }
-  // Weight-noise layers unfold every row's input, and their kernels count per row or per copy.
-  int64_t bytes = row_bytes(c, 0), copy_bytes = 0;
+  // A pass keeps every call's input and noise; weight-noise sites also unfold every row's input, and
+  // their kernels count per row or per copy.
+  int64_t bytes = std::max(row_bytes(c, 0), c.call_bytes), copy_bytes = 0;
   for (size_t l = 0; l < layers_.size(); ++l) {
-    if (settings_.layers[l].mode != Mode::kWeight) continue;
+    if (!active[l] || settings_.layers[l].mode != Mode::kWeight) continue;
     const int64_t kernel = sums[l].kc.numel() * static_cast<int64_t>(sizeof(float));
     (settings_.layers[l].weight_per_row ? bytes : copy_bytes) += kernel;
     bytes += kernel / c.z[l].size(1) * (c.z[l][0].numel() / c.z[l].size(1));  // unfolded input: (K+1) x positions
@@ -127,11 +159,12 @@ std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std:
   for (int64_t target : copies_at) {
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
-    for (const auto& k : plan_chunks(done, target, c.batch(), bytes, copy_bytes)) joint_chunk(sums, c, k, noise);
+    for (const auto& k : plan_chunks(done, target, c.batch(), bytes, copy_bytes, c.coupled()))
+      joint_chunk(sums, c, k, active, noise);
     done = target;
     std::vector<LayerGrad> grads(layers_.size());
     for (size_t l = 0; l < layers_.size(); ++l)
-      if (settings_.layers[l].mode != Mode::kNone) grads[l] = finalize(sums[l], static_cast<int>(l), c);
+      if (active[l]) grads[l] = finalize(sums[l], static_cast<int>(l), c);
     out.push_back(std::move(grads));
   }
   return out;

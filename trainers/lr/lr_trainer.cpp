@@ -220,9 +220,9 @@ StepStats LrTrainer::estimate_grad(ClassifierImpl& model, const Batch& batch, at
     if (o_.learn_sigma) set_grad(log_sigma_[l], grads[l].log_sigma);
   }
   StepStats st;
-  st.loss = clean.loss.mean().item<double>();
-  st.correct = clean.trace.logits.argmax(1).eq(clean.y).sum().item<int64_t>();
-  st.count = clean.batch();
+  st.loss = clean.mean_loss();
+  st.correct = batch.select(clean.trace.logits).argmax(1).eq(batch.targets()).sum().item<int64_t>();
+  st.count = batch.size();
   st.forward_rows = clean.batch() + engine.rows();
   return st;
 }

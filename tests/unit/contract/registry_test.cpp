@@ -168,6 +168,34 @@ TEST(ModelContract, Vgg8HasThePapersShape) {
   EXPECT_EQ(n, 448 + 2320 + 4640 + 9248 + 18496 + 36928 + 262400 + 2570);
 }
 
+// The hook path (no prefix reuse, and every model that is not a chain) runs forward_copies: with an
+// identity hook it must give the clean logits tiled copy-major, calling every site at least once per pass
+// with rows = copies x batch.
+TEST(ModelContract, ForwardCopiesMatchesTheCleanForward) {
+  for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
+    torch::manual_seed(6);
+    ModelContext ctx;
+    ctx.input.shape = {3, 32, 32};
+    auto m = Registry<ClassifierImpl>::get().make(cfg("name: " + key), ctx);
+    auto* layered = dynamic_cast<LayeredModel*>(m.get());
+    if (!layered) continue;
+    Batch b;
+    b.x = torch::rand({3, 3, 32, 32});
+    torch::NoGradGuard g;
+    auto layers = layered->layers();
+    std::vector<int> calls(layers.size(), 0);
+    layered->layer_hook = [&](int l, const torch::Tensor& x) {
+      ++calls[l];
+      EXPECT_EQ(x.size(0), 2 * 3) << key << " site " << l;
+      return layers[l](x);
+    };
+    auto out = layered->forward_copies(b, 2);
+    layered->layer_hook = nullptr;
+    for (size_t l = 0; l < layers.size(); ++l) EXPECT_GE(calls[l], 1) << key << " site " << l;
+    EXPECT_TRUE(torch::allclose(out, tile_rows(m->forward(b), 2), 1e-5, 1e-5)) << key;
+  }
+}
+
 // All-layers-at-once injection calls every site through layer_hook inside forward_from(0, ...): an identity
 // hook must reproduce the clean logits, including ResNet-5's skip, which then carries the live value.
 TEST(ModelContract, JointHookPathMatchesTheCleanForward) {
