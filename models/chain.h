@@ -1,10 +1,11 @@
 // ChainModel: a layered model written once. A model is a list of sites (perturbable Linear/Conv2d
 // layers) and, before each site, the parameter-free "glue" that turns the previous site's
 // pre-activation into this site's input (activation, pooling, flatten, a skip connection). From that
-// single description ChainModel derives all three paths the suite needs:
+// single description ChainModel derives every path the suite needs:
 //   forward(batch)           clean logits (what BP trains and attacks differentiate through),
 //   trace(batch)             the clean pass keeping every site's input (the LR engine's clean prefix),
 //   forward_from(l, z, ...)  the suffix after site l for `copies` noisy copies (copy-major rows),
+//   forward_copies(batch, m) the whole pass on m copies (the LR engine's hook path),
 // so they can never disagree. A glue that needs an earlier site's input (a skip) asks Flow::input(k):
 // inside a suffix that is the clean value for sites at or before the perturbed one (kept [B,...] and
 // broadcast over the copies by Flow::add_skip, never tiled) and the noisy value after it.
@@ -46,6 +47,7 @@ class ChainModel : public LayeredModel {
   using Glue = std::function<torch::Tensor(const torch::Tensor& z_prev, const Flow& flow)>;
 
   std::vector<PerturbableLayer> layers() override { return sites_; }
+  bool reuses_prefix() const override { return true; }
   ForwardTrace trace(const Batch& batch) override;
   torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies) override;
   torch::Tensor forward_copies(const Batch& batch, int64_t copies) override;

@@ -62,13 +62,16 @@ class LayeredModel {
   virtual std::vector<PerturbableLayer> layers() = 0;
 
   // Logits [copies*B, K] of `copies` copy-major copies of `batch` (graph: [copies*N, K]), every site
-  // called through call_layer(). The default tiles site 0's clean input and runs forward_from(0, ...);
-  // a model that is not a chain (reuses_prefix() false) overrides it.
+  // called through call_layer(), each call's input holding copies*B rows ([R, F] or [R, C, H, W]) and a
+  // site's output size the same at every call. Glue that mixes rows (a graph's aggregation) does so
+  // within each copy. The default tiles site 0's clean input and runs forward_from(0, ...); a model that
+  // is not a chain overrides it. Parameters outside the sites (e.g. an embedding) cannot be trained by LR
+  // (LrTrainer refuses them): make them a site, or freeze them (requires_grad false).
   virtual torch::Tensor forward_copies(const Batch& batch, int64_t copies);
 
   // True when trace/forward_from are implemented: each site is called exactly once per forward, so a
-  // suffix can start at any site (layer-wise injection reusing the clean prefix).
-  virtual bool reuses_prefix() const { return true; }
+  // suffix can start at any site (layer-wise injection reusing the clean prefix). ChainModel: true.
+  virtual bool reuses_prefix() const { return false; }
   // The clean pass keeping every site's input. Default: throws std::logic_error (not a chain).
   virtual ForwardTrace trace(const Batch& batch);
   // Logits from layer l's pre-activation `z` (rows = copies * B, copy-major), using clean values from

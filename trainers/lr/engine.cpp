@@ -54,16 +54,18 @@ Engine::Engine(LayeredModel& model, const EngineSettings& settings, std::vector<
 
 CleanPass Engine::clean_pass(const Batch& batch) const {
   torch::NoGradGuard no_grad;
+  TORCH_CHECK(batch.x.defined() && batch.x.size(0) > 0, "LR engine: empty batch");
   CleanPass c;
   c.input = batch;
   const size_t n = layers_.size();
   c.z.resize(n);
   std::vector<torch::Tensor> first_input(n);
+  std::vector<int64_t> calls(n, 0);
   // Every site call passes through the hook: its first call's pre-activation is kept (no second pass to
   // recompute it), and the per-row size of all calls sizes the hook path's chunks.
   model_.layer_hook = [&](int l, const torch::Tensor& x) {
     auto z = layers_[l](x);
-    if (!c.z[l].defined()) c.z[l] = z, first_input[l] = x;
+    if (calls[l]++ == 0) c.z[l] = z, first_input[l] = x;
     if (x.size(0) > 0) c.call_bytes += (x.numel() + z.numel()) / x.size(0) * static_cast<int64_t>(sizeof(float));
     return z;
   };
@@ -80,6 +82,10 @@ CleanPass Engine::clean_pass(const Batch& batch) const {
     if (!c.z[l].defined() && l < c.trace.inputs.size() && c.trace.inputs[l].defined())
       c.z[l] = layers_[l](c.trace.inputs[l]);  // a model whose trace() calls its layers directly
     TORCH_CHECK(c.z[l].defined(), "LR engine: site ", layers_[l].name, " is never called by the model's forward pass");
+    // A chain's suffix perturbs one call per site; a second call would silently go unperturbed.
+    TORCH_CHECK(!model_.reuses_prefix() || calls[l] <= 1, "LR engine: site ", layers_[l].name, " is called ", calls[l],
+                " times per forward, so the model cannot reuse its prefix (reuses_prefix() must be false)");
+    c.max_calls = std::max(c.max_calls, calls[l]);
   }
   c.y = batch.y;
   if (batch.mask.defined()) {
@@ -89,6 +95,11 @@ CleanPass Engine::clean_pass(const Batch& batch) const {
     c.row_weight = mask / mask.sum();
     c.y = batch.y.clamp_min(0);  // unlabelled nodes (weight 0) still need a valid class index
   }
+  // Sobol points are negatively correlated from one point to the next, so they must never meet in one
+  // loss: fine for independent rows with one call per site (one point per row), biased otherwise.
+  TORCH_CHECK(settings_.source != Source::kSobol || (!c.coupled() && c.max_calls <= 1),
+              "LR engine: Sobol noise needs independent rows and one call per site (this model ",
+              c.coupled() ? "couples the rows of a graph" : "calls a site several times per forward", "); use noise: mc");
   c.loss = row_ce(c.trace.logits, c.y);
   switch (settings_.baseline) {
     case Baseline::kNone: c.baseline = torch::zeros_like(c.loss); break;
@@ -138,7 +149,9 @@ std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t
   std::vector<Chunk> out;
   const int64_t n = to - from;
   if (n <= 0) return out;
-  int64_t per = std::min(n, std::max(unit, target / unit * unit));
+  // A chunk that must hold whole graphs spends `batch` rows per copy.
+  const int64_t rows_per_copy = whole_rows ? batch : 1;
+  int64_t per = std::min(n, std::max(unit, target / rows_per_copy / unit * unit));
   if (copy_bytes > 0) per = std::min(per, std::max(unit, kChunkBytes / copy_bytes / unit * unit));
   const int64_t block = whole_rows ? batch : std::clamp<int64_t>(target / per, 1, batch);
   for (int64_t c = from; c < to; c += per)

@@ -16,8 +16,15 @@ using namespace detail;
 
 namespace {
 struct Call {
-  torch::Tensor x, like, noise;  // the call's input rows, its clean-shaped output, first-half σ-noise (logit)
+  torch::Tensor x, like, noise;  // the call's input rows, an empty tensor shaped like its output, first-half σ-noise
 };
+
+// A zero-row tensor with z's trailing shape: all from_phys needs, without keeping z alive.
+torch::Tensor shape_of(const torch::Tensor& z) {
+  auto shape = z.sizes().vec();
+  shape[0] = 0;
+  return torch::empty(shape, z.options());
+}
 }  // namespace
 
 void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k, const std::vector<bool>& active,
@@ -25,7 +32,8 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
   const bool anti = settings_.antithetic;
   const int64_t m = k.copies, bc = k.b1 - k.b0, R = m * bc, h = anti ? m / 2 : m, rh = h * bc;
   std::vector<std::vector<Call>> calls(layers_.size());
-  std::vector<torch::Tensor> kernel(layers_.size());  // weight noise: one draw per pass, used at every call
+  // Weight noise: one draw per pass (and its antithetic mirror), used at every call of the site.
+  std::vector<torch::Tensor> kernel(layers_.size()), mirrored(layers_.size());
   auto mirror = [&](const torch::Tensor& t) { return anti ? torch::cat({t, -t}) : t; };
   model_.layer_hook = [&](int l, const torch::Tensor& x) -> torch::Tensor {
     auto z = layers_[l](x);
@@ -39,14 +47,17 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     torch::Tensor noise_part;  // [R, S, C]
     if (set.mode == Mode::kLogit) {
       TORCH_CHECK(S * C == noise[l]->dim(), "LR engine: site ", layers_[l].name, " changed its output size between calls");
-      calls[l].push_back({x, z, noise[l]->next(rh).view({rh, S, C}).mul_(sig)});
+      calls[l].push_back({x, shape_of(z), noise[l]->next(rh).view({rh, S, C}).mul_(sig)});
       noise_part = mirror(calls[l].back().noise);
     } else {
       auto U = unfold_rows(layers_[l], x);  // [R, P, K+1]
       const int64_t K1 = U.size(2);
-      if (!kernel[l].defined()) kernel[l] = noise[l]->next(set.weight_per_row ? rh : h).view({-1, K1, C}).mul_(sig);
-      noise_part = set.weight_per_row ? rowwise_mm(U, mirror(kernel[l]))
-                                      : at::bmm(U.view({m, bc * S, K1}), mirror(kernel[l])).view({R, S, C});
+      if (!kernel[l].defined()) {
+        kernel[l] = noise[l]->next(set.weight_per_row ? rh : h).view({-1, K1, C}).mul_(sig);
+        mirrored[l] = mirror(kernel[l]);
+      }
+      noise_part = set.weight_per_row ? rowwise_mm(U, mirrored[l])
+                                      : at::bmm(U.view({m, bc * S, K1}), mirrored[l]).view({R, S, C});
     }
     return from_phys(zp.add_(noise_part), z);
   };
@@ -147,7 +158,8 @@ std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std
   }
   // A pass keeps every call's input and noise; weight-noise sites also unfold every row's input, and
   // their kernels count per row or per copy.
-  int64_t bytes = std::max(row_bytes(c, 0), c.call_bytes), copy_bytes = 0;
+  // Logit calls keep their input and noise, then stack both once more for the weight-gradient product.
+  int64_t bytes = std::max(row_bytes(c, 0), 2 * c.call_bytes), copy_bytes = 0;
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (!active[l] || settings_.layers[l].mode != Mode::kWeight) continue;
     const int64_t kernel = sums[l].kc.numel() * static_cast<int64_t>(sizeof(float));

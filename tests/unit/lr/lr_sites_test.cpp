@@ -105,6 +105,8 @@ INSTANTIATE_TEST_SUITE_P(
         // Recurrent cell: no prefix to reuse, so a layer-wise estimate runs the whole pass with one site noisy.
         Case{"rnn_hh_logit_every_step", false, 1, {N, L, N}},
         Case{"rnn_ih_logit_plain", false, 0, {L, N, N}, true, false},
+        // Two rows per chunk: each chunk runs forward_copies on a slice of the sentences (Batch::rows).
+        Case{"rnn_hh_logit_chunked", false, 1, {N, L, N}, true, true, Baseline::kCleanLoss, 2},
         Case{"rnn_hh_weight_per_copy", false, 1, {N, W, N}, false},
         Case{"rnn_hh_weight_per_row", false, 1, {N, W, N}, true},
         Case{"rnn_joint_all_logit", false, -1, {L, L, L}, true, true, Baseline::kCleanLoss, 0, 800},
@@ -114,7 +116,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"gcn_l1_logit_plain_chunked", true, 1, {N, L}, true, false, Baseline::kCleanLoss, 8},
         Case{"gcn_l0_weight_per_row", true, 0, {W, N}, true},
         Case{"gcn_l0_weight_per_copy", true, 0, {W, N}, false},
-        Case{"gcn_joint", true, -1, {W, L}, false, true, Baseline::kCleanLoss, 0, 400}),
+        Case{"gcn_joint", true, -1, {W, L}, false, true, Baseline::kCleanLoss, 0, 400},
+        // Joint with site 0 unperturbed: the noisy pass starts at site 1 from the clean prefix.
+        Case{"gcn_joint_from_site_1", true, -1, {N, L}},
+        Case{"gcn_l1_logit_no_baseline", true, 1, {N, L}, true, true, Baseline::kNone, 0, 400},
+        Case{"gcn_l1_logit_batch_mean", true, 1, {N, L}, true, false, Baseline::kBatchMean}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A model that is not a chain has no suffix: the engine must not reach for trace()/forward_from().
@@ -136,6 +142,50 @@ TEST(Sites, HookPathNeverCallsTheChainApi) {
   EXPECT_FALSE(g.bias.defined());
   // 4 copies x 2 sequences, one noisy pass.
   EXPECT_EQ(e.rows(), 8);
+}
+
+// Sobol points are negatively correlated from one to the next: they may not meet in one loss (a graph's
+// rows, a recurrent site's calls), so the engine refuses them there instead of returning a biased estimate.
+TEST(Sites, SobolIsRefusedWhereItWouldBias) {
+  torch::manual_seed(5);
+  test::TinyRnn rnn;
+  test::TinyGcn gcn;
+  gcn.to(torch::kDouble);
+  EngineSettings s;
+  s.source = Source::kSobol;
+  s.layers = {{L, 4, 1e-2, true}, {L, 4, 1e-2, true}, {L, 4, 1e-2, true}};
+  Engine e_rnn(rnn, s, {torch::full({5}, 1e-2), torch::full({5}, 1e-2), torch::full({3}, 1e-2)});
+  EXPECT_THROW(e_rnn.clean_pass(test::tiny_text(2, 3, 1)), c10::Error);
+  s.layers.resize(2);
+  Engine e_gcn(gcn, s, {torch::full({6}, 1e-2, torch::kDouble), torch::full({3}, 1e-2, torch::kDouble)});
+  EXPECT_THROW(e_gcn.clean_pass(test::tiny_graph(3)), c10::Error);
+  s.source = Source::kMC;
+  Engine ok(gcn, s, {torch::full({6}, 1e-2, torch::kDouble), torch::full({3}, 1e-2, torch::kDouble)});
+  EXPECT_NO_THROW(ok.clean_pass(test::tiny_graph(3)));
+}
+
+// A chain's suffix perturbs one call per site: a model claiming prefix reuse while calling a site twice
+// would be estimated silently wrong, so the clean pass refuses it.
+TEST(Sites, ChainCallingASiteTwiceIsRefused) {
+  struct Twice : torch::nn::Module, LayeredModel {
+    torch::nn::Linear fc{nullptr};
+    Twice() { fc = register_module("fc", torch::nn::Linear(3, 3)); }
+    std::vector<PerturbableLayer> layers() override { return {{"fc", fc, nullptr}}; }
+    bool reuses_prefix() const override { return true; }
+    ForwardTrace trace(const Batch& b) override {
+      ForwardTrace t;
+      t.inputs = {b.x};
+      t.logits = call_layer(0, fc, torch::tanh(call_layer(0, fc, b.x)));
+      return t;
+    }
+  } m;
+  EngineSettings s;
+  s.layers = {{L, 4, 1e-2, true}};
+  Engine e(m, s, {torch::full({3}, 1e-2)});
+  Batch b;
+  b.x = torch::randn({2, 3});
+  b.y = torch::tensor({0, 2}, torch::kLong);
+  EXPECT_THROW(e.clean_pass(b), c10::Error);
 }
 
 }  // namespace

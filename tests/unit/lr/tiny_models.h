@@ -16,6 +16,7 @@ class TinyMlp : public torch::nn::Module, public LayeredModel {
     fc1 = register_module("fc1", torch::nn::Linear(16, 3));
   }
   std::vector<PerturbableLayer> layers() override { return {{"fc0", fc0, nullptr}, {"fc1", fc1, nullptr}}; }
+  bool reuses_prefix() const override { return true; }
   ForwardTrace trace(const Batch& b) override {
     ForwardTrace t;
     t.inputs = {b.x, torch::tanh(fc0(b.x))};
@@ -35,6 +36,7 @@ class TinyConv : public torch::nn::Module, public LayeredModel {
     fc = register_module("fc", torch::nn::Linear(75, 3));
   }
   std::vector<PerturbableLayer> layers() override { return {{"conv", nullptr, conv}, {"fc", fc, nullptr}}; }
+  bool reuses_prefix() const override { return true; }
   ForwardTrace trace(const Batch& b) override {
     ForwardTrace t;
     t.inputs = {b.x, torch::tanh(conv(b.x)).flatten(1)};
