@@ -36,6 +36,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
+	rm -rf runs/demo  # train refuses a directory that holds a run; the demo always starts afresh
 	$(LRBENCH) train experiments/demo.yaml --out runs/demo
 	$(LRBENCH) eval runs/demo
 

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "core/compose.h"
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -31,11 +32,7 @@ std::string env_or(const char* name, const std::string& fallback) {
 NodePtr load_config(const std::string& file, const std::vector<std::string>& overrides) {
   if (!fs::exists(file))
     throw ConfigError(file, "experiment file not found (see experiments/*.yaml, e.g. experiments/demo.yaml)");
-  auto conf = conf_dir_for(file);
-  auto root = compose_file(file, conf);
-  int pos = 1;
-  for (const auto& o : overrides) apply_override(root, o, conf, pos++);
-  return root;
+  return compose(file, overrides);
 }
 
 std::string default_out_dir(const NodePtr& root) {
@@ -120,9 +117,7 @@ int main(int argc, char** argv) {
       if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
       train_run(root, out);
     } else if (*check) {
-      auto root = load_config(config_file, overrides);
-      auto parts = plan_run(root);
-      std::cout << to_yaml(root) << "# ok: spec_hash " << parts.spec.hash << "\n";
+      return check_experiment(load_config(config_file, overrides), std::cout);
     } else if (*eval) {
       if (!ereq.suite.empty() && !ereq.threat.empty())
         throw ConfigError("lrbench eval", "give --suite or --threat, not both");

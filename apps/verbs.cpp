@@ -74,9 +74,28 @@ std::string format_accuracy_table(const CsvTable& table) {
   return s;
 }
 
+namespace {
+
+// The `gradcheck:` section is read only by `lrbench gradcheck`, so plan_run() cannot reject its typos.
+lr::GradcheckSpec decode_gradcheck(const NodePtr& root) {
+  auto section = Config(root, "").sub("gradcheck");
+  auto spec = lr::GradcheckSpec::from(section);
+  section.reject_unread_keys();
+  return spec;
+}
+
+}  // namespace
+
+int check_experiment(const NodePtr& root, std::ostream& out) {
+  auto parts = plan_run(root);
+  decode_gradcheck(root);
+  out << to_yaml(root) << "# ok: spec_hash " << parts.spec.hash << "\n";
+  return 0;
+}
+
 int run_gradcheck(const NodePtr& root, const std::string& out_csv, std::ostream& out) {
   RunParts p = plan_run(root);
-  auto spec = lr::GradcheckSpec::from(Config(root, "").sub("gradcheck"));
+  auto spec = decode_gradcheck(root);
   materialize(p);
   auto device = pick_device(p.spec.device);
   const auto& train = p.dataset->train();

@@ -12,5 +12,8 @@ int list_plugins(const std::string& kind, std::ostream& out);
 int verify_data(const std::string& data_root, std::ostream& out);
 std::string format_accuracy_table(const CsvTable& table);
 int run_gradcheck(const NodePtr& root, const std::string& out_csv, std::ostream& out);
+// `lrbench check`: everything `train` (and `gradcheck`) would reject, without reading data; prints the
+// resolved config and its spec hash. Throws ConfigError for the first problem.
+int check_experiment(const NodePtr& root, std::ostream& out);
 
 }  // namespace lrb

@@ -10,8 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <limits>
 #include <type_traits>
 
 #include "core/errors.h"
@@ -63,40 +62,6 @@ std::string Range::describe() const {
 
 namespace {
 
-NodePtr convert(const YAML::Node& y, const std::string& file) {
-  auto n = std::make_shared<ConfigNode>();
-  n->file = file;
-  if (y.Mark().line >= 0) {
-    n->line = y.Mark().line + 1;
-    n->col = y.Mark().column + 1;
-  }
-  switch (y.Type()) {
-    case YAML::NodeType::Scalar:
-      n->kind = ConfigNode::Kind::kScalar;
-      n->scalar = y.Scalar();
-      break;
-    case YAML::NodeType::Sequence:
-      n->kind = ConfigNode::Kind::kSequence;
-      for (const auto& c : y) n->seq.push_back(convert(c, file));
-      break;
-    case YAML::NodeType::Map:
-      n->kind = ConfigNode::Kind::kMap;
-      for (const auto& kv : y) {
-        auto key = kv.first.Scalar();
-        if (n->get(key)) {
-          auto m = kv.first.Mark();
-          throw ConfigError(fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1),
-                            fmt::format("duplicate key '{}'", key));
-        }
-        n->map.emplace_back(key, convert(kv.second, file));
-      }
-      break;
-    default:
-      n->kind = ConfigNode::Kind::kNull;
-  }
-  return n;
-}
-
 void emit(YAML::Emitter& out, const NodePtr& n) {
   switch (n->kind) {
     case ConfigNode::Kind::kNull: out << YAML::Null; break;
@@ -117,37 +82,7 @@ void emit(YAML::Emitter& out, const NodePtr& n) {
   }
 }
 
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t");
-  auto e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
 }  // namespace
-
-NodePtr parse_yaml_string(const std::string& text, const std::string& label) {
-  YAML::Node y;
-  try {
-    y = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}:{}", label, e.mark.line + 1, e.mark.column + 1),
-                      fmt::format("malformed YAML: {}", e.msg));
-  }
-  return convert(y, label);
-}
-
-NodePtr parse_yaml_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw ConfigError(path, "cannot open config file (check the path; experiments live in experiments/*.yaml)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto n = parse_yaml_string(ss.str(), path);
-  if (n->kind == ConfigNode::Kind::kNull) n->kind = ConfigNode::Kind::kMap, n->file = path;
-  if (n->kind != ConfigNode::Kind::kMap)
-    throw ConfigError(n->where(), "the top level of a config file must be a map of key: value");
-  return n;
-}
 
 void merge_into(NodePtr& base, const NodePtr& over) {
   if (!base || base->kind != ConfigNode::Kind::kMap || over->kind != ConfigNode::Kind::kMap) {
@@ -171,8 +106,20 @@ std::string to_yaml(const NodePtr& node) {
   return std::string(out.c_str()) + "\n";
 }
 
+namespace {
+// Key order carries no meaning in a config (a file may list `train:` before `model:`), so the hash is
+// taken over a copy with every map sorted by key.
+NodePtr sorted_copy(const NodePtr& n) {
+  auto c = n->clone();
+  std::sort(c->map.begin(), c->map.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& kv : c->map) kv.second = sorted_copy(kv.second);
+  for (auto& e : c->seq) e = sorted_copy(e);
+  return c;
+}
+}  // namespace
+
 std::string spec_hash(const NodePtr& node) {
-  auto text = to_yaml(node);
+  auto text = to_yaml(sorted_copy(node));
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
@@ -210,130 +157,6 @@ std::string conf_dir_for(const std::string& path) {
   add(LRB_INSTALLED_CONF);
 #endif
   return fmt::format("{}", fmt::join(dirs, ":"));
-}
-
-namespace {
-
-std::vector<std::string> split_path(const std::string& search_path) {
-  std::vector<std::string> out;
-  for (size_t a = 0, b; a <= search_path.size(); a = b + 1) {
-    b = search_path.find(':', a);
-    if (b == std::string::npos) b = search_path.size();
-    if (b > a) out.push_back(search_path.substr(a, b - a));
-  }
-  return out;
-}
-
-bool is_group(const std::string& search_path, const std::string& group) {
-  for (const auto& d : split_path(search_path))
-    if (fs::is_directory(fs::path(d) / group)) return true;
-  return false;
-}
-
-std::vector<std::string> options_in(const std::string& search_path, const std::string& group) {
-  std::set<std::string> out;
-  for (const auto& d : split_path(search_path)) {
-    auto group_dir = fs::path(d) / group;
-    if (fs::is_directory(group_dir))
-      for (const auto& e : fs::directory_iterator(group_dir))
-        if (e.path().extension() == ".yaml") out.insert(e.path().stem().string());
-  }
-  return {out.begin(), out.end()};
-}
-
-NodePtr load_group(const std::string& search_path, const std::string& group, const std::string& option,
-                   const std::string& where) {
-  for (const auto& d : split_path(search_path)) {
-    fs::path file = fs::path(d) / group / (option + ".yaml");
-    if (fs::exists(file)) return parse_yaml_file(file.string());
-  }
-  auto known = options_in(search_path, group);
-  std::vector<std::string> searched;
-  for (const auto& d : split_path(search_path)) searched.push_back((fs::path(d) / group).string());
-  throw ConfigError(where, fmt::format("no option '{}' in config group '{}' (known: {}; searched {}; add folders with "
-                                       "LRBENCH_CONFIG_PATH){}",
-                                       option, group, fmt::join(known, ", "), fmt::join(searched, ", "),
-                                       did_you_mean(option, known)));
-}
-
-}  // namespace
-
-NodePtr compose_file(const std::string& path, std::string conf_dir) {
-  if (conf_dir.empty()) conf_dir = conf_dir_for(path);
-  auto file = parse_yaml_file(path);
-  auto defaults = file->get("defaults");
-  NodePtr root = std::make_shared<ConfigNode>();
-  root->kind = ConfigNode::Kind::kMap;
-  root->file = path;
-  if (defaults) {
-    if (defaults->kind != ConfigNode::Kind::kSequence)
-      throw ConfigError(defaults->where(), "'defaults' must be a list such as [dataset: mnist, model: mlp]");
-    for (const auto& entry : defaults->seq) {
-      if (entry->kind != ConfigNode::Kind::kMap || entry->map.size() != 1)
-        throw ConfigError(entry->where(), "each 'defaults' entry must be 'group: option' (e.g. model: mlp)");
-      const auto& [group, opt] = entry->map.front();
-      if (opt->kind != ConfigNode::Kind::kScalar)
-        throw ConfigError(opt->where(), fmt::format("defaults entry '{}' needs an option name", group));
-      auto wrapped = std::make_shared<ConfigNode>();
-      wrapped->kind = ConfigNode::Kind::kMap;
-      wrapped->set(group, load_group(conf_dir, group, opt->scalar, opt->where()));
-      merge_into(root, wrapped);
-    }
-    file->map.erase(std::remove_if(file->map.begin(), file->map.end(),
-                                   [](const auto& kv) { return kv.first == "defaults"; }),
-                    file->map.end());
-  }
-  merge_into(root, file);
-  return root;
-}
-
-void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position) {
-  std::string where = fmt::format("<command line>:1:{}", position);
-  auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError(where, fmt::format("override '{}' is not key=value (e.g. train.epochs=3)", assignment));
-  std::string key = trim(assignment.substr(0, eq));
-  std::string value = assignment.substr(eq + 1);
-  if (key.find('.') == std::string::npos && is_group(conf_dir, key)) {
-    auto wrapped = std::make_shared<ConfigNode>();
-    wrapped->kind = ConfigNode::Kind::kMap;
-    wrapped->set(key, load_group(conf_dir, key, trim(value), where));
-    root->set(key, nullptr);  // a group choice replaces the whole group, it does not merge into it
-    root->map.erase(std::remove_if(root->map.begin(), root->map.end(), [](auto& kv) { return !kv.second; }),
-                    root->map.end());
-    merge_into(root, wrapped);
-    return;
-  }
-  NodePtr v = parse_yaml_string(value, "<command line>");
-  v->file = "<command line>";
-  v->line = 1;
-  v->col = position;
-  NodePtr cur = root;
-  size_t start = 0;
-  while (true) {
-    auto dot = key.find('.', start);
-    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (part.empty()) throw ConfigError(where, fmt::format("empty key segment in '{}'", key));
-    if (dot == std::string::npos) {
-      auto existing = cur->get(part);
-      if (existing && existing->kind == ConfigNode::Kind::kMap && v->kind == ConfigNode::Kind::kMap)
-        merge_into(existing, v);
-      else
-        cur->set(part, v);
-      return;
-    }
-    auto next = cur->get(part);
-    if (!next || next->kind != ConfigNode::Kind::kMap) {
-      next = std::make_shared<ConfigNode>();
-      next->kind = ConfigNode::Kind::kMap;
-      next->file = "<command line>";
-      next->line = 1;
-      next->col = position;
-      cur->set(part, next);
-    }
-    cur = next;
-    start = dot + 1;
-  }
 }
 
 // ---- scalar decoding -------------------------------------------------------------------------
@@ -415,6 +238,33 @@ struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
+template <class T>
+std::string expected_of() {
+  if constexpr (is_vector<T>::value) return "a list";
+  else if constexpr (std::is_same_v<T, bool>) return "true or false";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else return "a string";
+}
+
+// Every float option ends up in float32 tensors: a value that is not finite there, or that is nonzero
+// but flushes to zero or a denormal (σ = 1e-50), would silently change the experiment.
+void check_float32(double v, const NodePtr& n, const std::string& key, bool zero_ok) {
+  if (!std::isfinite(v))
+    throw ConfigError(n->where(), fmt::format("{}: not a finite number (got '{}', expected a finite number)", key,
+                                              n->scalar));
+  const double a = std::fabs(v);
+  if (a > std::numeric_limits<float>::max())
+    throw ConfigError(n->where(), fmt::format("{}: out of range (got {}, which overflows float32, the precision "
+                                              "training runs in; expected a magnitude <= {:g})",
+                                              key, n->scalar, std::numeric_limits<float>::max()));
+  if (a > 0 && a < std::numeric_limits<float>::min())
+    throw ConfigError(n->where(), fmt::format("{}: out of range (got {}, which underflows float32, the precision "
+                                              "training runs in; expected {}a magnitude >= {:g})",
+                                              key, n->scalar, zero_ok ? "0 or " : "",
+                                              std::numeric_limits<float>::min()));
+}
+
 std::string shown(const NodePtr& n) {
   if (n->kind == ConfigNode::Kind::kScalar) return "'" + n->scalar + "'";
   if (n->kind == ConfigNode::Kind::kMap) return "a map";
@@ -426,7 +276,13 @@ std::string shown(const NodePtr& n) {
 template <class T>
 bool Config::read(const std::string& key, T& out, const Range& range) const {
   auto c = child(key);
-  if (!c || c->kind == ConfigNode::Kind::kNull) return false;
+  if (!c) return false;
+  // `epochs:` with nothing after it reads as "use the default" to the parser but is almost always a
+  // value lost in editing; the default is had by deleting the key.
+  if (c->kind == ConfigNode::Kind::kNull)
+    throw ConfigError(c->where(), fmt::format("{}: no value (got null or nothing, expected {}; give a value, or "
+                                              "delete the key to use the default)",
+                                              path(key), expected_of<T>()));
   c->used = true;
   auto decode_one = [&](const NodePtr& n, auto tag) {
     using E = decltype(tag);
@@ -440,6 +296,9 @@ bool Config::read(const std::string& key, T& out, const Range& range) const {
     } catch (const std::invalid_argument& e) {
       throw ConfigError(n->where(),
                         fmt::format("{}: wrong type (got '{}', expected {})", path(key), n->scalar, e.what()));
+    }
+    if constexpr (std::is_floating_point_v<E>) {
+      check_float32(decode_scalar<double>(n->scalar), n, path(key), range.contains(0.0));
     }
     if constexpr (std::is_arithmetic_v<E> && !std::is_same_v<E, bool>) {
       if (!range.contains(static_cast<double>(v)))

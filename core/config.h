@@ -43,25 +43,34 @@ struct Range {
   std::string describe() const;
 };
 
+// One YAML document -> ConfigNode, every node tagged with label:line:col (an alias's copy with the position
+// where it is used). Throws ConfigError naming the file (and line) for malformed YAML, a second document,
+// a duplicate or non-scalar key, more than 1 MiB of text, nesting deeper than 64 levels, or more than
+// 100000 values after expanding aliases (so hostile files cost bounded time and memory).
 NodePtr parse_yaml_file(const std::string& path);
 NodePtr parse_yaml_string(const std::string& text, const std::string& label);
 // Maps merge key by key; anything else in `over` replaces what `base` had.
 void merge_into(NodePtr& base, const NodePtr& over);
 std::string to_yaml(const NodePtr& node);
-// Stable short digest of the resolved config (what makes two runs the "same experiment").
+// Stable short digest of the resolved config (what makes two runs the "same experiment"); map key order
+// does not count.
 std::string spec_hash(const NodePtr& node);
 
 // Loads `path`, composing each `defaults:` entry `group: option` from `<conf_dir>/<group>/<option>.yaml`
 // under key `group`; the file's own keys then override them. conf_dir defaults to <dir of path>/conf.
 NodePtr compose_file(const std::string& path, std::string conf_dir = "");
-// Applies `group=option` (when conf_dir/group/option.yaml exists) or `a.b.c=yaml-value`.
+// Applies `group=option` (when conf_dir/group/option.yaml exists) or `a.b.c=yaml-value`, in this call's
+// order; compose() in core/compose.h applies a command line in Hydra's order. Throws ConfigError at
+// "<command line>:1:position" for a missing '=', an empty value, or an unknown group option.
 void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position);
 // The group search path compose_file uses for `path` (':'-separated folders, first match wins): the file's
 // own folder (its conf/, then itself), $LRBENCH_CONFIG_PATH, then the built-in experiments/conf.
 std::string conf_dir_for(const std::string& path);
 
-// Strict, typed view over one YAML map. Missing keys keep the caller's default; wrong types, bad
-// ranges and (through reject_unread_keys) unknown keys throw ConfigError with file:line:col.
+// Strict, typed view over one YAML map. Missing keys keep the caller's default; an explicit null or empty
+// value, wrong types, bad ranges, float values that are not finite or that float32 cannot hold (nonzero
+// below 1.2e-38 or above 3.4e38 in size) and (through reject_unread_keys) unknown keys throw ConfigError
+// with file:line:col.
 class Config {
  public:
   Config() = default;

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -58,24 +60,87 @@ CheckpointMeta read_meta(torch::serialize::InputArchive& a, const std::string& p
   return m;
 }
 
-torch::serialize::InputArchive open_archive(const std::string& path) {
+// The sha256 that the run.json beside `path` records for it, or "" (no run.json: a checkpoint saved outside
+// a run directory, or a run from before checksums).
+std::string recorded_sha256(const std::string& path) {
+  const auto json = std::filesystem::path(path).parent_path() / "run.json";
+  if (!std::filesystem::exists(json)) return "";
+  try {
+    auto j = nlohmann::json::parse(read_text(json.string()));
+    const auto& c = j.at("checkpoint");
+    if (c.at("file").get<std::string>() != std::filesystem::path(path).filename().string()) return "";
+    return c.at("sha256").get<std::string>();
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+// The bytes are hashed and parsed from one read, so what is verified is what is loaded.
+torch::serialize::InputArchive open_archive(const std::string& path, const std::string& expected_sha256) {
   if (!std::filesystem::exists(path))
     throw CheckpointError(path + ": checkpoint not found (train first: lrbench train EXPERIMENT.yaml --out DIR)");
+  std::string bytes;
+  try {
+    bytes = read_text(path);
+  } catch (const Error&) {
+    throw CheckpointError(path + ": cannot read the checkpoint (check its permissions)");
+  }
+  std::string expected = expected_sha256.empty() ? recorded_sha256(path) : expected_sha256;
+  if (!expected.empty()) {
+    auto got = digest_hex(bytes.data(), bytes.size());
+    if (got != expected)
+      throw CheckpointError(fmt::format("{}: sha256 {} does not match the {} recorded in run.json (the file was "
+                                        "altered or damaged after training); retrain the run",
+                                        path, got.substr(0, 16), expected.substr(0, 16)));
+  }
   torch::serialize::InputArchive a;
   try {
-    a.load_from(path);
+    std::istringstream in(bytes);
+    a.load_from(in);
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": unreadable checkpoint (truncated or not a LibTorch archive); retrain it");
   }
   return a;
 }
 
+// Every tensor a checkpoint holds for the model and optimizer, named for messages.
+std::vector<std::pair<std::string, torch::Tensor>> stored_tensors(ClassifierImpl& model,
+                                                                  const torch::optim::Optimizer* opt) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& kv : model.named_parameters()) out.emplace_back(kv.key(), kv.value());
+  for (const auto& kv : model.named_buffers()) out.emplace_back(kv.key(), kv.value());
+  if (!opt) return out;
+  for (const auto& kv : opt->state()) {
+    if (auto* a = dynamic_cast<const torch::optim::AdamParamState*>(kv.second.get())) {
+      out.emplace_back("optimizer state exp_avg", a->exp_avg());
+      out.emplace_back("optimizer state exp_avg_sq", a->exp_avg_sq());
+      out.emplace_back("optimizer state max_exp_avg_sq", a->max_exp_avg_sq());
+    } else if (auto* m = dynamic_cast<const torch::optim::SGDParamState*>(kv.second.get())) {
+      out.emplace_back("optimizer state momentum_buffer", m->momentum_buffer());
+    }
+  }
+  return out;
+}
+
+// The first tensor holding NaN or Inf, or "".
+std::string first_nonfinite(const std::vector<std::pair<std::string, torch::Tensor>>& named) {
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, t] : named)
+    if (t.defined() && t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) return name;
+  return "";
+}
+
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, ClassifierImpl& model, const torch::optim::Optimizer* opt,
-                     const Trainer* trainer, const CheckpointMeta& meta) {
+std::string save_checkpoint(const std::string& path, ClassifierImpl& model, const torch::optim::Optimizer* opt,
+                            const Trainer* trainer, const CheckpointMeta& meta) {
+  auto bad = first_nonfinite(stored_tensors(model, opt));
+  if (!bad.empty())
+    throw TrainingError(fmt::format("{}: not written: '{}' holds NaN or Inf (the run diverged; lower "
+                                    "train.optimizer.lr)",
+                                    path, bad));
   torch::serialize::OutputArchive root;
   torch::serialize::OutputArchive m, o, t;
   model.save(m);
@@ -91,18 +156,22 @@ void save_checkpoint(const std::string& path, ClassifierImpl& model, const torch
   write_meta(root, meta);
   // Through a stream: the archive's internal record names then never depend on the temp file's name,
   // so identical runs give byte-identical checkpoints.
-  write_atomic(path, [&](std::ostream& out) { root.save_to(out); });
+  std::ostringstream bytes;
+  root.save_to(bytes);
+  const std::string data = bytes.str();
+  write_atomic(path, [&](std::ostream& out) { out.write(data.data(), static_cast<std::streamsize>(data.size())); });
+  return digest_hex(data.data(), data.size());
 }
 
-CheckpointMeta read_checkpoint_meta(const std::string& path) {
-  auto a = open_archive(path);
+CheckpointMeta read_checkpoint_meta(const std::string& path, const std::string& expected_sha256) {
+  auto a = open_archive(path, expected_sha256);
   return read_meta(a, path);
 }
 
 CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, torch::optim::Optimizer* opt,
                                Trainer* trainer, const std::string& expected_model_key,
-                               const std::string& expected_model_options) {
-  auto a = open_archive(path);
+                               const std::string& expected_model_options, const std::string& expected_sha256) {
+  auto a = open_archive(path, expected_sha256);
   auto meta = read_meta(a, path);
   if (!expected_model_key.empty() && meta.model_key != expected_model_key)
     throw CheckpointError(fmt::format("{}: checkpoint holds model '{}' but the config asks for '{}' (use the run's "
@@ -142,6 +211,13 @@ CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, t
     throw CheckpointError(fmt::format("{}: does not fit model '{}': {}", path, expected_model_key,
                                       first_line(e.what_without_backtrace())));
   }
+  // Older runs (or a hand-made file) may hold a diverged model; evaluating it would report chance-level
+  // accuracy as if it were a result.
+  auto bad = first_nonfinite(stored_tensors(model, opt));
+  if (!bad.empty())
+    throw CheckpointError(fmt::format("{}: '{}' holds NaN or Inf (the run diverged); retrain it with a lower "
+                                      "train.optimizer.lr",
+                                      path, bad));
   return meta;
 }
 

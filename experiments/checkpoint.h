@@ -21,12 +21,20 @@ struct CheckpointMeta {
   double test_acc = 0;
 };
 
-void save_checkpoint(const std::string& path, ClassifierImpl& model, const torch::optim::Optimizer* opt,
-                     const Trainer* trainer, const CheckpointMeta& meta);
-CheckpointMeta read_checkpoint_meta(const std::string& path);
-// Loads into `model` (and opt/trainer when given) after checking `expected_model_key`/options.
+// Writes the checkpoint atomically and returns the sha256 of the bytes written (LibTorch archives carry no
+// checksum of their own; the run directory's run.json keeps it). Throws TrainingError, writing nothing,
+// when a model parameter, buffer or optimizer state holds NaN/Inf.
+std::string save_checkpoint(const std::string& path, ClassifierImpl& model, const torch::optim::Optimizer* opt,
+                            const Trainer* trainer, const CheckpointMeta& meta);
+// The metadata only. The file must first hash to `expected_sha256`, or when that is empty to the sha256
+// that a run.json beside it records for it (if any); CheckpointError otherwise.
+CheckpointMeta read_checkpoint_meta(const std::string& path, const std::string& expected_sha256 = "");
+// Loads into `model` (and opt/trainer when given) after checking `expected_model_key`/options. Throws
+// CheckpointError (one line naming `path`) when the file is missing or unreadable, does not hash to the
+// expected sha256 (as for read_checkpoint_meta, checked before anything is parsed), does not fit the
+// model, or holds a NaN/Inf parameter, buffer or optimizer state.
 CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, torch::optim::Optimizer* opt,
                                Trainer* trainer, const std::string& expected_model_key,
-                               const std::string& expected_model_options);
+                               const std::string& expected_model_options, const std::string& expected_sha256 = "");
 
 }  // namespace lrb

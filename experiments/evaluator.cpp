@@ -11,6 +11,7 @@
 #include "core/seed.h"
 #include "experiments/checkpoint.h"
 #include "experiments/names.h"
+#include "experiments/run_dir.h"
 #include "experiments/suite.h"
 #include "experiments/train_run.h"
 #include "lrb_git_sha.h"
@@ -27,6 +28,7 @@ namespace {
 struct Loaded {
   RunParts parts;
   CheckpointMeta meta;
+  RunRecord record;
   torch::Device device = torch::kCPU;
 };
 
@@ -41,7 +43,12 @@ Loaded load_run(const std::string& run_dir) {
   Loaded l;
   auto root = parse_yaml_file(config_path);
   l.parts = plan_run(root);
-  read_checkpoint_meta(ckpt_path);  // a corrupt checkpoint fails before the data is read
+  // Before the data is read: the checkpoint must hash to what run.json recorded, and config, run.json and
+  // checkpoint must name one spec (a directory mixing two runs would report one's accuracy under the
+  // other's config).
+  l.record = read_run_record(run_dir);
+  auto meta = read_checkpoint_meta(ckpt_path, l.record.checkpoint_sha256);
+  check_run_is_whole(run_dir, l.parts.spec.hash, meta.spec_hash);
   return l;
 }
 
@@ -109,7 +116,8 @@ CsvTable evaluate(const EvalRequest& req) {
   ThreatContext ctx{p.dataset->input_spec(), p.dataset->num_classes()};
   check_fits(suite, p.dataset->modality(), p.dataset->key(), &ctx);
   const auto ckpt_path = (fs::path(req.run_dir) / "checkpoint.pt").string();
-  l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()));
+  l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()),
+                           l.record.checkpoint_sha256);
   auto device = pick_device(p.spec.device);
 
   Batch test = p.dataset->test();

@@ -15,6 +15,7 @@
 #include "core/runtime.h"
 #include "core/seed.h"
 #include "experiments/checkpoint.h"
+#include "experiments/run_dir.h"
 #include "lrb_git_sha.h"
 #include "trainers/fit.h"
 #include "trainers/optim.h"
@@ -23,26 +24,41 @@ namespace lrb {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+void check_modality(const RunParts& p, const ClassifierImpl& model) {
+  if (model.modality() != p.dataset->modality())
+    throw ConfigError(p.spec.model.where("name"),
+                      fmt::format("model '{}' takes {} input but dataset '{}' is {} (choose a model for {} input, "
+                                  "see lrbench list models, or another dataset)",
+                                  model.key(), modality_name(model.modality()), p.dataset->key(),
+                                  modality_name(p.dataset->modality()), modality_name(p.dataset->modality())));
+}
+
+}  // namespace
+
 RunParts plan_run(const NodePtr& root) {
   RunParts p;
   p.spec = decode_spec(root);
   DataContext ctx{resolve_data_root(p.spec.data_root), derive_seed(p.spec.seed, "data")};
   p.dataset = Registry<DatasetSource>::get().make(p.spec.dataset, ctx);
   p.trainer = Registry<Trainer>::get().make(p.spec.trainer);
-  // The model needs the data's shape to be built, but its key is checked now, before any work.
-  auto model_key = p.spec.model.require<std::string>("name");
-  Registry<ClassifierImpl>::get().at(model_key, p.spec.model.where("name"));
+  // A throw-away model built from the shape the dataset declares before loading, and a throw-away
+  // trainer attached to it: they read (and so check) every model option, the model's fit to the dataset
+  // and the trainer's fit to the model, so `check` rejects what `train` would. Their state is never used;
+  // materialize() builds the real model from the loaded data and the seed.
+  {
+    torch::NoGradGuard no_grad;
+    ModelContext probe{p.dataset->input_spec(), p.dataset->num_classes()};
+    auto model = Registry<ClassifierImpl>::get().make(p.spec.model, probe);
+    check_modality(p, *model);
+    Registry<Trainer>::get().make(p.spec.trainer)->attach(*model);
+  }
   if (p.spec.eval.node()) {
     int64_t n = 0;
     p.spec.eval.read("batch_size", n, Range::at_least(1));
   }
-  // Every section but the model's options is fully read by now, so typos there fail before any work;
-  // the model's options are checked once the model is built (it needs the data's shape).
-  auto model_node = p.spec.model.node();
-  const bool was_used = model_node->used;
-  model_node->used = false;
   Config(root, "").reject_unread_keys();
-  model_node->used = was_used;
   return p;
 }
 
@@ -54,11 +70,7 @@ void materialize(RunParts& p) {
   ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
   torch::manual_seed(derive_seed(p.spec.seed, "model/init"));
   p.model = Registry<ClassifierImpl>::get().make(p.spec.model, mctx);
-  if (p.model->modality() != p.dataset->modality())
-    throw ConfigError(p.spec.model.where("name"),
-                      fmt::format("model '{}' takes {} input but dataset '{}' is {}", p.model->key(),
-                                  modality_name(p.model->modality()), p.dataset->key(),
-                                  modality_name(p.dataset->modality())));
+  check_modality(p, *p.model);
   p.model->to(device);
   p.trainer->attach(*p.model);
   Config(p.spec.root, "").reject_unread_keys();
@@ -87,6 +99,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
   auto wall0 = std::chrono::steady_clock::now();
   const std::string started = now_iso();
   RunParts p = plan_run(root);
+  require_free_out_dir(out_dir, p.spec.hash);
   materialize(p);
   const auto& spec = p.spec;
   auto device = pick_device(spec.device);
@@ -120,20 +133,9 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
   TrainResult result;
   result.run_dir = out_dir;
   const std::string ckpt = (fs::path(out_dir) / "checkpoint.pt").string();
-  FitHooks hooks;
-  hooks.on_epoch = [&](const EpochStats& e) {
-    result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds});
-    write_metrics((fs::path(out_dir) / "metrics.csv").string(), result.epochs);
-    if (e.epoch % spec.train.checkpoint_every == 0 || e.epoch == spec.train.epochs) {
-      meta.epoch = e.epoch;
-      meta.test_acc = e.test_acc;
-      save_checkpoint(ckpt, *p.model, opt.get(), p.trainer.get(), meta);
-    }
-  };
-  fit(*p.model, *p.trainer, *opt, *p.dataset, spec.train, device, spec.seed, 0, hooks);
-  result.final_test_acc = result.epochs.empty() ? 0 : result.epochs.back().test_acc;
-
-  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const std::string run_json = (fs::path(out_dir) / "run.json").string();
+  // run.json is rewritten with every checkpoint, so the checkpoint on disk always has its sha256 recorded
+  // (also when training later stops); tools/table.sh counts only status "finished" as trained.
   nlohmann::json info = {{"experiment", spec.name},
                          {"spec_hash", spec.hash},
                          {"seed", spec.seed},
@@ -145,10 +147,44 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
                          {"model", p.model->key()},
                          {"trainer", p.trainer->key()},
                          {"started", started},
-                         {"finished", now_iso()},
-                         {"seconds", total},
-                         {"final_test_acc", 100 * result.final_test_acc}};
-  write_text_atomic((fs::path(out_dir) / "run.json").string(), info.dump(2) + "\n");
+                         {"status", "running"}};
+  int64_t saved_epoch = 0;
+  FitHooks hooks;
+  hooks.on_epoch = [&](const EpochStats& e) {
+    result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds});
+    write_metrics((fs::path(out_dir) / "metrics.csv").string(), result.epochs);
+    if (e.epoch % spec.train.checkpoint_every == 0 || e.epoch == spec.train.epochs) {
+      meta.epoch = e.epoch;
+      meta.test_acc = e.test_acc;
+      auto sha = save_checkpoint(ckpt, *p.model, opt.get(), p.trainer.get(), meta);
+      saved_epoch = e.epoch;
+      info["checkpoint"] = {{"file", "checkpoint.pt"}, {"sha256", sha}, {"epoch", e.epoch}};
+      write_text_atomic(run_json, info.dump(2) + "\n");
+    }
+  };
+  try {
+    fit(*p.model, *p.trainer, *opt, *p.dataset, spec.train, device, spec.seed, 0, hooks);
+  } catch (const TrainingError& e) {
+    // Only fit() and save_checkpoint() know what went wrong; only this loop knows what is on disk.
+    std::string kept = saved_epoch > 0
+                           ? fmt::format("the checkpoint of epoch {} (the last good one) is kept in {}", saved_epoch,
+                                         out_dir)
+                           : "no checkpoint was written (the run stopped before its first one)";
+    if (saved_epoch > 0) {
+      info["status"] = "failed";
+      info["error"] = e.what();
+      write_text_atomic(run_json, info.dump(2) + "\n");
+    }
+    throw TrainingError(fmt::format("{}; {}", e.what(), kept));
+  }
+  result.final_test_acc = result.epochs.empty() ? 0 : result.epochs.back().test_acc;
+
+  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  info["status"] = "finished";
+  info["finished"] = now_iso();
+  info["seconds"] = total;
+  info["final_test_acc"] = 100 * result.final_test_acc;
+  write_text_atomic(run_json, info.dump(2) + "\n");
   log->info("done in {:.1f} s: test accuracy {:.2f}% -> {}", total, 100 * result.final_test_acc, out_dir);
   return result;
 }

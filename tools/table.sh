@@ -61,7 +61,8 @@ for seed in $(seq 0 $((seeds - 1))); do
       args=("$exp" "model=$m" "trainer=$t" "seed=$seed" $(overrides "$m" "$t"))
       hash=$("$lrbench" check "${args[@]}" | sed -n 's/^# ok: spec_hash //p') || true
       [[ -n $hash ]] || { echo "tools/table.sh: $cell: config check failed: $lrbench check ${args[*]}" >&2; exit 2; }
-      if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json"; then
+      if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" &&
+         grep -q "\"status\": \"finished\"" "$dir/run.json"; then
         echo "== $cell: trained (spec $hash), skipping training"
       else
         echo "== $cell: training (spec $hash): ${args[*]:1}"

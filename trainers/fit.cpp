@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "core/errors.h"
 #include "core/log.h"
@@ -31,10 +32,67 @@ double evaluate_accuracy(ClassifierImpl& model, const Batch& split, int64_t batc
   return total ? static_cast<double>(correct) / total : 0.0;
 }
 
+namespace {
+
+// What the optimizer updates, named for messages: model parameters by module path, a trainer's own
+// parameters (learned noise scales) by trainer key and index.
+std::vector<std::pair<std::string, torch::Tensor>> named_updates(ClassifierImpl& model, const Trainer& trainer,
+                                                                 torch::optim::Optimizer& opt) {
+  std::map<const void*, std::string> names;
+  for (const auto& kv : model.named_parameters()) names[kv.value().unsafeGetTensorImpl()] = kv.key();
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  int extra = 0;
+  for (const auto& g : opt.param_groups())
+    for (const auto& p : g.params()) {
+      auto it = names.find(p.unsafeGetTensorImpl());
+      out.emplace_back(it != names.end() ? it->second : fmt::format("{} parameter {}", trainer.key(), extra++), p);
+    }
+  return out;
+}
+
+// The first tensor (by `pick`) holding NaN or Inf, or nullptr; one host sync for all of them.
+template <class Pick>
+const std::string* first_nonfinite(const std::vector<std::pair<std::string, torch::Tensor>>& named, Pick pick) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flags;
+  std::vector<const std::string*> names;
+  for (const auto& [name, t] : named) {
+    auto v = pick(t);
+    if (!v.defined()) continue;
+    flags.push_back(torch::isfinite(v).all().to(torch::kCPU));
+    names.push_back(&name);
+  }
+  if (flags.empty()) return nullptr;
+  auto ok = torch::stack(flags);
+  if (ok.all().item<bool>()) return nullptr;
+  auto acc = ok.accessor<bool, 1>();
+  for (int64_t i = 0; i < acc.size(0); ++i)
+    if (!acc[i]) return names[i];
+  return nullptr;
+}
+
+// The optimizer's running statistics: a gradient near float32's limit can overflow Adam's squared average
+// while the step itself stays finite (it divides by that infinity), which no parameter check would see.
+std::vector<std::pair<std::string, torch::Tensor>> optimizer_state(torch::optim::Optimizer& opt) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& kv : opt.state()) {
+    if (auto* a = dynamic_cast<const torch::optim::AdamParamState*>(kv.second.get())) {
+      out.emplace_back("exp_avg", a->exp_avg());
+      out.emplace_back("exp_avg_sq", a->exp_avg_sq());
+    } else if (auto* m = dynamic_cast<const torch::optim::SGDParamState*>(kv.second.get())) {
+      out.emplace_back("momentum_buffer", m->momentum_buffer());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, const DatasetSource& data,
          const TrainSpec& spec, const torch::Device& device, uint64_t seed, int64_t start_epoch,
          const FitHooks& hooks) {
   auto log = logger("train");
+  const auto updated = named_updates(model, trainer, opt);
   for (int64_t epoch = start_epoch; epoch < spec.epochs; ++epoch) {
     const double lr = scheduled_lr(spec, epoch);
     set_lr(opt, lr);
@@ -54,11 +112,29 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
     for (int64_t step = 0; step < steps; ++step) {
       Batch b = data.augment(batches[step], aug_gen).to(device);
       StepStats s = trainer.estimate_grad(model, b, noise_gen);
+      // Checked before and after the update: a non-finite value must stop the run before it reaches the
+      // parameters, and an update that overflows must stop it before a checkpoint can hold it.
       if (!std::isfinite(s.loss))
-        throw TrainingError(fmt::format("epoch {} step {}: training loss is {} (the last good checkpoint is kept; "
-                                        "lower train.optimizer.lr or check the data)",
+        throw TrainingError(fmt::format("epoch {} step {}: training loss is {} (lower train.optimizer.lr or check "
+                                        "the data)",
                                         epoch + 1, step + 1, s.loss));
+      if (auto* name = first_nonfinite(updated, [](const torch::Tensor& p) { return p.grad(); }))
+        throw TrainingError(fmt::format("epoch {} step {}: the gradient estimate of '{}' from trainer '{}' is not "
+                                        "finite (lower train.optimizer.lr; for es and lr-* trainers, a larger "
+                                        "trainer.sigma)",
+                                        epoch + 1, step + 1, *name, trainer.key()));
       opt.step();
+      if (auto* name = first_nonfinite(updated, [](const torch::Tensor& p) { return p; }))
+        throw TrainingError(fmt::format("epoch {} step {}: parameter '{}' is not finite after the optimizer step "
+                                        "(the update overflowed: lower train.optimizer.lr or "
+                                        "train.optimizer.weight_decay)",
+                                        epoch + 1, step + 1, *name));
+      const auto state = optimizer_state(opt);
+      if (auto* name = first_nonfinite(state, [](const torch::Tensor& t) { return t; }))
+        throw TrainingError(fmt::format("epoch {} step {}: the optimizer's {} is not finite after the step (the "
+                                        "gradient estimates are too large: lower train.optimizer.lr; for es and "
+                                        "lr-* trainers, a larger trainer.sigma)",
+                                        epoch + 1, step + 1, *name));
       loss_sum += s.loss * s.count;
       correct += s.correct;
       count += s.count;

@@ -27,7 +27,9 @@ struct FitHooks {
 double evaluate_accuracy(ClassifierImpl& model, const Batch& split, int64_t batch_size, const torch::Device& device,
                          int64_t* n_correct = nullptr);
 
-// Trains from epoch `start_epoch` (0-based) to spec.epochs. Throws TrainingError on a NaN/Inf loss.
+// Trains from epoch `start_epoch` (0-based) to spec.epochs. Throws TrainingError naming the epoch and step
+// when the loss or any gradient estimate is NaN/Inf, or when a parameter is after the optimizer step; the
+// message says nothing about checkpoints (the caller knows which one it kept).
 void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, const DatasetSource& data,
          const TrainSpec& spec, const torch::Device& device, uint64_t seed, int64_t start_epoch, const FitHooks& hooks);
 

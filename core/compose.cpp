@@ -1,0 +1,201 @@
+// Composition: config groups found on a search path, `defaults:` lists, and command-line overrides.
+#include "core/compose.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "core/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace lrb {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t");
+  auto e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& search_path) {
+  std::vector<std::string> out;
+  for (size_t a = 0, b; a <= search_path.size(); a = b + 1) {
+    b = search_path.find(':', a);
+    if (b == std::string::npos) b = search_path.size();
+    if (b > a) out.push_back(search_path.substr(a, b - a));
+  }
+  return out;
+}
+
+bool is_group(const std::string& search_path, const std::string& group) {
+  for (const auto& d : split_path(search_path))
+    if (fs::is_directory(fs::path(d) / group)) return true;
+  return false;
+}
+
+std::vector<std::string> options_in(const std::string& search_path, const std::string& group) {
+  std::set<std::string> out;
+  for (const auto& d : split_path(search_path)) {
+    auto group_dir = fs::path(d) / group;
+    if (fs::is_directory(group_dir))
+      for (const auto& e : fs::directory_iterator(group_dir))
+        if (e.path().extension() == ".yaml") out.insert(e.path().stem().string());
+  }
+  return {out.begin(), out.end()};
+}
+
+NodePtr load_group(const std::string& search_path, const std::string& group, const std::string& option,
+                   const std::string& where) {
+  for (const auto& d : split_path(search_path)) {
+    fs::path file = fs::path(d) / group / (option + ".yaml");
+    if (fs::exists(file)) return parse_yaml_file(file.string());
+  }
+  auto known = options_in(search_path, group);
+  std::vector<std::string> searched;
+  for (const auto& d : split_path(search_path)) searched.push_back((fs::path(d) / group).string());
+  throw ConfigError(where, fmt::format("no option '{}' in config group '{}' (known: {}; searched {}; add folders with "
+                                       "LRBENCH_CONFIG_PATH){}",
+                                       option, group, fmt::join(known, ", "), fmt::join(searched, ", "),
+                                       did_you_mean(option, known)));
+}
+
+}  // namespace
+
+namespace {
+
+struct Choice {
+  std::string group, option, where;
+};
+
+// Group choices from the command line replace the file's defaults entry of the same group, in place.
+NodePtr compose_with(const std::string& path, const std::string& conf_dir, const std::vector<Choice>& choices) {
+  auto file = parse_yaml_file(path);
+  auto defaults = file->get("defaults");
+  std::vector<Choice> entries;
+  if (defaults) {
+    if (defaults->kind != ConfigNode::Kind::kSequence)
+      throw ConfigError(defaults->where(), "'defaults' must be a list such as [dataset: mnist, model: mlp]");
+    for (const auto& entry : defaults->seq) {
+      if (entry->kind != ConfigNode::Kind::kMap || entry->map.size() != 1)
+        throw ConfigError(entry->where(), "each 'defaults' entry must be 'group: option' (e.g. model: mlp)");
+      const auto& [group, opt] = entry->map.front();
+      if (opt->kind != ConfigNode::Kind::kScalar)
+        throw ConfigError(opt->where(), fmt::format("defaults entry '{}' needs an option name", group));
+      entries.push_back({group, opt->scalar, opt->where()});
+    }
+    file->map.erase(std::remove_if(file->map.begin(), file->map.end(),
+                                   [](const auto& kv) { return kv.first == "defaults"; }),
+                    file->map.end());
+  }
+  for (const auto& c : choices) {
+    auto it = std::find_if(entries.begin(), entries.end(), [&](const Choice& e) { return e.group == c.group; });
+    if (it == entries.end())
+      entries.push_back(c);
+    else
+      *it = c;
+  }
+  NodePtr root = std::make_shared<ConfigNode>();
+  root->kind = ConfigNode::Kind::kMap;
+  root->file = path;
+  for (const auto& e : entries) {
+    auto wrapped = std::make_shared<ConfigNode>();
+    wrapped->kind = ConfigNode::Kind::kMap;
+    wrapped->set(e.group, load_group(conf_dir, e.group, e.option, e.where));
+    merge_into(root, wrapped);
+  }
+  merge_into(root, file);
+  return root;
+}
+
+std::string where_on_command_line(int position) { return fmt::format("<command line>:1:{}", position); }
+
+// Splits `key=value`; an empty value is refused rather than read as null ("use the default").
+std::pair<std::string, std::string> split_assignment(const std::string& assignment, int position) {
+  auto where = where_on_command_line(position);
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(where, fmt::format("override '{}' is not key=value (e.g. train.epochs=3)", assignment));
+  std::string key = trim(assignment.substr(0, eq));
+  std::string value = assignment.substr(eq + 1);
+  if (trim(value).empty())
+    throw ConfigError(where, fmt::format("override '{}' has no value (give one, e.g. {}=VALUE, or drop the override "
+                                         "to keep the file's value)",
+                                         assignment, key));
+  return {key, value};
+}
+
+}  // namespace
+
+NodePtr compose_file(const std::string& path, std::string conf_dir) {
+  if (conf_dir.empty()) conf_dir = conf_dir_for(path);
+  return compose_with(path, conf_dir, {});
+}
+
+NodePtr compose(const std::string& path, const std::vector<std::string>& overrides, std::string conf_dir) {
+  if (conf_dir.empty()) conf_dir = conf_dir_for(path);
+  std::vector<Choice> choices;
+  std::vector<std::pair<std::string, int>> fields;
+  int position = 1;
+  for (const auto& o : overrides) {
+    auto [key, value] = split_assignment(o, position);
+    if (key.find('.') == std::string::npos && is_group(conf_dir, key))
+      choices.push_back({key, trim(value), where_on_command_line(position)});
+    else
+      fields.emplace_back(o, position);
+    ++position;
+  }
+  auto root = compose_with(path, conf_dir, choices);
+  for (const auto& [o, pos] : fields) apply_override(root, o, conf_dir, pos);
+  return root;
+}
+
+void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position) {
+  std::string where = where_on_command_line(position);
+  auto [key, value] = split_assignment(assignment, position);
+  if (key.find('.') == std::string::npos && is_group(conf_dir, key)) {
+    // A group choice replaces the whole group, in its place, rather than merging into it.
+    root->set(key, load_group(conf_dir, key, trim(value), where));
+    return;
+  }
+  NodePtr v = parse_yaml_string(value, "<command line>");
+  v->file = "<command line>";
+  v->line = 1;
+  v->col = position;
+  NodePtr cur = root;
+  size_t start = 0;
+  while (true) {
+    auto dot = key.find('.', start);
+    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw ConfigError(where, fmt::format("empty key segment in '{}'", key));
+    if (dot == std::string::npos) {
+      auto existing = cur->get(part);
+      if (existing && existing->kind == ConfigNode::Kind::kMap && v->kind == ConfigNode::Kind::kMap)
+        merge_into(existing, v);
+      else
+        cur->set(part, v);
+      return;
+    }
+    auto next = cur->get(part);
+    if (!next || next->kind != ConfigNode::Kind::kMap) {
+      next = std::make_shared<ConfigNode>();
+      next->kind = ConfigNode::Kind::kMap;
+      next->file = "<command line>";
+      next->line = 1;
+      next->col = position;
+      cur->set(part, next);
+    }
+    cur = next;
+    start = dot + 1;
+  }
+}
+
+}  // namespace lrb

@@ -1,0 +1,104 @@
+#include "experiments/run_dir.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/errors.h"
+#include "core/fs.h"
+
+namespace lrb {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The spec hash a directory's run claims: run.json's, else the header line of config.resolved.yaml
+// (a run that stopped before its first checkpoint has no run.json).
+std::string spec_of_dir(const fs::path& dir) {
+  try {
+    if (fs::exists(dir / "run.json")) {
+      auto j = nlohmann::json::parse(read_text((dir / "run.json").string()));
+      if (j.contains("spec_hash") && j["spec_hash"].is_string()) return j["spec_hash"].get<std::string>();
+    }
+    if (fs::exists(dir / "config.resolved.yaml")) {
+      auto text = read_text((dir / "config.resolved.yaml").string());
+      std::smatch m;
+      static const std::regex header("spec_hash ([0-9a-f]+)");
+      if (std::regex_search(text, m, header)) return m[1];
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+}  // namespace
+
+RunRecord read_run_record(const std::string& run_dir) {
+  const auto path = (fs::path(run_dir) / "run.json").string();
+  if (!fs::exists(path))
+    throw CheckpointError(path + ": not found, so the checkpoint cannot be verified (the run stopped before its "
+                                 "first checkpoint, or was not written by lrbench train); retrain it");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_text(path));
+  } catch (const std::exception&) {
+    throw CheckpointError(path + ": not valid JSON (damaged); retrain the run");
+  }
+  RunRecord r;
+  auto str = [&](const char* key) -> std::string {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+  };
+  r.spec_hash = str("spec_hash");
+  r.status = str("status");
+  if (j.contains("checkpoint") && j["checkpoint"].is_object()) {
+    const auto& c = j["checkpoint"];
+    if (c.contains("sha256") && c["sha256"].is_string()) r.checkpoint_sha256 = c["sha256"].get<std::string>();
+    if (c.contains("epoch") && c["epoch"].is_number_integer()) r.checkpoint_epoch = c["epoch"].get<int64_t>();
+  }
+  if (r.spec_hash.empty()) throw CheckpointError(path + ": has no spec_hash (damaged); retrain the run");
+  if (r.checkpoint_sha256.empty())
+    throw CheckpointError(path + ": records no checkpoint sha256 (written by an lrbench before checkpoints were "
+                                 "checksummed), so checkpoint.pt cannot be verified; retrain the run");
+  return r;
+}
+
+void require_free_out_dir(const std::string& out_dir, const std::string& spec_hash) {
+  const fs::path dir(out_dir);
+  if (!fs::exists(dir)) return;
+  if (!fs::is_directory(dir))
+    throw ConfigError(out_dir, "--out names a file, not a directory; choose a new or empty directory");
+  if (fs::is_empty(dir)) return;
+  auto other = spec_of_dir(dir);
+  if (other == spec_hash)
+    throw ConfigError(out_dir, fmt::format("--out already holds a run of this same spec ({}); resuming is not "
+                                           "supported yet: delete the directory to train again, or choose another "
+                                           "--out",
+                                           spec_hash));
+  if (!other.empty())
+    throw ConfigError(out_dir, fmt::format("--out holds another run (spec {}, this one is {}); choose another --out, "
+                                           "or delete that run first",
+                                           other, spec_hash));
+  throw ConfigError(out_dir, "--out is not empty and holds no lrbench run; choose a new or empty directory");
+}
+
+RunRecord check_run_is_whole(const std::string& run_dir, const std::string& config_spec_hash,
+                             const std::string& checkpoint_spec_hash) {
+  auto r = read_run_record(run_dir);
+  const auto json = (fs::path(run_dir) / "run.json").string();
+  const auto config = (fs::path(run_dir) / "config.resolved.yaml").string();
+  const auto ckpt = (fs::path(run_dir) / "checkpoint.pt").string();
+  if (r.spec_hash != config_spec_hash)
+    throw CheckpointError(fmt::format("{}: belongs to spec {} but run.json to spec {} (the directory mixes two "
+                                      "runs); retrain into a new directory",
+                                      config, config_spec_hash, r.spec_hash));
+  if (checkpoint_spec_hash != r.spec_hash)
+    throw CheckpointError(fmt::format("{}: belongs to spec {} but {} to spec {} (the directory mixes two runs); "
+                                      "retrain into a new directory",
+                                      ckpt, checkpoint_spec_hash, json, r.spec_hash));
+  return r;
+}
+
+}  // namespace lrb

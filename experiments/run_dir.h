@@ -1,0 +1,31 @@
+// The run directory's contract: one run per directory, and run.json as the record that ties its
+// config.resolved.yaml, checkpoint.pt and results together (spec hash, checkpoint sha256).
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace lrb {
+
+// What run.json records about a run. status: "running" (a checkpoint exists, training goes on),
+// "finished", or "failed" (training stopped; the recorded checkpoint is the last good one).
+struct RunRecord {
+  std::string spec_hash, status, checkpoint_sha256;
+  int64_t checkpoint_epoch = 0;
+};
+
+// Reads RUN_DIR/run.json. Throws CheckpointError naming it when it is missing, not JSON, or lacks the
+// spec hash or the checkpoint's sha256 (a run from before checksums: retrain it).
+RunRecord read_run_record(const std::string& run_dir);
+
+// Refuses, with ConfigError naming the directory, a training --out that is a file or is not empty: it
+// holds another run (its spec hash is named), a run of this same spec (resuming is not supported), or
+// other files. A run is never mixed into another's directory.
+void require_free_out_dir(const std::string& out_dir, const std::string& spec_hash);
+
+// Checks that the run's config (whose spec hash is `config_spec_hash`), run.json and the checkpoint's own
+// metadata name the same spec; returns the record (whose sha256 the checkpoint must then hash to).
+// Throws CheckpointError naming the file that disagrees.
+RunRecord check_run_is_whole(const std::string& run_dir, const std::string& config_spec_hash,
+                             const std::string& checkpoint_spec_hash);
+
+}  // namespace lrb
