@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "core/compose.h"
@@ -29,7 +30,22 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
+// A key typed twice on the command line is a mistake, not "the last one wins" (override lists built by
+// programs, e.g. tools/table.sh's profile layers, resolve repeats before they reach lrbench).
+void reject_repeats(const std::vector<std::string>& overrides) {
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    auto key = overrides[i].substr(0, overrides[i].find('='));
+    key.erase(0, key.find_first_not_of(" \t"));
+    key.erase(key.find_last_not_of(" \t") + 1);
+    if (auto [it, fresh] = seen.emplace(key, i + 1); !fresh)
+      throw ConfigError(fmt::format("<command line>:1:{}", i + 1),
+                        fmt::format("'{}' is overridden twice (arguments {} and {}); keep one", key, it->second, i + 1));
+  }
+}
+
 NodePtr load_config(const std::string& file, const std::vector<std::string>& overrides) {
+  reject_repeats(overrides);
   if (!fs::exists(file))
     throw ConfigError(file, "experiment file not found (see experiments/*.yaml, e.g. experiments/demo.yaml)");
   return compose(file, overrides);
@@ -107,12 +123,15 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help/--version exit 0; every other parse error is a usage error (README: exit 2).
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   try {
     init_logging(log_level);
     if (*train) {
+      if (train->count("--out") && out.empty())
+        throw ConfigError("--out", "empty path (give a run directory, or drop --out for the default)");
       auto root = load_config(config_file, overrides);
       if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
       train_run(root, out);
@@ -121,6 +140,7 @@ int main(int argc, char** argv) {
     } else if (*eval) {
       if (!ereq.suite.empty() && !ereq.threat.empty())
         throw ConfigError("lrbench eval", "give --suite or --threat, not both");
+      reject_repeats(ereq.overrides);
       auto table = evaluate(ereq);
       std::cout << format_accuracy_table(table);
     } else if (*report) {

@@ -311,6 +311,11 @@ bool Config::read(const std::string& key, T& out, const Range& range) const {
     using E = typename T::value_type;
     T vals;
     if (c->kind == ConfigNode::Kind::kSequence) {
+      // An empty list would silently mean "the default" to every reader that treats empty as unset.
+      if (c->seq.empty())
+        throw ConfigError(c->where(), fmt::format("{}: empty list (expected {}; give at least one value, or delete "
+                                                  "the key to use the default)",
+                                                  path(key), expected_of<T>()));
       for (const auto& e : c->seq) {
         e->used = true;
         vals.push_back(decode_one(e, E{}));
@@ -349,7 +354,12 @@ bool Config::read_choice(const std::string& key, std::string& out, const std::ve
 
 Config Config::sub(const std::string& key) const {
   auto c = child(key);
-  if (!c || c->kind == ConfigNode::Kind::kNull) {
+  // `train:` with nothing under it (or train=null) would silently mean "the code's defaults".
+  if (c && c->kind == ConfigNode::Kind::kNull)
+    throw ConfigError(c->where(), fmt::format("{}: no value (got null or nothing, expected a map of key: value; give "
+                                              "its keys, or delete the section to use the defaults)",
+                                              path(key)));
+  if (!c) {
     auto empty = std::make_shared<ConfigNode>();
     empty->kind = ConfigNode::Kind::kMap;
     empty->file = node_ ? node_->file : "";

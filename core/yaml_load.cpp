@@ -7,6 +7,8 @@
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -162,6 +164,21 @@ int second_document_line(const std::string& text) {
   return 0;
 }
 
+// The first byte that is not part of well-formed UTF-8 (or is NUL), or npos. Names, paths and keys end up
+// in run.json and CSVs, which must be valid UTF-8; a Latin-1 'é' would otherwise fail only after training.
+size_t first_bad_byte(const std::string& t) {
+  for (size_t i = 0; i < t.size();) {
+    const auto c = static_cast<unsigned char>(t[i]);
+    if (c == 0) return i;
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > t.size()) return i;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(t[i + k]) >> 6) != 0x2) return i;
+    i += n;
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 NodePtr parse_yaml_string(const std::string& text, const std::string& label) {
@@ -169,6 +186,15 @@ NodePtr parse_yaml_string(const std::string& text, const std::string& label) {
     throw ConfigError(label, fmt::format("config is {} bytes, more than the {} an experiment may have; is it the "
                                          "right file?",
                                          text.size(), kMaxBytes));
+  if (auto bad = first_bad_byte(text); bad != std::string::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + bad, '\n');
+    const auto nl = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    const auto col = bad - (nl == std::string::npos || bad == 0 ? 0 : nl + 1) + 1;
+    const auto byte = static_cast<unsigned char>(text[bad]);
+    throw ConfigError(fmt::format("{}:{}:{}", label, line, col),
+                      byte == 0 ? std::string("contains a NUL byte: not a text file (is it the right file?)")
+                                : fmt::format("not UTF-8 text (byte 0x{:02X}); save the file as UTF-8", byte));
+  }
   std::istringstream in(text);
   Builder first(label);
   try {
@@ -194,6 +220,9 @@ NodePtr parse_yaml_string(const std::string& text, const std::string& label) {
 }
 
 NodePtr parse_yaml_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path, "is a directory, not a config file (give a YAML file, e.g. experiments/demo.yaml)");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ConfigError(path, "cannot open config file (check the path; experiments live in experiments/*.yaml)");

@@ -48,7 +48,11 @@ Loaded load_run(const std::string& run_dir) {
   // other's config).
   l.record = read_run_record(run_dir);
   auto meta = read_checkpoint_meta(ckpt_path, l.record.checkpoint_sha256);
-  check_run_is_whole(run_dir, l.parts.spec.hash, meta.spec_hash);
+  auto record = check_run_is_whole(run_dir, l.parts.spec.hash, meta.spec_hash);
+  // The kept checkpoint of a failed or unfinished run is a real model, but not the run's result.
+  if (record.status != "finished")
+    logger("eval")->warn("{}: run status is '{}': evaluating the checkpoint of epoch {}, not a finished run",
+                         run_dir, record.status, record.checkpoint_epoch);
   return l;
 }
 

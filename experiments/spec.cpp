@@ -2,6 +2,10 @@
 
 #include "core/errors.h"
 
+#include <fmt/format.h>
+
+#include <regex>
+
 namespace lrb {
 
 namespace {
@@ -50,6 +54,15 @@ ExperimentSpec decode_spec(const NodePtr& root) {
   s.seed = static_cast<uint64_t>(seed);
   top.read("threads", s.threads);
   top.read("device", s.device);
+  // Syntax here, so `check` refuses what `train` would (device availability is a property of the machine
+  // that runs it, checked by train).
+  if (s.threads != "auto" && !std::regex_match(s.threads, std::regex("[1-9][0-9]{0,5}")))
+    throw ConfigError(top.where("threads"), fmt::format("threads: invalid value (got '{}', expected 'auto' or a "
+                                                         "positive integer)",
+                                                         s.threads));
+  if (!std::regex_match(s.device, std::regex("auto|cpu|cuda(:[0-9]+)?")))
+    throw ConfigError(top.where("device"),
+                      fmt::format("device: invalid value (got '{}', expected auto, cpu, cuda or cuda:N)", s.device));
   top.read("data_root", s.data_root);
   for (const char* section : {"dataset", "model", "trainer"})
     if (!top.has(section))

@@ -50,7 +50,15 @@ RunParts plan_run(const NodePtr& root) {
   {
     torch::NoGradGuard no_grad;
     ModelContext probe{p.dataset->input_spec(), p.dataset->num_classes()};
-    auto model = Registry<ClassifierImpl>::get().make(p.spec.model, probe);
+    ClassifierImpl::Ptr model;
+    try {
+      model = Registry<ClassifierImpl>::get().make(p.spec.model, probe);
+    } catch (const c10::Error& e) {  // a model's own shape check (e.g. 32x32 images only)
+      std::string what = e.what_without_backtrace();
+      throw ConfigError(p.spec.model.where("name"), fmt::format("model cannot take dataset '{}': {} (choose another model or "
+                                                          "dataset; lrbench list models)",
+                                                          p.dataset->label(), what.substr(0, what.find('\n'))));
+    }
     check_modality(p, *model);
     Registry<Trainer>::get().make(p.spec.trainer)->attach(*model);
   }
@@ -100,6 +108,12 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
   const std::string started = now_iso();
   RunParts p = plan_run(root);
   require_free_out_dir(out_dir, p.spec.hash);
+  try {  // before any data is read: an --out that cannot be created is a usage error
+    fs::create_directories(out_dir);
+  } catch (const fs::filesystem_error& e) {
+    throw ConfigError(out_dir, fmt::format("--out: cannot create the run directory ({}); choose a writable path",
+                                           e.code().message()));
+  }
   materialize(p);
   const auto& spec = p.spec;
   auto device = pick_device(spec.device);

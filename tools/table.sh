@@ -29,16 +29,24 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 models=$(sed -n 's/^models:[[:space:]]*//p' "$prof")
 trainers=$(sed -n 's/^trainers:[[:space:]]*//p' "$prof")
-# The overrides of one cell: every profile line whose globs match, in file order.
+# The overrides of one cell: every profile line whose globs match, in file order; a key set again by a
+# later line takes the later value (lrbench refuses a key given twice on its command line).
 overrides() {
-  local m=$1 t=$2 line gm gt rest
+  local m=$1 t=$2 line gm gt rest kv
+  local -A value=()
+  local -a order=()
   while IFS= read -r line; do
     line=${line%%#*}
     [[ -z ${line// } || $line == models:* || $line == trainers:* ]] && continue
     read -r gm gt rest <<<"$line"
     # shellcheck disable=SC2053
-    [[ $m == $gm && $t == $gt ]] && printf '%s ' $rest
+    [[ $m == $gm && $t == $gt ]] || continue
+    for kv in $rest; do
+      [[ -v value[${kv%%=*}] ]] || order+=("${kv%%=*}")
+      value[${kv%%=*}]=$kv
+    done
   done <"$prof"
+  for kv in "${order[@]}"; do printf '%s ' "${value[$kv]}"; done
   return 0
 }
 

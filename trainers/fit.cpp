@@ -120,8 +120,8 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
                                         epoch + 1, step + 1, s.loss));
       if (auto* name = first_nonfinite(updated, [](const torch::Tensor& p) { return p.grad(); }))
         throw TrainingError(fmt::format("epoch {} step {}: the gradient estimate of '{}' from trainer '{}' is not "
-                                        "finite (lower train.optimizer.lr; for es and lr-* trainers, a larger "
-                                        "trainer.sigma)",
+                                        "finite (lower train.optimizer.lr; for es and lr-* trainers, keep "
+                                        "trainer.sigma in a usual range such as 1e-3 to 1e-1)",
                                         epoch + 1, step + 1, *name, trainer.key()));
       opt.step();
       if (auto* name = first_nonfinite(updated, [](const torch::Tensor& p) { return p; }))
@@ -133,7 +133,7 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
       if (auto* name = first_nonfinite(state, [](const torch::Tensor& t) { return t; }))
         throw TrainingError(fmt::format("epoch {} step {}: the optimizer's {} is not finite after the step (the "
                                         "gradient estimates are too large: lower train.optimizer.lr; for es and "
-                                        "lr-* trainers, a larger trainer.sigma)",
+                                        "lr-* trainers, trainer.sigma in a usual range such as 1e-3 to 1e-1)",
                                         epoch + 1, step + 1, *name));
       loss_sum += s.loss * s.count;
       correct += s.correct;

@@ -256,3 +256,53 @@ TEST(CliCheck, ModelOptionsAndModelDatasetFitAreCheckedWithoutReadingData) {
   EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_FALSE(std::filesystem::exists(d / "run"));
 }
+
+// Found by trying the fixes as a new user: more members of the same kinds.
+TEST(CliConfig, NonUtf8DirectoryNullSectionsEmptyListsAndRepeatedOverridesAreErrors) {
+  test::TempDir d;
+  const std::string no_data = "LRBENCH_DATA=" + (d / "empty");
+  // A Latin-1 'é' used to pass `check`, train a whole epoch, then fail writing run.json (half a run).
+  std::ofstream(d / "latin1.yaml") << "defaults: [dataset: fashion-mnist, model: mlp, trainer: bp]\nname: caf\xe9\n";
+  expect_one_error(lrbench("check " + (d / "latin1.yaml"), no_data), 2, {d / "latin1.yaml:2:10", "not UTF-8"});
+  auto t = lrbench("train " + (d / "latin1.yaml") + " --out " + (d / "lat"), no_data);
+  expect_one_error(t, 2, {"not UTF-8"});
+  EXPECT_FALSE(std::filesystem::exists(d / "lat"));
+  expect_one_error(lrbench("check " + d.path(), no_data), 2, {"is a directory"});
+  // A null section silently meant "the code's defaults" (train=null ran 1 epoch, not the file's 3).
+  expect_one_error(lrbench("check " + demo() + " train=null", no_data), 2, {"train: no value"});
+  std::ofstream(d / "empty_train.yaml") << "defaults: [dataset: fashion-mnist, model: mlp, trainer: bp]\nname: e\n"
+                                            "train:\n";
+  expect_one_error(lrbench("check " + (d / "empty_train.yaml"), no_data), 2, {"train: no value"});
+  // An empty per-layer list silently meant "the preset".
+  expect_one_error(lrbench("check " + demo() + " trainer=lr-l trainer.copies=[]", no_data), 2,
+                   {"trainer.copies: empty list"});
+  // A key given twice: not "the last one wins".
+  expect_one_error(lrbench("check " + demo() + " train.epochs=2 train.epochs=3", no_data), 2,
+                   {"<command line>:1:2", "'train.epochs' is overridden twice"});
+  expect_one_error(lrbench("check " + demo() + " model=mlp model=resnet5", no_data), 2, {"overridden twice"});
+}
+
+TEST(CliCheck, ThreadsDeviceAndModelShapeAreCheckedLikeTrain) {
+  test::TempDir d;
+  const std::string no_data = "LRBENCH_DATA=" + (d / "empty");
+  expect_one_error(lrbench("check " + demo() + " threads=abc", no_data), 2, {"threads: invalid value"});
+  expect_one_error(lrbench("check " + demo() + " threads=-1", no_data), 2, {"threads: invalid value"});
+  expect_one_error(lrbench("check " + demo() + " device=gpu", no_data), 2, {"device: invalid value"});
+  EXPECT_EQ(lrbench("check " + demo() + " threads=2 device=cpu", no_data).code, 0);
+  // ResNet-5 on 28x28 Fashion-MNIST: a config error at the model entry, not a runtime error.
+  expect_one_error(lrbench("check " + demo() + " model=resnet5", no_data), 2,
+                   {"model cannot take dataset 'fashion-mnist'", "32x32"});
+}
+
+TEST(CliUsage, ParseErrorsAndBadOutPathsExitTwo) {
+  test::TempDir d;
+  const std::string no_data = "LRBENCH_DATA=" + (d / "empty");
+  EXPECT_EQ(lrbench("", no_data).code, 2);
+  EXPECT_EQ(lrbench("check", no_data).code, 2);
+  EXPECT_EQ(lrbench("check --bogus " + demo(), no_data).code, 2);
+  EXPECT_EQ(lrbench("--help", no_data).code, 0);
+  expect_one_error(lrbench("train " + demo() + " --out ''", no_data), 2, {"--out", "empty path"});
+  std::ofstream(d / "afile") << "x";
+  expect_one_error(lrbench("train " + demo() + " --out " + (d / "afile/sub"), no_data), 2,
+                   {"--out: cannot create the run directory"});
+}
