@@ -3,26 +3,15 @@
 
 #include "core/csv.h"
 
+#include "tests/support/cli.h"
 #include "tests/support/support.h"
 
 using namespace lrb;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-  std::vector<std::string> error_lines;
-};
-
-Result lrbench(const std::string& args, const std::string& env = "") {
-  Result r;
-  r.code = test::run_command(env + " " + LRBENCH_BIN + " " + args, &r.out);
-  std::stringstream ss(r.out);
-  for (std::string line; std::getline(ss, line);)
-    if (line.rfind("lrbench: error:", 0) == 0) r.error_lines.push_back(line);
-  return r;
-}
+using Result = test::CliResult;
+using test::lrbench;
 
 std::string demo() { return test::source_dir() + "/experiments/demo.yaml"; }
 

@@ -4,25 +4,15 @@
 #include <fstream>
 
 #include "core/errors.h"
+#include "tests/support/config_helpers.h"
 #include "tests/support/support.h"
 
 using namespace lrb;
 
 namespace {
 
-void write(const std::string& path, const std::string& text) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path) << text;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
+using test::write;
 
 struct ConfigFixture : ::testing::Test {
   test::TempDir dir;
