@@ -96,6 +96,13 @@ int main(int argc, char** argv) {
   eval->add_option("--suite", ereq.suite, "suite name (experiments/suites/NAME.yaml) or path");
   eval->add_option("--threat", ereq.threat, "one attack or corruption (lrbench list attacks|corruptions)");
   eval->add_option("--out", ereq.out_csv, "CSV path (default RUN_DIR/eval/<suite|threat|clean>.csv)");
+  eval->add_option("--examples", ereq.examples_jsonl,
+                   "text attacks: write every attacked example (words before/after, changed positions, queries) "
+                   "as JSON lines to this file");
+  int64_t show = 0;
+  eval->add_option("--show", show, "print the first N attacked examples with the substituted words marked "
+                                   "(default file RUN_DIR/eval/<suite|threat>.examples.jsonl)")
+      ->check(CLI::NonNegativeNumber);
 
   auto* report = app.add_subcommand("report", "paper-shaped tables from eval CSVs: lrbench report table1 [RUNS_DIR]");
   std::string report_name, report_runs, report_out = "results";
@@ -141,8 +148,15 @@ int main(int argc, char** argv) {
       if (!ereq.suite.empty() && !ereq.threat.empty())
         throw ConfigError("lrbench eval", "give --suite or --threat, not both");
       reject_repeats(ereq.overrides);
+      if (eval->count("--examples") && ereq.examples_jsonl.empty())
+        throw ConfigError("--examples", "empty path (give a .jsonl file, or drop --examples)");
+      if (show > 0 && ereq.examples_jsonl.empty()) {
+        const auto stem = !ereq.threat.empty() ? ereq.threat : fs::path(ereq.suite).stem().string();
+        ereq.examples_jsonl = (fs::path(ereq.run_dir) / "eval" / (stem + ".examples.jsonl")).string();
+      }
       auto table = evaluate(ereq);
       std::cout << format_accuracy_table(table);
+      if (show > 0) std::cout << "\n" << format_examples(ereq.examples_jsonl, show);
     } else if (*report) {
       if (report_runs.empty()) report_runs = "runs/" + report_name;
       return run_report(report_name, report_runs, report_out, wall_seconds, std::cout);

@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/runtime.h"
 #include "core/seed.h"
 #include "experiments/train_run.h"
@@ -71,6 +75,34 @@ std::string format_accuracy_table(const CsvTable& table) {
                               "dataset");
   for (const auto& r : table.rows())
     s += fmt::format("{:<10} {:<8} {:<10} {:>8}% {:>7}  {}\n", r[m], r[a], r[k], r[acc], r[n], r[d]);
+  return s;
+}
+
+std::string format_examples(const std::string& jsonl_path, int64_t n) {
+  std::istringstream in(read_text(jsonl_path));
+  std::string s, line;
+  for (int64_t k = 0, line_no = 1; k < n && std::getline(in, line); ++line_no) {
+    if (line.empty()) continue;
+    try {
+      auto e = nlohmann::json::parse(line);
+      const auto original = e.at("original").get<std::vector<std::string>>();
+      const auto adversarial = e.at("adversarial").get<std::vector<std::string>>();
+      s += fmt::format("{} #{} label {} {}: p(label) {:.3f} -> {:.3f}, {} of {} words changed, {} queries\n",
+                       e.at("threat").get<std::string>(), e.at("index").get<int64_t>(), e.at("label").get<int64_t>(),
+                       e.at("success").get<bool>() ? "SUCCESS" : "failed", e.at("p_original").get<double>(),
+                       e.at("p_adversarial").get<double>(), e.at("changed").size(), original.size(),
+                       e.at("queries").get<int64_t>());
+      std::string text;
+      for (size_t i = 0; i < original.size() && i < adversarial.size(); ++i) {
+        if (i) text += ' ';
+        text += original[i] == adversarial[i] ? original[i] : "[" + original[i] + "->" + adversarial[i] + "]";
+      }
+      s += "  " + text + "\n\n";
+      ++k;
+    } catch (const nlohmann::json::exception& err) {
+      throw Error(fmt::format("{}:{}: not an --examples record ({})", jsonl_path, line_no, err.what()), 1);
+    }
+  }
   return s;
 }
 

@@ -65,6 +65,14 @@ std::string row_text(const std::string& title, const std::string& description, b
   return unescape ? unescape_html(t) : t;
 }
 
+// Cleaning is local except that an apostrophe code pops the space before it, which can merge the title's
+// last word with the description's first: then there is no seam (0).
+size_t title_size(const std::string& title, bool unescape) {
+  std::string t = title;
+  std::replace(t.begin(), t.end(), '\\', ' ');
+  return unescape ? unescape_html(t).size() : t.size();
+}
+
 }  // namespace
 
 std::vector<AgNewsRow> parse_ag_news_csv(const std::string& bytes, const std::string& path, bool unescape) {
@@ -82,7 +90,7 @@ std::vector<AgNewsRow> parse_ag_news_csv(const std::string& bytes, const std::st
                                     fields.size()));
       if (fields[0].size() != 1 || fields[0][0] < '1' || fields[0][0] > '4')
         throw DataError(fmt::format("{}:{}: class '{}' (expected 1..4)", path, row_line, fields[0]));
-      rows.push_back({fields[0][0] - '1', row_text(fields[1], fields[2], unescape)});
+      rows.push_back({fields[0][0] - '1', row_text(fields[1], fields[2], unescape), title_size(fields[1], unescape)});
     }
     fields.clear();
     was_quoted = false;
@@ -192,7 +200,7 @@ void AgNews::load() {
 
   std::vector<std::vector<std::string>> train_tokens;
   std::vector<int64_t> train_labels, test_labels;
-  train_texts_.clear(), test_texts_.clear(), test_tokens_.clear();
+  train_texts_.clear(), test_texts_.clear(), test_tokens_.clear(), test_title_sizes_.clear();
   for (auto& r : train_rows) {
     train_tokens.push_back(tokenize(r.text));
     train_labels.push_back(r.label);
@@ -201,6 +209,7 @@ void AgNews::load() {
   for (auto& r : test_rows) {
     test_tokens_.push_back(tokenize(r.text));
     test_labels.push_back(r.label);
+    test_title_sizes_.push_back(r.title_size);
     test_texts_.push_back(std::move(r.text));
   }
   vocab_ = Vocab::build(train_tokens, o_.max_vocab, o_.min_freq);
@@ -230,6 +239,19 @@ Batch AgNews::encode(const std::vector<std::vector<std::string>>& docs, const st
   b.lengths = lengths;
   b.y = torch::tensor(labels, torch::kLong);
   return b;
+}
+
+std::vector<std::vector<int32_t>> AgNews::test_sentences() const {
+  TORCH_CHECK(loaded_, "ag-news: test_sentences() before load()");
+  std::vector<std::vector<int32_t>> out;
+  out.reserve(test_texts_.size());
+  for (size_t i = 0; i < test_texts_.size(); ++i) {
+    auto ids = sentence_ids(test_texts_[i], {test_title_sizes_[i]});
+    if (static_cast<int64_t>(ids.size()) > o_.max_len) ids.resize(o_.max_len);
+    if (ids.empty()) ids.push_back(0);  // encode() makes an empty text one <unk>
+    out.push_back(std::move(ids));
+  }
+  return out;
 }
 
 const Batch& AgNews::train() const {

@@ -27,6 +27,7 @@ struct AgNewsOptions {
 struct AgNewsRow {
   int64_t label = 0;
   std::string text;
+  size_t title_size = 0;  // characters of the cleaned title at the start of `text` (the seam is text[title_size])
 };
 // Parses ag_news_csv text (quoted fields, doubled quotes, 3 fields per row); `path` names errors.
 std::vector<AgNewsRow> parse_ag_news_csv(const std::string& bytes, const std::string& path, bool unescape);
@@ -52,6 +53,10 @@ class AgNews final : public DatasetSource {
   // Tokens of the test split (untruncated), for word-level attacks.
   const std::vector<std::vector<std::string>>& test_tokens() const { return test_tokens_; }
   static std::vector<std::string> class_names() { return {"World", "Sports", "Business", "Sci/Tech"}; }
+  const Vocab* vocabulary() const override { return &vocab_; }
+  // Sentences by datasets/tokenizer.h's sentence_ids(), with the title always a sentence of its own
+  // (AG News titles rarely end with punctuation), cut to max_len like the token ids.
+  std::vector<std::vector<int32_t>> test_sentences() const override;
   // Batch of token ids [N,max_len] + lengths from tokenised documents (for perturbed texts).
   Batch encode(const std::vector<std::vector<std::string>>& docs, const std::vector<int64_t>& labels) const;
 
@@ -63,6 +68,7 @@ class AgNews final : public DatasetSource {
   Vocab vocab_;
   std::vector<std::string> train_texts_, test_texts_;
   std::vector<std::vector<std::string>> test_tokens_;
+  std::vector<size_t> test_title_sizes_;
   Batch train_, test_;
   bool loaded_ = false;
 };

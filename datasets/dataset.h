@@ -13,6 +13,10 @@
 
 namespace lrb {
 
+namespace datasets {
+class Vocab;
+}
+
 // Result of checking one file against the manifest (for `lrbench data verify`).
 struct FileCheck {
   std::string file;
@@ -46,6 +50,12 @@ class DatasetSource {
   virtual Batch augment(const Batch& b, at::Generator& gen) const { return b; }
   // Checks present files without keeping them in memory.
   virtual std::vector<FileCheck> verify() const = 0;
+  // Text datasets, after load(): the vocabulary the token ids index (what word-level threats swap and
+  // mask). nullptr for other data.
+  virtual const datasets::Vocab* vocabulary() const { return nullptr; }
+  // Text datasets, after load(): for test row i, the sentence number (0, 1, ...) of each of its tokens,
+  // as many as the row's length in test(). Empty when the dataset has no sentence information.
+  virtual std::vector<std::vector<int32_t>> test_sentences() const { return {}; }
 };
 
 // The data root: `configured` if non-empty, else $LRBENCH_DATA, else "data".

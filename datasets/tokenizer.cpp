@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -31,6 +32,61 @@ std::vector<std::string> tokenize(const std::string& text) {
     else if (!cur.empty()) flush();
   }
   if (!cur.empty()) flush();
+  return out;
+}
+
+namespace {
+
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool letter(char c) { return upper(c) || (c >= 'a' && c <= 'z'); }
+
+// The '.' at `dot` ends an abbreviation or an initial rather than a sentence.
+bool abbreviation(const std::string& text, size_t dot) {
+  static const char* const kTitles[] = {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "gov",
+                                        "sen", "rep", "lt", "col", "sgt", "capt", "mt", "no", "vs"};
+  size_t b = dot;
+  while (b > 0 && (letter(text[b - 1]) || text[b - 1] == '.')) --b;
+  std::string word;
+  for (size_t i = b; i < dot; ++i) word += lower(text[i]);
+  if (word.size() == 1 || word.find('.') != std::string::npos) return true;
+  return std::find(std::begin(kTitles), std::end(kTitles), word) != std::end(kTitles);
+}
+
+}  // namespace
+
+std::vector<int32_t> sentence_ids(const std::string& text, const std::vector<size_t>& forced_breaks) {
+  std::vector<size_t> breaks;  // offsets of whitespace characters where a new sentence starts
+  for (size_t f : forced_breaks)
+    if (f < text.size() && space(text[f])) breaks.push_back(f);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '.' && c != '!' && c != '?') continue;
+    size_t j = i + 1;
+    while (j < text.size() && (text[j] == '"' || text[j] == '\'' || text[j] == ')' || text[j] == ']')) ++j;
+    if (j >= text.size() || !space(text[j])) continue;
+    size_t k = j;
+    while (k < text.size() && space(text[k])) ++k;
+    if (k >= text.size()) continue;
+    const char next = text[k];
+    if (!(upper(next) || next == '"' || next == '\'' || next == '(' || next == '[')) continue;
+    if (c == '.' && abbreviation(text, i)) continue;
+    breaks.push_back(j);
+  }
+  std::sort(breaks.begin(), breaks.end());
+  breaks.erase(std::unique(breaks.begin(), breaks.end()), breaks.end());
+  std::vector<int32_t> out;
+  int32_t sentence = 0;
+  size_t begin = 0;
+  for (size_t k = 0; k <= breaks.size(); ++k) {
+    const size_t end = k < breaks.size() ? breaks[k] : text.size();
+    const auto n = tokenize(text.substr(begin, end - begin)).size();
+    if (n > 0) {
+      out.insert(out.end(), n, sentence);
+      ++sentence;
+    }
+    begin = end;
+  }
   return out;
 }
 

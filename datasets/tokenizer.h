@@ -12,6 +12,17 @@ namespace lrb::datasets {
 // make separate vocabulary entries. "U.S. stocks' rally" -> u, s, stocks, rally.
 std::vector<std::string> tokenize(const std::string& text);
 
+// Sentence number (0, 1, ...) of every token of tokenize(text), so word-level threats can work per sentence
+// although the tokens drop punctuation. A sentence ends at a forced break (a character offset into `text`,
+// e.g. the AG News title/description seam) or after '.', '!' or '?' (and any closing quotes or brackets)
+// followed by whitespace and then an upper-case letter or an opening quote/bracket, unless the word before
+// the '.' is a single letter or contains a '.' (initials, "U.S.") or is a title abbreviation (Mr, Mrs, Ms,
+// Dr, Prof, St, Jr, Sr, Gen, Gov, Sen, Rep, Lt, Col, Sgt, Capt, Mt, No, vs). Breaks are only ever placed
+// on whitespace, a token boundary, so the tokens of the pieces are exactly tokenize(text)'s; a forced break
+// that is not on whitespace is ignored. A rule-based splitter (no Punkt model): it still splits after an
+// abbreviation outside that list that precedes a capitalised word ("Corp. Microsoft").
+std::vector<int32_t> sentence_ids(const std::string& text, const std::vector<size_t>& forced_breaks = {});
+
 class Vocab {
  public:
   static constexpr int64_t kPad = 0, kUnk = 1;

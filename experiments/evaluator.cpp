@@ -2,10 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <filesystem>
 
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "core/seed.h"
@@ -15,6 +18,8 @@
 #include "experiments/suite.h"
 #include "experiments/train_run.h"
 #include "lrb_git_sha.h"
+#include "datasets/tokenizer.h"
+#include "threats/text/text_attack.h"
 #include "threats/victim.h"
 #include "trainers/fit.h"
 #include "trainers/progress.h"
@@ -68,8 +73,40 @@ struct ThreatResult {
   double seconds = 0;
 };
 
+// The first n examples of `test` (0 or more than there are: all; a graph is always whole).
+Batch first_examples(const Batch& test, int64_t n) {
+  if (n > 0 && test.modality != Modality::kGraph && n < test.x.size(0)) return test.rows(torch::arange(n, torch::kLong));
+  return test;
+}
+
+// What the evaluator knows about the data that threats may use: text datasets add their vocabulary and
+// the sentences of their test rows.
+ThreatContext threat_context(const DatasetSource& data) {
+  ThreatContext ctx;
+  ctx.input = data.input_spec();
+  ctx.num_classes = data.num_classes();
+  if (const auto* v = data.vocabulary()) {
+    std::vector<std::string> words;
+    words.reserve(v->size());
+    for (int64_t i = 0; i < v->size(); ++i) words.push_back(v->word(i));
+    ctx.vocab = std::make_shared<const TextVocab>(std::move(words), datasets::Vocab::kPad, datasets::Vocab::kUnk);
+  }
+  if (auto sentences = data.test_sentences(); !sentences.empty())
+    ctx.sentences = std::make_shared<const std::vector<std::vector<int32_t>>>(std::move(sentences));
+  return ctx;
+}
+
+// Keys in the order a reader wants them (ordered_json), not alphabetical.
+nlohmann::ordered_json example_json(const Threat& threat, const text::AttackRecord& r, int64_t offset) {
+  return {{"index", offset + r.index},   {"label", r.label},       {"original", r.original},
+          {"adversarial", r.adversarial}, {"changed", r.changed},   {"queries", r.queries},
+          {"success", r.success},         {"p_original", r.p_original}, {"p_adversarial", r.p_adversarial},
+          {"threat", threat.key()},       {"params", threat.params()}};
+}
+
 ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test, const Suite& suite,
-                        const ThreatContext& ctx, const torch::Device& device) {
+                        const ThreatContext& ctx, const torch::Device& device,
+                        std::vector<nlohmann::ordered_json>* examples = nullptr) {
   ThreatResult r;
   auto t0 = std::chrono::steady_clock::now();
   const bool graph = test.modality == Modality::kGraph;
@@ -89,6 +126,9 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
       Victim victim(model);
       input = a->perturb(victim, clean, gen);
       r.queries += victim.queries();
+      if (auto* text_attack = dynamic_cast<text::TextAttack*>(a))
+        for (const auto& rec : text_attack->take_records())
+          if (examples) examples->push_back(example_json(*a, rec, b0));
     }
     r.correct += count_correct(model, input);
     r.n += clean.size();
@@ -116,17 +156,33 @@ CsvTable evaluate(const EvalRequest& req) {
   } else {
     suite = clean_suite(req.overrides);
   }
+  // A threat of the wrong modality (a text attack on images) is refused before the data is read.
+  check_fits(suite, p.dataset->modality(), p.dataset->key());
+  if (!req.examples_jsonl.empty()) {
+    bool any_text_attack = false;
+    for (const auto* list : {&suite.threats, &suite.sweep})
+      for (const auto& t : *list) any_text_attack |= dynamic_cast<const text::TextAttack*>(t.threat.get()) != nullptr;
+    if (!any_text_attack)
+      throw ConfigError("--examples", "no text attack to record (it lists the examples of pwws or ga; add "
+                                      "--threat pwws, or drop --examples)");
+  }
   materialize(p);
-  ThreatContext ctx{p.dataset->input_spec(), p.dataset->num_classes()};
+  const ThreatContext ctx = threat_context(*p.dataset);
   check_fits(suite, p.dataset->modality(), p.dataset->key(), &ctx);
+  for (const auto* list : {&suite.threats, &suite.sweep})
+    for (const auto& t : *list)
+      if (auto* a = dynamic_cast<Attack*>(t.threat.get())) a->bind(ctx);
   const auto ckpt_path = (fs::path(req.run_dir) / "checkpoint.pt").string();
   l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()),
                            l.record.checkpoint_sha256);
   auto device = pick_device(p.spec.device);
 
-  Batch test = p.dataset->test();
-  if (suite.n_examples > 0 && test.modality != Modality::kGraph && suite.n_examples < test.x.size(0))
-    test = test.rows(torch::arange(suite.n_examples, torch::kLong));
+  const Batch& all = p.dataset->test();
+  const Batch test = first_examples(all, suite.n_examples);
+  // A threat's own n_examples (suite entry) overrides eval.n_examples.
+  auto test_for = [&](const SuiteThreat& t) { return t.n_examples >= 0 ? first_examples(all, t.n_examples) : test; };
+  std::vector<nlohmann::ordered_json> examples;
+  auto* examples_out = req.examples_jsonl.empty() ? nullptr : &examples;
   auto log = logger("eval");
 
   auto row = [&](CsvTable& t, const std::string& metric, const ThreatResult& r, const std::string& params,
@@ -142,13 +198,14 @@ CsvTable evaluate(const EvalRequest& req) {
   CsvTable table(result_columns());
   row(table, "Ori", run_threat(*p.model, nullptr, test, suite, ctx, device), "", "");
   for (const auto& t : suite.threats)
-    row(table, t.threat->metric(), run_threat(*p.model, t.threat.get(), test, suite, ctx, device), t.threat->params(),
-        t.threat->key());
+    row(table, t.threat->metric(), run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out),
+        t.threat->params(), t.threat->key());
   const auto out = req.out_csv.empty() ? (fs::path(req.run_dir) / "eval" / (stem + ".csv")).string() : req.out_csv;
   if (!suite.sweep.empty()) {
     CsvTable sweep(result_columns());
     for (const auto& t : suite.sweep)
-      row(sweep, t.threat->metric(), run_threat(*p.model, t.threat.get(), test, suite, ctx, device), t.threat->params(),
+      row(sweep, t.threat->metric(),
+          run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out), t.threat->params(),
           t.threat->key());
     auto sweep_path = fs::path(out);
     sweep_path.replace_extension(".sweep.csv");
@@ -156,6 +213,12 @@ CsvTable evaluate(const EvalRequest& req) {
   }
   table.save(out);
   log->info("-> {}", out);
+  if (examples_out) {
+    std::string text;
+    for (const auto& e : examples) text += e.dump() + "\n";
+    write_text_atomic(req.examples_jsonl, text);
+    log->info("-> {} ({} attacked examples)", req.examples_jsonl, examples.size());
+  }
   return table;
 }
 

@@ -2,10 +2,13 @@
 // and under every threat of a suite (experiments/suites/*.yaml) or of one --threat. Writes long-format CSV
 // (one row per metric) atomically.
 //
-// Threat protocol (ATTACKS.md): the first eval.n_examples test examples in file order (0 = all);
+// Threat protocol (ATTACKS.md): the first eval.n_examples test examples in file order (0 = all; a suite entry's
+// own n_examples overrides it for that threat, e.g. 200 for text attacks);
 // corruptions draw per example from (suite seed, example index), so every model sees the same inputs;
 // attacks run through a Victim: eval mode, input gradient by autograd through the same architecture with
-// no training noise (deterministic white-box, also for LR/ES-trained models).
+// no training noise (deterministic white-box, also for LR/ES-trained models); text attacks query only
+// output probabilities. Threats see the data through a ThreatContext (text: the vocabulary and the test
+// rows' sentences), passed to Threat::check and Attack::bind before the first batch.
 #pragma once
 #include <string>
 #include <vector>
@@ -29,6 +32,12 @@ struct EvalRequest {
   std::string threat;                  // --threat NAME (one threat, settings as threat.k=v overrides)
   std::vector<std::string> overrides;  // eval.k=v (n_examples, batch_size, seed), threat.k=v
   std::string out_csv;                 // default <run>/eval/<suite|threat|clean>.csv
+  // --examples: one JSON object per line for every example a text attack (pwws, ga) attacked, written
+  // atomically: {"threat", "params", "index" (test row), "label", "original" and "adversarial" (the model's
+  // words, same length), "changed" (positions), "queries", "success", "p_original", "p_adversarial" (the
+  // probability of the label)}. Examples the model already got wrong are not attacked and not listed.
+  // A ConfigError before any work when no threat of the run is a text attack.
+  std::string examples_jsonl;
 };
 
 // Evaluates and returns the table (the suite's sweep, if any, goes to <out stem>.sweep.csv).
@@ -38,7 +47,10 @@ CsvTable evaluate(const EvalRequest& request);
 
 // Clean accuracy only: <run>/eval/clean.csv (or out_csv).
 inline CsvTable evaluate_run(const std::string& run_dir, const std::string& out_csv = "") {
-  return evaluate(EvalRequest{run_dir, "", "", {}, out_csv});
+  EvalRequest request;
+  request.run_dir = run_dir;
+  request.out_csv = out_csv;
+  return evaluate(request);
 }
 
 }  // namespace lrb

@@ -45,6 +45,8 @@ std::vector<SuiteThreat> build_list(const Config& suite, const std::string& key)
     for (const auto& one : expand_threat(entry)) {
       SuiteThreat st;
       st.config = one;
+      // Read (and so marked used) before make_threat rejects the keys its threat does not know.
+      Config(one, fmt::format("{}[{}]", key, i)).read("n_examples", st.n_examples, Range::at_least(0));
       st.threat = make_threat(Config(one, fmt::format("{}[{}]", key, i)));
       out.push_back(std::move(st));
     }
@@ -103,13 +105,22 @@ Suite load_suite(const std::string& path, const std::vector<std::string>& overri
   return decode(root, path);
 }
 
+namespace {
+std::string modality_list(const Threat& t) {
+  std::vector<std::string> names;
+  for (auto m : t.modalities()) names.push_back(modality_name(m));
+  return fmt::format("{} data", fmt::join(names, " or "));
+}
+}  // namespace
+
 void check_fits(const Suite& suite, Modality m, const std::string& dataset, const ThreatContext* ctx) {
   for (const auto* list : {&suite.threats, &suite.sweep})
     for (const auto& t : *list)
       if (!t.threat->fits(m))
-        throw ConfigError(t.config->where(), fmt::format("threat '{}' does not apply to {} data (dataset '{}'); "
-                                                         "remove it from the suite or evaluate another run",
-                                                         t.threat->key(), modality_name(m), dataset));
+        throw ConfigError(t.config->where(), fmt::format("threat '{}' does not apply to {} data (dataset '{}'; it "
+                                                         "takes {}); remove it from the suite or evaluate another run",
+                                                         t.threat->key(), modality_name(m), dataset,
+                                                         modality_list(*t.threat)));
       else if (ctx)
         try {
           t.threat->check(*ctx);

@@ -5,6 +5,10 @@
 //     threats: [{name: fgsm, eps: 0.0313725}, ...]         # the table's columns
 //     sweep:   [{name: fgsm, eps: [0.0078, 0.0157]}]       # extra curves (accuracy vs a setting)
 // A list value expands to one threat per value (several lists: their product, in file order).
+// Any threat entry may set `n_examples: N` (>= 0; 0 = the whole test set): that threat is evaluated on the
+// first N test examples instead of eval.n_examples (the paper: attacks on 200 AG News examples, corruptions on
+// 1,000). The key belongs to the suite, not to the threat, so it is not in threat_params; the CSV's n column
+// says how many examples each row counted. With --threat, `threat.n_examples=N` does the same.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -19,6 +23,7 @@ namespace lrb {
 struct SuiteThreat {
   NodePtr config;                  // one threat's map (name + scalar settings), with its file:line
   std::unique_ptr<Threat> threat;  // built and checked (unknown keys and bad ranges fail at load)
+  int64_t n_examples = -1;         // the entry's n_examples (0 = all); -1: none given, eval.n_examples applies
 };
 
 struct Suite {
@@ -38,8 +43,9 @@ Suite load_suite(const std::string& path, const std::vector<std::string>& overri
 Suite single_threat_suite(const std::string& name, const std::vector<std::string>& overrides);
 // No threats (clean accuracy only); overrides may set eval.k=v.
 Suite clean_suite(const std::vector<std::string>& overrides);
-// ConfigError (at the threat's file:line) for the first threat that does not apply to modality `m`, or
-// whose settings do not fit the data (Threat::check, when `ctx` is given).
+// ConfigError (at the threat's file:line; one line) for the first threat that does not apply to modality `m`
+// (a text attack on image data, an image corruption on text), or whose settings do not fit the data
+// (Threat::check, when `ctx` is given). The evaluator calls it without `ctx` before any data is read.
 void check_fits(const Suite& suite, Modality m, const std::string& dataset, const ThreatContext* ctx = nullptr);
 // Expands list-valued settings of one threat map into one map per combination.
 std::vector<NodePtr> expand_threat(const NodePtr& entry);

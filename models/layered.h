@@ -10,6 +10,7 @@
 // of a copy are coupled (the loss is the mean over its masked nodes), which the engine handles.
 #pragma once
 #include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 
 #include <functional>
@@ -21,17 +22,24 @@
 
 namespace lrb {
 
+// A site: a Linear or Conv2d layer, or an Embedding (a lookup: its "pre-activation" is the looked-up row,
+// so only logit noise applies; its input is int64 ids [R] and its output [R, embedding_dim]).
 struct PerturbableLayer {
   std::string name;
-  torch::nn::Linear linear{nullptr};  // exactly one of the two is set
+  torch::nn::Linear linear{nullptr};  // exactly one of the three is set
   torch::nn::Conv2d conv{nullptr};
+  torch::nn::Embedding embedding{nullptr};
   bool is_conv() const { return !conv.is_empty(); }
-  torch::Tensor weight() const { return is_conv() ? conv->weight : linear->weight; }
-  torch::Tensor bias() const { return is_conv() ? conv->bias : linear->bias; }
+  bool is_embedding() const { return !embedding.is_empty(); }
+  torch::Tensor weight() const { return is_conv() ? conv->weight : is_embedding() ? embedding->weight : linear->weight; }
+  torch::Tensor bias() const { return is_conv() ? conv->bias : is_embedding() ? torch::Tensor() : linear->bias; }
+  // Output channels: what σ is given per (out_features, conv out_channels, embedding_dim).
+  int64_t out_channels() const { return is_embedding() ? weight().size(1) : weight().size(0); }
   torch::Tensor operator()(const torch::Tensor& x) const {
     auto c = conv;  // holders share the module; copies give non-const access
     auto l = linear;
-    return is_conv() ? c->forward(x) : l->forward(x);
+    auto e = embedding;
+    return is_conv() ? c->forward(x) : is_embedding() ? e->forward(x) : l->forward(x);
   }
 };
 

@@ -1,6 +1,7 @@
 #include "reports/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -185,6 +186,13 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
     s.paper_csv = (fs::path(yaml_path).parent_path() / s.paper_csv).lexically_normal().string();
   c.read("sweep", s.sweep_param);
   c.read("notes", s.notes);
+  auto names = c.sub("algorithm_names");
+  for (const auto& ours : names.keys()) {
+    auto& paper = s.algorithm_names[ours];
+    names.read(ours, paper);
+    if (std::find(s.algorithms.begin(), s.algorithms.end(), paper) == s.algorithms.end())
+      names.fail(ours, "not one of the report's algorithms", fmt::format("one of {}", fmt::join(s.algorithms, ", ")), paper);
+  }
   for (const char* key : {"models", "algorithms", "columns"}) {
     std::vector<std::string> v;
     c.read(key, v);
@@ -231,7 +239,8 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
     auto& t = g.times[cell_name(file, g.root)];
     add_seconds(t.eval, rows);
     read_training_time(file.parent_path().parent_path(), t);
-    for (const auto& r : rows) {
+    for (auto r : rows) {
+      if (auto it = spec.algorithm_names.find(r.algorithm); it != spec.algorithm_names.end()) r.algorithm = it->second;
       if (rank(spec.models, r.model) == spec.models.size() ||
           rank(spec.algorithms, r.algorithm) == spec.algorithms.size() ||
           rank(spec.columns, r.metric) == spec.columns.size()) {
@@ -269,7 +278,8 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
         ++skipped;
         continue;
       }
-      g.sweep.push_back({r.model, r.algorithm, r.metric, *v, number(*v, file.string(), i, "threat_params"),
+      auto alg = spec.algorithm_names.count(r.algorithm) ? spec.algorithm_names.at(r.algorithm) : r.algorithm;
+      g.sweep.push_back({r.model, alg, r.metric, *v, number(*v, file.string(), i, "threat_params"),
                          r.accuracy});
     }
   }

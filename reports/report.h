@@ -10,6 +10,7 @@
 // The report's definition lives in reports/<name>.yaml (title, paper CSV, suite, rows, columns, sweep).
 #pragma once
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ struct ReportSpec {
   std::string paper_csv;                     // model,algorithm,metric,accuracy (shared/paper format)
   std::string suite;                         // eval file stem: <run>/eval/<suite>.csv
   std::vector<std::string> models, algorithms, columns;  // paper names, in print order
+  // Our algorithm name -> the paper's row name, where they differ (Table 2 prints the lr-l trainer as "LR").
+  std::map<std::string, std::string> algorithm_names;
   std::string sweep_param;                   // e.g. "eps"; empty = no sweep plot
   std::string notes;                         // free text printed under the table (method caveats)
   static ReportSpec load(const std::string& yaml_path);

@@ -11,6 +11,23 @@
 
 namespace lrb {
 
+TextVocab::TextVocab(std::vector<std::string> id_to_word, int64_t pad_id, int64_t unk_id)
+    : words(std::move(id_to_word)), pad(pad_id), unk(unk_id) {
+  index_.reserve(words.size());
+  for (int64_t i = 0; i < size(); ++i) index_.emplace(words[i], i);
+}
+
+int64_t TextVocab::find(const std::string& word) const {
+  auto it = index_.find(word);
+  return it == index_.end() ? -1 : it->second;
+}
+
+const std::string& TextVocab::word(int64_t id) const {
+  if (id < 0 || id >= size())
+    throw std::out_of_range(fmt::format("token id {} outside the vocabulary (size {})", id, size()));
+  return words[id];
+}
+
 bool Threat::fits(Modality m) const {
   auto ms = modalities();
   return std::find(ms.begin(), ms.end(), m) != ms.end();
@@ -23,10 +40,12 @@ Batch corrupt(const Corruption& c, const Batch& clean, const torch::Tensor& inde
   const auto* ids = idx.data_ptr<int64_t>();
   std::vector<torch::Tensor> draws;
   draws.reserve(idx.size(0));
+  ThreatContext row_ctx = ctx;
   for (int64_t b = 0; b < idx.size(0); ++b) {
     auto gen = make_generator(splitmix64(seed + static_cast<uint64_t>(ids[b])));
     Batch one = clean.rows(torch::tensor({b}, torch::kLong).to(clean.x.device()));
-    auto d = c.draw(one.to(torch::kCPU), ctx, gen);
+    row_ctx.example = ids[b];
+    auto d = c.draw(one.to(torch::kCPU), row_ctx, gen);
     if (!d.defined()) break;  // deterministic corruption: no draws at all
     draws.push_back(d);
   }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/batch.h"
@@ -20,10 +21,33 @@ namespace lrb {
 
 class Victim;
 
-// What a threat may know about the data, besides the batch itself.
+// A text model's vocabulary as threats see it (threats may not include datasets/): ids are the model's
+// token ids, so a word swapped in by an attack is exactly what the model's tokenizer would have produced.
+struct TextVocab {
+  std::vector<std::string> words;  // id -> word (lower-case tokens of datasets/tokenizer.h)
+  int64_t pad = 0, unk = 1;        // the model's <pad> and <unk> ids
+  explicit TextVocab(std::vector<std::string> id_to_word, int64_t pad_id = 0, int64_t unk_id = 1);
+  int64_t size() const { return static_cast<int64_t>(words.size()); }
+  // -1 when absent (callers decide whether that means <unk> or "drop the candidate").
+  int64_t find(const std::string& word) const;
+  const std::string& word(int64_t id) const;  // throws std::out_of_range
+
+ private:
+  std::unordered_map<std::string, int64_t> index_;
+};
+
+// What a threat may know about the data, besides the batch itself. The evaluator fills it from the
+// dataset (DatasetSource::vocabulary/test_sentences); tests build it by hand.
 struct ThreatContext {
   InputSpec input;          // per-example shape, per-channel mean/std (images: the model's own normalisation)
   int64_t num_classes = 0;
+  std::shared_ptr<const TextVocab> vocab;  // text data only; null otherwise
+  // Text data only: for test row i, the sentence number (0, 1, ...) of each of its tokens in order (the
+  // dataset's sentence splitter, e.g. datasets/ag_news.h). Null when the dataset has none.
+  std::shared_ptr<const std::vector<std::vector<int32_t>>> sentences;
+  // The test row a Corruption::draw is drawing for: set by corrupt() on its own copy of the context
+  // (-1 elsewhere), so per-row data such as `sentences` can be looked up.
+  int64_t example = -1;
 };
 
 class Threat {
@@ -51,6 +75,10 @@ class Attack : public Threat {
   using Factory = std::function<Ptr(const Config&)>;
   // True for attacks that need dL/dx (FGSM family); such attacks refuse a model without an input gradient.
   virtual bool needs_input_grad() const = 0;
+  // Called by the evaluator once, after check(ctx) and before the first perturb(): what an attack needs
+  // from the data beyond the batch (text attacks keep the vocabulary). Nothing by default; the context
+  // outlives the attack's use of it only through what the attack copies or shares (shared_ptr members).
+  virtual void bind(const ThreatContext& ctx) {}
   virtual Batch perturb(Victim& victim, const Batch& clean, at::Generator& gen) = 0;
 };
 

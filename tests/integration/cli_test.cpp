@@ -144,7 +144,11 @@ TEST(Cli, EvalThreatBadInputExits2BeforeAnyWork) {
            {"--threat fgsm --suite table1", "not both"},
            {"--threat fgsm train.epochs=3", "must start with threat. or eval."},
            {"--threat grey", "needs RGB images"},  // Fashion-MNIST is 1-channel: refused before any work
-           {"--threat mask threat.fraction=0.99", "fit strictly inside"}}) {
+           {"--threat mask threat.fraction=0.99", "fit strictly inside"},
+           // Text threats on an image model, and --examples without a text attack.
+           {"--threat pwws", "threat 'pwws' does not apply to image data (dataset 'fashion-mnist'; it takes text data)"},
+           {"--threat word-mask", "threat 'word-mask' does not apply to image data"},
+           {"--threat fgsm --examples " + (d / "x.jsonl"), "no text attack to record"}}) {
     auto r = lrbench("eval " + (d / "run") + " " + c.args);
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
     ASSERT_EQ(r.error_lines.size(), 1u) << c.args << "\n" << r.out;
@@ -158,6 +162,33 @@ TEST(Cli, EvalThreatBadInputExits2BeforeAnyWork) {
   EXPECT_EQ(t.rows()[1][2], "FGSM");
   EXPECT_EQ(t.rows()[1][6], "100");
   EXPECT_LE(std::stod(t.rows()[1][3]), std::stod(t.rows()[0][3]));
+}
+
+// A text attack end to end: a small LSTM on AG News, then `eval --threat pwws --examples --show`.
+TEST(Cli, TextAttackWritesAndShowsItsExamples) {
+  LRB_REQUIRE_DATA("ag_news/test.csv");
+  test::TempDir d;
+  std::ofstream(d / "text.yaml") << "defaults: [dataset: ag-news, model: lstm, trainer: bp]\nname: text\nseed: 0\n"
+                                    "dataset: {split_from_test: 1000, limit_test: 200}\nmodel: {embedding_dim: 16, "
+                                    "hidden: 16}\ntrain: {epochs: 1, batch_size: 32}\n";
+  auto train = lrbench("train " + (d / "text.yaml") + " threads=1 --out " + (d / "run"));
+  ASSERT_EQ(train.code, 0) << train.out;
+  auto r = lrbench("eval " + (d / "run") + " --threat pwws eval.n_examples=12 --examples " + (d / "ex.jsonl") +
+                   " --show 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(d / "ex.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines)
+    for (const char* key : {"\"index\":", "\"label\":", "\"original\":", "\"adversarial\":", "\"changed\":",
+                            "\"queries\":", "\"success\":", "\"p_original\":", "\"p_adversarial\":"})
+      EXPECT_NE(line.find(key), std::string::npos) << key << " missing in " << line;
+  auto t = CsvTable::load(d / "run/eval/pwws.csv");
+  ASSERT_EQ(t.rows().size(), 2u);
+  EXPECT_EQ(t.rows()[1][2], "PWWS");
+  EXPECT_EQ(lines, std::stoi(t.rows()[0][7])) << "one line per example the model got right";
+  if (lines > 0) {
+    EXPECT_NE(r.out.find("pwws #"), std::string::npos) << r.out;
+  }
 }
 
 TEST(Cli, ExperimentOutsideTheTreeComposesTheBuiltInGroups) {

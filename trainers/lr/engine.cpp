@@ -312,7 +312,7 @@ LayerGrad Engine::finalize(const Sums& s, int l, const CleanPass& c) const {
     std::tie(g.weight, g.bias) = weight_grad(layer, G, c.trace.inputs[l]);
   } else if (s.w.defined()) {
     std::vector<int64_t> shape(layer.weight().dim(), 1);
-    shape[0] = -1;
+    shape[layer.is_embedding() ? 1 : 0] = -1;  // σ is per output channel: a lookup's columns
     g.weight = s.w.div(sig2.view(shape)).div_(n);
     if (s.b.defined()) g.bias = s.b.div(sig2).div_(n);
   } else if (s.kc.defined()) {

@@ -105,6 +105,13 @@ torch::Tensor row_ce(const torch::Tensor& logits, const torch::Tensor& y) {
 std::pair<torch::Tensor, torch::Tensor> weight_grad(const PerturbableLayer& layer, const torch::Tensor& g,
                                                     const torch::Tensor& x) {
   const bool bias = layer.bias().defined();
+  // A lookup's weight gradient is the scatter-add of the output gradient onto the looked-up rows (what
+  // autograd's embedding_backward does): each id gets the sum of its rows' g, the padding row none.
+  if (layer.is_embedding()) {
+    auto gw = torch::zeros_like(layer.weight()).index_add_(0, x.reshape(-1), g.reshape({x.numel(), -1}));
+    if (auto pad = layer.embedding->options.padding_idx()) gw[*pad].zero_();
+    return {gw, torch::Tensor()};
+  }
   if (!layer.is_conv()) return {g.t().mm(x), bias ? g.sum(0) : torch::Tensor()};
   auto geo = geometry(layer);
   std::vector<int64_t> bias_sizes{g.size(1)};

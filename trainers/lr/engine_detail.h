@@ -47,7 +47,8 @@ torch::Tensor row_ce(const torch::Tensor& logits, const torch::Tensor& y);
 // ATen's CPU bmm loops over the batch at ~2 ms per [1024 x 73] @ [73 x 16] row; this kernel vectorises
 // over C instead (~10 µs per row).
 torch::Tensor rowwise_mm(const torch::Tensor& u, const torch::Tensor& x);
-// Weight and bias gradient of `layer` for output gradient g ([R, C, H, W] / [R, C]) and input x.
+// Weight and bias gradient of `layer` for output gradient g ([R, C, H, W] / [R, C]) and input x (an
+// embedding: ids [R], no bias).
 std::pair<torch::Tensor, torch::Tensor> weight_grad(const PerturbableLayer& layer, const torch::Tensor& g,
                                                     const torch::Tensor& x);
 

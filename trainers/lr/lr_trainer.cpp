@@ -70,7 +70,8 @@ LrPreset rule_preset(const std::string& flavor, const std::vector<PerturbableLay
   LrPreset p;
   for (size_t l = 0; l < layers.size(); ++l) {
     auto params = layers[l].weight().numel() + (layers[l].bias().defined() ? layers[l].bias().numel() : 0);
-    bool weight = flavor == "lr-wl" && l < preactivation_sizes.size() && params < preactivation_sizes[l];
+    bool weight = flavor == "lr-wl" && !layers[l].is_embedding() && l < preactivation_sizes.size() &&
+                  params < preactivation_sizes[l];
     p.modes.push_back(weight ? "weight" : "logit");
     p.sigma.push_back(weight ? kWeightSigma : kLogitSigma);
     p.copies.push_back(100);
@@ -117,6 +118,12 @@ EngineSettings resolve(const LrOptions& o, const std::string& model_key, Layered
                             : modes[l] == "weight"       ? kWeightSigma
                                                          : kLogitSigma);
   auto sigma = per_layer(o.sigma, sigma_default, "sigma", o, model_key, layers);
+  for (size_t l = 0; l < layers.size(); ++l)
+    if (modes[l] == "weight" && layers[l].is_embedding())
+      throw ConfigError(o.where_of.count("modes") ? o.where_of.at("modes") : "<config>",
+                        fmt::format("trainer.modes: layer '{}' of model '{}' is an embedding (a lookup), which takes "
+                                    "only logit noise; give 'logit' or 'none' for it",
+                                    layers[l].name, model_key));
 
   EngineSettings s;
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -174,7 +181,8 @@ void LrTrainer::attach(ClassifierImpl& model) {
   log_sigma_.clear();
   for (size_t l = 0; l < layers.size(); ++l) {
     auto w = layers[l].weight();
-    auto t = torch::full({w.size(0)}, std::log(settings_.layers[l].sigma0), w.options().requires_grad(false));
+    auto t = torch::full({layers[l].out_channels()}, std::log(settings_.layers[l].sigma0),
+                         w.options().requires_grad(false));
     if (o_.learn_sigma) t.set_requires_grad(true);
     log_sigma_.push_back(t);
   }

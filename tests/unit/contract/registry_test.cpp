@@ -16,14 +16,52 @@ using namespace lrb;
 
 namespace {
 Config cfg(const std::string& yaml) { return Config(parse_yaml_string(yaml, "test.yaml"), ""); }
+
+// A registered model with a context and batches of its own modality: images 3x32x32 (10 classes), or token
+// ids of length 12 over a 50-word vocabulary with true lengths (4 classes) for a model that refuses images.
+struct AnyModel {
+  ClassifierImpl::Ptr model;
+  LayeredModel* layered = nullptr;
+  int64_t classes = 10;
+  Batch batch(int64_t n) const {
+    Batch b;
+    if (model->modality() == Modality::kText) {
+      b.modality = Modality::kText;
+      b.x = torch::randint(1, 50, {n, 12}, torch::kLong);
+      b.lengths = torch::randint(1, 13, {n}, torch::kLong);
+    } else {
+      b.x = torch::rand({n, 3, 32, 32});
+    }
+    return b;
+  }
+};
+AnyModel make_any(const std::string& key) {
+  AnyModel a;
+  ModelContext img;
+  img.input.shape = {3, 32, 32};
+  img.input.mean = {0.5, 0.5, 0.5};
+  img.input.std = {0.25, 0.25, 0.25};
+  try {
+    a.model = Registry<ClassifierImpl>::get().make(cfg("name: " + key), img);
+  } catch (const c10::Error&) {
+    ModelContext txt;
+    txt.input.shape = {12};
+    txt.input.vocab_size = 50;
+    txt.num_classes = a.classes = 4;
+    a.model = Registry<ClassifierImpl>::get().make(cfg("name: " + key + "\nembedding_dim: 6\nhidden: 5"), txt);
+  }
+  a.layered = dynamic_cast<LayeredModel*>(a.model.get());
+  return a;
+}
 }  // namespace
 
 TEST(Registry, ExactKeySets) {
   EXPECT_EQ(Registry<Trainer>::get().keys(), (std::vector<std::string>{"bp", "es", "lr-l", "lr-wl"}));
-  EXPECT_EQ(Registry<ClassifierImpl>::get().keys(), (std::vector<std::string>{"mlp", "resnet5", "vgg8"}));
-  EXPECT_EQ(Registry<Attack>::get().keys(), (std::vector<std::string>{"fgsm", "i-fgsm", "mi-fgsm"}));
+  EXPECT_EQ(Registry<ClassifierImpl>::get().keys(),
+            (std::vector<std::string>{"gru", "lstm", "mlp", "resnet5", "rnn", "vgg8"}));
+  EXPECT_EQ(Registry<Attack>::get().keys(), (std::vector<std::string>{"fgsm", "ga", "i-fgsm", "mi-fgsm", "pwws"}));
   EXPECT_EQ(Registry<Corruption>::get().keys(),
-            (std::vector<std::string>{"gaussian", "grey", "mask", "poisson", "uniform"}));
+            (std::vector<std::string>{"gaussian", "grey", "mask", "poisson", "shuffle", "uniform", "word-mask"}));
   EXPECT_EQ(Registry<DatasetSource>::get().keys(),
             (std::vector<std::string>{"ag-news", "cifar10", "cora", "fashion-mnist", "mnist"}));
 }
@@ -93,19 +131,13 @@ INSTANTIATE_TEST_SUITE_P(AllTrainers, TrainerContract, ::testing::ValuesIn(Regis
                            return s;
                          });
 
-// Every image model maps [B,C,H,W] in [0,1] to [B,classes] logits.
-// Every registered model is checked (all take images today; a text or graph model adds its own context here).
-TEST(ModelContract, ImageModelsGiveLogits) {
+// Every model maps a batch of its modality to [B, classes] logits (images [B,C,H,W] in [0,1]; text ids [B,T]
+// with lengths).
+TEST(ModelContract, ModelsGiveLogits) {
   for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
-    ModelContext ctx;
-    ctx.input.shape = {3, 32, 32};
-    ctx.input.mean = {0.5, 0.5, 0.5};
-    ctx.input.std = {0.25, 0.25, 0.25};
-    auto m = Registry<ClassifierImpl>::get().make(cfg("name: " + key), ctx);
-    Batch b;
-    b.x = torch::rand({5, 3, 32, 32});
-    EXPECT_EQ(m->forward(b).sizes(), (std::vector<int64_t>{5, 10})) << key;
-    EXPECT_EQ(m->key(), key);
+    auto a = make_any(key);
+    EXPECT_EQ(a.model->forward(a.batch(5)).sizes(), (std::vector<int64_t>{5, a.classes})) << key;
+    EXPECT_EQ(a.model->key(), key);
   }
 }
 
@@ -114,11 +146,10 @@ TEST(ModelContract, ImageModelsGiveLogits) {
 TEST(ModelContract, LayeredForwardFromMatchesTheCleanForward) {
   for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
     torch::manual_seed(3);
-    ModelContext ctx;
-    ctx.input.shape = {3, 32, 32};
-    auto m = Registry<ClassifierImpl>::get().make(cfg("name: " + key), ctx);
-    auto* layered = dynamic_cast<LayeredModel*>(m.get());
-    if (!layered) continue;  // models outside LR (none yet) are trained by BP and ES only
+    auto a = make_any(key);
+    auto& m = a.model;
+    auto* layered = a.layered;
+    if (!layered || !layered->reuses_prefix()) continue;  // trace/forward_from: chains only
     Batch b;
     b.x = torch::rand({4, 3, 32, 32});
     torch::NoGradGuard g;
@@ -136,11 +167,9 @@ TEST(ModelContract, LayeredForwardFromMatchesTheCleanForward) {
 // The weight-vs-logit rule and the models' own presets (PAPER.md §2-§4) are what LR-WL runs by default.
 TEST(ModelContract, PreactivationSizesMatchTheForward) {
   for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
-    ModelContext ctx;
-    ctx.input.shape = {3, 32, 32};
-    auto m = Registry<ClassifierImpl>::get().make(cfg("name: " + key), ctx);
-    auto* layered = dynamic_cast<LayeredModel*>(m.get());
-    if (!layered) continue;
+    auto a = make_any(key);
+    auto* layered = a.layered;
+    if (!layered || !layered->reuses_prefix()) continue;  // trace/forward_from: chains only
     Batch b;
     b.x = torch::rand({2, 3, 32, 32});
     torch::NoGradGuard g;
@@ -174,13 +203,10 @@ TEST(ModelContract, Vgg8HasThePapersShape) {
 TEST(ModelContract, ForwardCopiesMatchesTheCleanForward) {
   for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
     torch::manual_seed(6);
-    ModelContext ctx;
-    ctx.input.shape = {3, 32, 32};
-    auto m = Registry<ClassifierImpl>::get().make(cfg("name: " + key), ctx);
-    auto* layered = dynamic_cast<LayeredModel*>(m.get());
+    auto a = make_any(key);
+    auto* layered = a.layered;
     if (!layered) continue;
-    Batch b;
-    b.x = torch::rand({3, 3, 32, 32});
+    auto b = a.batch(3);
     torch::NoGradGuard g;
     auto layers = layered->layers();
     std::vector<int> calls(layers.size(), 0);
@@ -192,7 +218,7 @@ TEST(ModelContract, ForwardCopiesMatchesTheCleanForward) {
     auto out = layered->forward_copies(b, 2);
     layered->layer_hook = nullptr;
     for (size_t l = 0; l < layers.size(); ++l) EXPECT_GE(calls[l], 1) << key << " site " << l;
-    EXPECT_TRUE(torch::allclose(out, tile_rows(m->forward(b), 2), 1e-5, 1e-5)) << key;
+    EXPECT_TRUE(torch::allclose(out, tile_rows(a.model->forward(b), 2), 1e-5, 1e-5)) << key;
   }
 }
 
@@ -201,11 +227,9 @@ TEST(ModelContract, ForwardCopiesMatchesTheCleanForward) {
 TEST(ModelContract, JointHookPathMatchesTheCleanForward) {
   for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
     torch::manual_seed(4);
-    ModelContext ctx;
-    ctx.input.shape = {3, 32, 32};
-    auto m = Registry<ClassifierImpl>::get().make(cfg("name: " + key), ctx);
-    auto* layered = dynamic_cast<LayeredModel*>(m.get());
-    if (!layered) continue;
+    auto a = make_any(key);
+    auto* layered = a.layered;
+    if (!layered || !layered->reuses_prefix()) continue;  // trace/forward_from: chains only
     Batch b;
     b.x = torch::rand({3, 3, 32, 32});
     torch::NoGradGuard g;

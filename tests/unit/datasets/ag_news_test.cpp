@@ -56,6 +56,26 @@ TEST(AgNews, MissingTrainCsvSaysWhatAndHow) {
   EXPECT_TRUE(make_source("name: ag-news\nsplit_from_test: 10\n")->verify()[1].ok);
 }
 
+// What the text threats get from the dataset: the vocabulary behind the ids, and one sentence number per
+// token of every test row (the title first, as its own sentence).
+TEST(AgNews, ExposesVocabularyAndTestSentences) {
+  LRB_REQUIRE_DATA("ag_news/test.csv");
+  auto a = load_source("name: ag-news\nsplit_from_test: 4000\n", 1);
+  ASSERT_NE(a->vocabulary(), nullptr);
+  EXPECT_EQ(a->vocabulary(), &ag(a).vocab());
+  auto sentences = a->test_sentences();
+  const auto& test = a->test();
+  ASSERT_EQ(static_cast<int64_t>(sentences.size()), test.x.size(0));
+  int64_t multi = 0;
+  for (int64_t i = 0; i < test.x.size(0); ++i) {
+    ASSERT_EQ(static_cast<int64_t>(sentences[i].size()), test.lengths[i].item<int64_t>()) << "row " << i;
+    EXPECT_EQ(sentences[i].front(), 0);
+    for (size_t t = 1; t < sentences[i].size(); ++t) ASSERT_LE(sentences[i][t] - sentences[i][t - 1], 1);
+    multi += sentences[i].back() > 0;
+  }
+  EXPECT_GT(multi, test.x.size(0) * 9 / 10) << "the title should almost always be a sentence of its own";
+}
+
 TEST(AgNews, SplitFromTestIsStratifiedSeededAndLabelled) {
   LRB_REQUIRE_DATA("ag_news/test.csv");
   auto a = load_source("name: ag-news\nsplit_from_test: 4000\n", 1);

@@ -22,6 +22,25 @@ TEST(Tokenizer, KeepsApostrophesInsideWords) {
   EXPECT_EQ(tokenize("'quoted' players' ''"), (Words{"quoted", "players"}));
 }
 
+// The sentence splitter the shuffle corruption uses: the title is its own sentence, '.', '!' or '?' before a
+// capital ends one, initials and title abbreviations do not, and every token gets exactly one number.
+TEST(Tokenizer, SentenceIdsFollowTheTitleAndSentenceEnds) {
+  const std::string title = "Wall St. Bears Claw Back Into the Black (Reuters)";
+  const std::string text = title + " Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing "
+                                   "green again. U.S. stocks rose! Mr. Smith said \"Buy.\" Then he left.";
+  std::vector<int32_t> expected;
+  for (auto [sentence, n] : std::vector<std::pair<int32_t, int>>{{0, 9}, {1, 14}, {2, 4}, {3, 4}, {4, 3}})
+    expected.insert(expected.end(), n, sentence);
+  EXPECT_EQ(datasets::sentence_ids(text, {title.size()}), expected);
+  EXPECT_EQ(datasets::sentence_ids(text, {title.size()}).size(), datasets::tokenize(text).size());
+  // Without the seam the title runs into the description; a forced break inside a word is ignored.
+  EXPECT_EQ(datasets::sentence_ids(text).front(), 0);
+  EXPECT_EQ(datasets::sentence_ids(text)[9], 0);
+  EXPECT_EQ(datasets::sentence_ids("one two", {2}), (std::vector<int32_t>{0, 0}));
+  EXPECT_EQ(datasets::sentence_ids("one. Two", {}), (std::vector<int32_t>{0, 1}));
+  EXPECT_TRUE(datasets::sentence_ids("...", {}).empty());
+}
+
 TEST(Vocab, BuildOrdersByCountThenAlphabetAndHonoursLimits) {
   std::vector<Words> docs = {{"b", "a", "c", "a"}, {"c", "a", "d"}, {"e"}};
   Vocab v = Vocab::build(docs, 0, 1);

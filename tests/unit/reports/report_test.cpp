@@ -349,3 +349,29 @@ TEST(RunReport, SearchesLrbenchReportsFirst) {
   EXPECT_NE(out.str().find("| VGG-8 | BP | 80.00 | 50.00 |"), std::string::npos) << out.str();
   EXPECT_FALSE(fs::exists(d / "out/custom_eps.csv"));  // no `sweep:` key: sweep files only noted
 }
+
+// Table 2 prints the lr-l trainer as the paper's "LR": algorithm_names renames rows as they are read (and a
+// name that maps outside the report's algorithms is refused at load, naming the key).
+TEST(ReportSpec, AlgorithmNamesMapOursToThePapers) {
+  const std::string dir = report_search_dirs().back();
+  auto spec2 = ReportSpec::load(dir + "/table2.yaml");
+  EXPECT_EQ(spec2.algorithm_names.at("LR-L"), "LR");
+  EXPECT_EQ(CsvTable::load(spec2.paper_csv).rows().size(), 3u * 3u * 5u);
+
+  TempDir d;
+  write_eval(d / "runs/lstm_lrl_s0/eval/table1.csv", {{"VGG-8", "LR-L", "Ori", "70.00", "0"}});
+  auto spec = make_spec(d);
+  spec.algorithms = {"BP", "LR"};
+  spec.algorithm_names = {{"LR-L", "LR"}};
+  auto res = make_report(spec, options(d));
+  ASSERT_EQ(res.long_table.rows().size(), 1u);  // one cell has a result
+  bool found = false;
+  for (const auto& r : res.long_table.rows())
+    if (r[0] == "VGG-8" && r[1] == "LR" && r[2] == "Ori") found = r[3] == "70.00";
+  EXPECT_TRUE(found);
+
+  write_text_atomic(d / "bad.yaml",
+                    "title: x\nsuite: s\nmodels: [a]\nalgorithms: [BP, LR]\ncolumns: [c]\nalgorithm_names: {LR-L: LRX}\n");
+  auto msg = error_of<ConfigError>([&] { ReportSpec::load(d / "bad.yaml"); });
+  EXPECT_NE(msg.find("algorithm_names.LR-L"), std::string::npos) << msg;
+}

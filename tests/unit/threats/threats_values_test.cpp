@@ -90,8 +90,15 @@ TEST(AttackValues, DefaultsAreThePapersBudget) {
   EXPECT_EQ(make_threat(threat_cfg("name: mask"))->params(), "fraction=0.1;fill=mean");
   std::vector<std::string> metrics;
   for (const auto& k : threat_keys()) metrics.push_back(make_threat(threat_cfg("name: " + k))->metric());
-  EXPECT_EQ(metrics, (std::vector<std::string>{"FGSM", "Gaussian", "Grey", "I-FGSM", "RanMask", "MI-FGSM", "Poisson",
-                                                "Uniform"}));
+  EXPECT_EQ(metrics, (std::vector<std::string>{"FGSM", "GA", "Gaussian", "Grey", "I-FGSM", "RanMask", "MI-FGSM",
+                                                "Poisson", "PWWS", "Shuffle", "Uniform", "RanMask"}));
+  EXPECT_EQ(make_threat(threat_cfg("name: word-mask"))->params(), "fraction=0.9;token=unk");
+  EXPECT_EQ(make_threat(threat_cfg("name: shuffle"))->params(), "within=sentence;splitter=dataset");
+  EXPECT_EQ(make_threat(threat_cfg("name: pwws"))->params(),
+            "max_rate=0.25;min_threshold=1;stopwords=openattack-en;candidates=wordnet-3.0-in-vocab");
+  EXPECT_EQ(make_threat(threat_cfg("name: ga"))->params(),
+            "max_rate=0.25;pop_size=60;max_iters=20;temp=0.3;min_threshold=1;stopwords=openattack-en;"
+            "candidates=wordnet-3.0-in-vocab");
 }
 
 // Example 0 (pixels 0.5, sum 2.0) loses its gradient after one step (sum 1.88); example 1 (0.9) keeps it.

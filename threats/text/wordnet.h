@@ -1,0 +1,20 @@
+// WordNet 3.0 synonyms through Debian's libwordnet (wordnet-dev's wn.h over wordnet-base's database, the
+// same WordNet 3.0 files NLTK reads; ATTACKS.md §2.3). The synonym source of the text attacks (PWWS, GA).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace lrb::text {
+
+// Lemmas of every synset of `word` over all four parts of speech (noun, verb, adjective, adverb), found the
+// way the `wn` command finds them: the word itself plus every base form WordNet's own morphology gives
+// (morphstr: the *.exc exception lists, then the detachment rules), so "dogs" reaches "dog" and "ran" reaches
+// "run" (NLTK's synsets() runs morphy the same way). Lower-cased, sorted, without duplicates; collocations
+// (lemmas with '_') dropped, adjective markers ("(a)", "(p)", "(ip)") stripped, and `word` itself dropped.
+// Empty for a word WordNet does not know ("xyzzy", "the").
+// Source: TextAttack transformations/word_swaps/word_swap_wordnet.py (wordnet.synsets + lemma_names, all POS).
+// Thread-safe: libwordnet keeps static buffers, so calls are serialised by a lock. Throws lrb::Error (exit
+// code 1) when the database cannot be opened (install wordnet-base; $WNHOME overrides where it is looked for).
+std::vector<std::string> wordnet_synonyms(const std::string& word);
+
+}  // namespace lrb::text
