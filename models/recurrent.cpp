@@ -52,8 +52,13 @@ torch::Tensor RecurrentClassifier::forward_copies(const Batch& b, int64_t copies
   TORCH_CHECK(b.x.dim() == 2 && b.x.scalar_type() == torch::kLong && b.lengths.defined() &&
                   b.lengths.size(0) == b.x.size(0),
               key_, " expects token ids [B,T] (int64) with lengths [B]; got x of shape ", b.x.sizes());
+  TORCH_CHECK(b.x.size(0) > 0 && b.x.size(1) > 0, key_, ": empty batch or zero-length token rows");
+  const int64_t shortest = b.lengths.min().item<int64_t>(), longest = b.lengths.max().item<int64_t>();
+  // A row with length 0 (or beyond its ids) would silently be classified from the zero state.
+  TORCH_CHECK(shortest >= 1 && longest <= b.x.size(1), key_, ": every length must be in [1, ", b.x.size(1),
+              "] (the row's token count); got lengths in [", shortest, ", ", longest, "]");
   // Steps beyond the longest true length only carry padding, which never reaches the kept state.
-  const int64_t steps = std::clamp<int64_t>(b.lengths.max().item<int64_t>(), 1, b.x.size(1));
+  const int64_t steps = longest;
   auto ids = tile_rows(b.x.narrow(1, 0, steps), copies);
   auto len = tile_rows(b.lengths, copies);
   const int64_t R = ids.size(0);

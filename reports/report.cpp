@@ -371,7 +371,14 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
   }
   md += fmt::format("| **Total** | | {} | {} |{}\n", opt_seconds(train), opt_seconds(eval),
                     sweep ? " " + opt_seconds(sw) + " |" : "");
-  if (opt.wall_seconds) md += fmt::format("\nWall time of `make {}`: {:.1f} min\n", spec.name, *opt.wall_seconds / 60);
+  // A resumed invocation skips finished cells, so its wall time alone would understate what the table cost.
+  const double cells = train.value_or(0) + eval.value_or(0) + sw.value_or(0);
+  if (opt.wall_seconds && *opt.wall_seconds < 0.9 * cells)
+    md += fmt::format("\nWall time of this `make {}`: {:.1f} min. It resumed cells trained or evaluated by an earlier "
+                      "invocation (same spec hash), so the cells' own time is the Total row: {:.1f} min.\n",
+                      spec.name, *opt.wall_seconds / 60, cells / 60);
+  else if (opt.wall_seconds)
+    md += fmt::format("\nWall time of `make {}`: {:.1f} min\n", spec.name, *opt.wall_seconds / 60);
   return md;
 }
 

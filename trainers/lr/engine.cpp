@@ -50,6 +50,9 @@ Engine::Engine(LayeredModel& model, const EngineSettings& settings, std::vector<
               " layers, model has ", layers_.size());
   TORCH_CHECK(sigma_.size() == layers_.size(), "LR engine: sigma for ", sigma_.size(), " layers, model has ",
               layers_.size());
+  for (size_t l = 0; l < layers_.size(); ++l)
+    TORCH_CHECK(!(layers_[l].is_embedding() && settings_.layers[l].mode == Mode::kWeight), "LR engine: site ",
+                layers_[l].name, " is an embedding (a lookup of int64 ids), which takes only logit noise");
 }
 
 CleanPass Engine::clean_pass(const Batch& batch) const {

@@ -216,6 +216,13 @@ TEST(Report, MarkdownHasWideTableAndProvenance) {
   EXPECT_NE(md.find("| resnet5_lrwl_s0 | 2 | 30.5 | 3.0 | 4.5 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| nested/vgg8_bp_s0 | — | — | 6.0 | — |"), std::string::npos) << md;
   EXPECT_NE(md.find("Wall time of `make t1`: 1.0 min"), std::string::npos);
+
+  // A resumed invocation (wall time under the cells' own 30.5 + 3 + 4.5 + 3 + 6 s) says so, with the cells' total.
+  auto o = options(d);
+  o.wall_seconds = 6;
+  auto resumed = make_report(make_spec(d), o).markdown;
+  EXPECT_NE(resumed.find("Wall time of this `make t1`: 0.1 min. It resumed cells"), std::string::npos) << resumed;
+  EXPECT_NE(resumed.find("the Total row: 0.8 min"), std::string::npos) << resumed;
 }
 
 TEST(Report, SweepCsvAndPlot) {
