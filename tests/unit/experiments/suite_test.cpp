@@ -1,19 +1,15 @@
 // Evaluation suites: list expansion, strict decoding, modality checks, and the committed table1 suite.
 #include "experiments/suite.h"
 
-#include <fstream>
 
 #include "core/errors.h"
+#include "tests/support/suite_helpers.h"
 #include "tests/support/support.h"
 
 using namespace lrb;
 
 namespace {
-Suite suite_from(const std::string& yaml) {
-  test::TempDir d;
-  std::ofstream(d / "s.yaml") << yaml;
-  return load_suite(d / "s.yaml", {});
-}
+using test::suite_from;
 }  // namespace
 
 TEST(Suite, ListValuesExpandToOneThreatPerValueInFileOrder) {

@@ -3,20 +3,16 @@
 // AG News examples, corruptions on 1,000) overrides eval.n_examples without entering threat_params.
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 #include "core/errors.h"
 #include "experiments/suite.h"
+#include "tests/support/suite_helpers.h"
 #include "tests/support/support.h"
 
 using namespace lrb;
 
 namespace {
-Suite suite_from(const std::string& yaml) {
-  test::TempDir d;
-  std::ofstream(d / "s.yaml") << yaml;
-  return load_suite(d / "s.yaml", {});
-}
+using test::suite_from;
 
 std::string refusal(const Suite& s, Modality m, const std::string& dataset) {
   try {
