@@ -71,7 +71,7 @@ void ChainModel::finish_chain(const Batch& probe) {
   torch::NoGradGuard no_grad;
   auto hook = layer_hook;
   preact_.clear();
-  layer_hook = [this](int l, const torch::Tensor& x) {
+  layer_hook = [this](int l, const torch::Tensor& x, const torch::Tensor&) {
     auto z = sites_[l](x);
     preact_.push_back(z.numel() / std::max<int64_t>(z.size(0), 1));
     return z;

@@ -88,13 +88,17 @@ class LayeredModel {
   virtual torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace& trace, int64_t copies);
 
   // Set by the LR engine to inject noise at every site call of one pass: call_layer() defers to the hook
-  // while one is set. Arguments: the site index and its input rows (copy-major).
-  std::function<torch::Tensor(int, const torch::Tensor&)> layer_hook;
+  // while one is set. Arguments: the site index, its input rows (copy-major) and the call's live rows: a
+  // bool [R] marking the rows whose output of this call can reach the loss, or an undefined tensor when
+  // all can. The engine draws no noise on dead rows (a recurrent step past a sequence's true length):
+  // such noise leaves every loss unchanged, so it would only add variance to the estimate.
+  using Hook = std::function<torch::Tensor(int, const torch::Tensor&, const torch::Tensor&)>;
+  Hook layer_hook;
 
  protected:
   template <class Layer>
-  torch::Tensor call_layer(int l, Layer& layer, const torch::Tensor& x) {
-    return layer_hook ? layer_hook(l, x) : layer(x);
+  torch::Tensor call_layer(int l, Layer& layer, const torch::Tensor& x, const torch::Tensor& live = {}) {
+    return layer_hook ? layer_hook(l, x, live) : layer(x);
   }
 };
 

@@ -67,8 +67,10 @@ torch::Tensor RecurrentClassifier::forward_copies(const Batch& b, int64_t copies
   auto last = s.h;
   for (int64_t t = 0; t < steps; ++t) {
     auto tok = ids.select(1, t).contiguous();
-    auto x = site_emb_ >= 0 ? call_layer(site_emb_, emb_, tok) : emb_(tok);
-    s = step(call_layer(site_ih_, ih_, x), call_layer(site_hh_, hh_, s.h), s);
+    // Step t reaches the kept state only in rows whose true length exceeds t; the others are padding.
+    const auto live = t < shortest ? torch::Tensor() : len.gt(t);
+    auto x = site_emb_ >= 0 ? call_layer(site_emb_, emb_, tok, live) : emb_(tok);
+    s = step(call_layer(site_ih_, ih_, x, live), call_layer(site_hh_, hh_, s.h, live), s);
     last = torch::where(len.eq(t + 1).unsqueeze(1), s.h, last);
   }
   return call_layer(site_out_, out_, last);

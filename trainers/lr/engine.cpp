@@ -66,7 +66,7 @@ CleanPass Engine::clean_pass(const Batch& batch) const {
   std::vector<int64_t> calls(n, 0);
   // Every site call passes through the hook: its first call's pre-activation is kept (no second pass to
   // recompute it), and the per-row size of all calls sizes the hook path's chunks.
-  model_.layer_hook = [&](int l, const torch::Tensor& x) {
+  model_.layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor&) {
     auto z = layers_[l](x);
     if (calls[l]++ == 0) c.z[l] = z, first_input[l] = x;
     if (x.size(0) > 0) c.call_bytes += (x.numel() + z.numel()) / x.size(0) * static_cast<int64_t>(sizeof(float));

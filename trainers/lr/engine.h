@@ -76,7 +76,8 @@ class Engine {
                                at::Generator& gen);
   // All perturbed layers at once with one set of copies: result[k][l] after copies_at[k] copies. Noise
   // enters at every call of a site: logit noise fresh at each call (the per-call terms of the estimator
-  // summed, e.g. over a recurrent cell's time steps), weight noise drawn once per copy and pass.
+  // summed, e.g. over a recurrent cell's time steps) and zero on the call's dead rows (call_layer's live
+  // rows), weight noise drawn once per copy and pass (on every row: the draw is shared across calls).
   std::vector<std::vector<LayerGrad>> joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
                                             at::Generator& gen);
   // Rows pushed through (parts of) the network since construction: the compute budget.

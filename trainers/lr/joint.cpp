@@ -17,6 +17,7 @@ using namespace detail;
 namespace {
 struct Call {
   torch::Tensor x, like, noise;  // the call's input rows, an empty tensor shaped like its output, first-half σ-noise
+  torch::Tensor live;            // float [rh] (1: the row carries noise), or undefined: every row does
 };
 
 // A zero-row tensor with z's trailing shape: all from_phys needs, without keeping z alive.
@@ -35,7 +36,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
   // Weight noise: one draw per pass (and its antithetic mirror), used at every call of the site.
   std::vector<torch::Tensor> kernel(layers_.size()), mirrored(layers_.size());
   auto mirror = [&](const torch::Tensor& t) { return anti ? torch::cat({t, -t}) : t; };
-  model_.layer_hook = [&](int l, const torch::Tensor& x) -> torch::Tensor {
+  model_.layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor& live) -> torch::Tensor {
     auto z = layers_[l](x);
     if (!active[l]) return z;
     TORCH_CHECK(x.size(0) == R, "LR engine: site ", layers_[l].name, " got ", x.size(0), " rows, expected ", R,
@@ -47,8 +48,17 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     torch::Tensor noise_part;  // [R, S, C]
     if (set.mode == Mode::kLogit) {
       TORCH_CHECK(S * C == noise[l]->dim(), "LR engine: site ", layers_[l].name, " changed its output size between calls");
-      calls[l].push_back({x, shape_of(z), noise[l]->next(rh).view({rh, S, C}).mul_(sig)});
-      noise_part = mirror(calls[l].back().noise);
+      // Dead rows still consume their draws, so the noise a live row sees does not depend on the others'
+      // lengths (and QMC points stay in sequence).
+      auto e = noise[l]->next(rh).view({rh, S, C}).mul_(sig);
+      torch::Tensor lv;
+      if (live.defined()) {
+        TORCH_CHECK(live.dim() == 1 && live.size(0) == R, "LR engine: site ", layers_[l].name, "'s live rows must be [", R, "]");
+        lv = live.narrow(0, 0, rh).to(e.options());  // antithetic halves are the same examples
+        e.mul_(lv.view({rh, 1, 1}));
+      }
+      calls[l].push_back({x, shape_of(z), e, lv});
+      noise_part = mirror(e);
     } else {
       auto U = unfold_rows(layers_[l], x);  // [R, P, K+1]
       const int64_t K1 = U.size(2);
@@ -67,7 +77,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     int first = 0;
     while (!active[first]) ++first;
     auto tr = bc == c.batch() ? c.trace : slice_trace(c.trace, k.b0, k.b1);
-    auto z = model_.layer_hook(first, tile_rows(tr.inputs[first], m));
+    auto z = model_.layer_hook(first, tile_rows(tr.inputs[first], m), torch::Tensor());
     logits = model_.forward_from(first, z, tr, m);
   } else {
     auto b = c.input;
@@ -103,8 +113,10 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
       if (gb.defined()) s.b.add_(gb);
       sv = anti ? lo + hi : w;
       if (settings_.sigma_grad)
-        for (const auto& call : calls[l])
-          s.s.add_((call.noise.square() * col(sv)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(sv.sum() * call.noise.size(1)));
+        for (const auto& call : calls[l]) {
+          auto noisy = call.live.defined() ? (sv * call.live).sum() : sv.sum();  // Σ(ε² − 1) over noisy rows only
+          s.s.add_((call.noise.square() * col(sv)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(noisy * call.noise.size(1)));
+        }
     } else {
       const auto& E = kernel[l];
       const int64_t D = E.size(1);

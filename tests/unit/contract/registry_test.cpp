@@ -210,7 +210,7 @@ TEST(ModelContract, ForwardCopiesMatchesTheCleanForward) {
     torch::NoGradGuard g;
     auto layers = layered->layers();
     std::vector<int> calls(layers.size(), 0);
-    layered->layer_hook = [&](int l, const torch::Tensor& x) {
+    layered->layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor&) {
       ++calls[l];
       EXPECT_EQ(x.size(0), 2 * 3) << key << " site " << l;
       return layers[l](x);
@@ -236,7 +236,7 @@ TEST(ModelContract, JointHookPathMatchesTheCleanForward) {
     auto t = layered->trace(b);
     auto layers = layered->layers();
     int calls = 0;
-    layered->layer_hook = [&](int l, const torch::Tensor& x) {
+    layered->layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor&) {
       ++calls;
       return layers[l](x);
     };

@@ -106,6 +106,46 @@ INSTANTIATE_TEST_SUITE_P(Lr, Recurrent,
                                            Case{"gru", 0, 100}, Case{"gru", 2, 100}, Case{"gru", -1, 800},
                                            Case{"lstm", 0, 100}, Case{"lstm", 2, 100}, Case{"lstm", -1, 2000}));
 
+// Steps past a row's true length never reach its loss, so they carry no noise: the estimate (same draws)
+// is the same whatever tokens sit past the lengths. With noise on those steps, their inputs would enter
+// the ih / embedding estimates and change them.
+TEST(RecurrentLr, PaddingStepsCarryNoNoise) {
+  for (const std::string cell : {"rnn", "gru", "lstm"}) {
+    torch::manual_seed(13);
+    ModelContext ctx;
+    ctx.input.shape = {6};
+    ctx.input.vocab_size = 6;
+    ctx.num_classes = 3;
+    auto model = Registry<ClassifierImpl>::get().make(
+        Config(parse_yaml_string("name: " + cell + "\nembedding_dim: 3\nhidden: 4", "test.yaml"), ""), ctx);
+    auto& lm = dynamic_cast<LayeredModel&>(*model);
+    auto b = test::tiny_text(5, 6, 4);
+    b.lengths = torch::tensor({6, 2, 4, 1, 3}, torch::kLong);
+    auto other = b;
+    auto past = torch::arange(6).unsqueeze(0).ge(b.lengths.unsqueeze(1));
+    other.x = torch::where(past, (b.x % 5) + 1, b.x);  // different ids at every padding position
+    ASSERT_FALSE(torch::equal(other.x, b.x));
+    torch::NoGradGuard no_grad;
+    EngineSettings s;
+    std::vector<torch::Tensor> sig;
+    for (const auto& l : lm.layers()) {
+      s.layers.push_back({Mode::kLogit, 8, 0.1});
+      sig.push_back(torch::full({l.out_channels()}, 0.1));
+    }
+    s.layerwise = false;
+    Engine e(lm, s, sig);
+    auto estimate = [&](const Batch& x) {
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+      return e.joint(e.clean_pass(x), {8}, gen).front();
+    };
+    auto g0 = estimate(b), g1 = estimate(other);
+    for (size_t l = 0; l < g0.size(); ++l) {
+      EXPECT_TRUE(torch::allclose(g0[l].weight, g1[l].weight, 1e-6, 1e-7)) << cell << " site " << l;
+      EXPECT_GT(g0[l].weight.abs().sum().item<double>(), 0) << cell << " site " << l;
+    }
+  }
+}
+
 // The cells are torch.nn.RNN / GRU / LSTM: with the same weights, torch's module run on each row's first
 // `length` tokens ends in the state our model keeps for that row, so the logits agree (gate order, the
 // GRU's b_hn inside r ⊙ (·), and the last-true-state selection under padding).
