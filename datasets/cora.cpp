@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "core/errors.h"
+#include "core/graph.h"
 #include "core/registry.h"
 #include "datasets/manifest.h"
 
@@ -68,21 +69,6 @@ CoraOptions CoraOptions::from(const Config& c) {
 
 Cora::Cora(CoraOptions o, const DataContext& ctx) : o_(std::move(o)), dir_(o_.common.dir(ctx, "cora/text")) {}
 
-torch::Tensor Cora::normalized_adjacency(const torch::Tensor& edge_index, int64_t n) {
-  auto ei = edge_index.to(torch::kLong);
-  auto loops = torch::arange(n, ei.options()).unsqueeze(0).expand({2, n});
-  auto idx = torch::cat({ei, ei.flip({0}), loops}, 1);
-  auto ones = torch::ones({idx.size(1)}, torch::TensorOptions().dtype(torch::kFloat).device(ei.device()));
-  // Coalescing first sums duplicate edges into weights > 1; binarise so A stays a 0/1 matrix.
-  auto a = torch::sparse_coo_tensor(idx, ones, {n, n}).coalesce();
-  idx = a.indices();
-  auto vals = torch::ones_like(a.values());
-  auto deg = torch::zeros({n}, vals.options()).index_add_(0, idx[0], vals);
-  auto inv_sqrt = deg.rsqrt();
-  vals = inv_sqrt.index_select(0, idx[0]) * inv_sqrt.index_select(0, idx[1]);
-  return torch::sparse_coo_tensor(idx, vals, {n, n}).coalesce();
-}
-
 void Cora::load() {
   auto read = [&](const char* name) {
     std::string bytes = read_verified(dir_, name, expected("cora", name), "cora");
@@ -130,7 +116,7 @@ void Cora::load() {
   g.x = x;
   g.y = y;
   g.edge_index = edges;
-  g.adj = normalized_adjacency(edges, kNodes);
+  g.adj = lrb::normalized_adjacency(edges, kNodes);
   train_ = val_ = test_ = g;
   train_.mask = node_mask(read("cora.split.train.txt"), o_.common.limit_train, "cora.split.train.txt");
   val_.mask = node_mask(read("cora.split.val.txt"), 0, "cora.split.val.txt");

@@ -32,10 +32,6 @@ class Cora final : public DatasetSource {
   std::string label() const override { return labelled("cora", o_.common.caveat()); }
   std::vector<FileCheck> verify() const override;
 
-  // D^-1/2 (A+I) D^-1/2 as a coalesced sparse COO [n,n] tensor from undirected edges [2,E] (u<v, no self-loops
-  // needed); graph attacks call it again after editing edge_index.
-  static torch::Tensor normalized_adjacency(const torch::Tensor& edge_index, int64_t n);
-
  private:
   CoraOptions o_;
   std::string dir_;

@@ -1,4 +1,5 @@
 // Cora (Planetoid split) from the text conversion.
+#include "core/graph.h"
 #include "datasets/cora.h"
 #include "tests/unit/datasets/dataset_test_util.h"
 
@@ -83,7 +84,7 @@ TEST(Cora, RawFeaturesAndLimits) {
 
 TEST(Cora, AdjacencyOfEditedEdgesIgnoresDuplicates) {
   auto ei = torch::tensor({0, 0, 1, 1, 1, 2}, torch::kLong).view({2, 3});  // edges 0-1, 0-1 (dup), 1-2
-  auto dense = Cora::normalized_adjacency(ei, 3).to_dense();
+  auto dense = lrb::normalized_adjacency(ei, 3).to_dense();
   // degrees with self-loops: 2, 3, 2
   EXPECT_NEAR(dense[0][1].item<float>(), 1 / std::sqrt(6.f), 1e-6);
   EXPECT_NEAR(dense[1][1].item<float>(), 1 / 3.f, 1e-6);

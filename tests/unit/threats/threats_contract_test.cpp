@@ -43,8 +43,8 @@ TEST(Threats, KeysNeverClashAndAllHaveSummaries) {
   for (const auto& [k, e] : Registry<Attack>::get().entries()) EXPECT_FALSE(e.summary.empty()) << k;
   for (const auto& [k, e] : Registry<Corruption>::get().entries()) EXPECT_FALSE(e.summary.empty()) << k;
   auto keys = threat_keys();
-  EXPECT_EQ(keys, (std::vector<std::string>{"fgsm", "ga", "gaussian", "grey", "i-fgsm", "mask", "mi-fgsm", "poisson",
-                                             "pwws", "shuffle", "uniform", "word-mask"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"dice", "fgsm", "ga", "gaussian", "grey", "i-fgsm", "mask", "mi-fgsm",
+                                             "poisson", "pwws", "random-edge", "shuffle", "uniform", "word-mask"}));
 }
 
 TEST(Threats, MakeThreatErrors) {
@@ -82,7 +82,7 @@ class AttackContract : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Attack> attack() { return make_as<Attack>("name: " + GetParam()); }
   void SetUp() override {
-    if (!attack()->fits(Modality::kImage)) GTEST_SKIP() << "text attack: see TextThreatContract";
+    if (!attack()->fits(Modality::kImage)) GTEST_SKIP() << "text or graph attack: see TextThreatContract / GraphThreatContract";
   }
 };
 

@@ -90,8 +90,10 @@ TEST(AttackValues, DefaultsAreThePapersBudget) {
   EXPECT_EQ(make_threat(threat_cfg("name: mask"))->params(), "fraction=0.1;fill=mean");
   std::vector<std::string> metrics;
   for (const auto& k : threat_keys()) metrics.push_back(make_threat(threat_cfg("name: " + k))->metric());
-  EXPECT_EQ(metrics, (std::vector<std::string>{"FGSM", "GA", "Gaussian", "Grey", "I-FGSM", "RanMask", "MI-FGSM",
-                                                "Poisson", "PWWS", "Shuffle", "Uniform", "RanMask"}));
+  EXPECT_EQ(metrics, (std::vector<std::string>{"DICE", "FGSM", "GA", "Gaussian", "Grey", "I-FGSM", "RanMask", "MI-FGSM",
+                                                "Poisson", "PWWS", "RA", "Shuffle", "Uniform", "RanMask"}));
+  EXPECT_EQ(make_threat(threat_cfg("name: random-edge"))->params(), "rate=0.1;type=add");
+  EXPECT_EQ(make_threat(threat_cfg("name: dice"))->params(), "rate=0.1");
   EXPECT_EQ(make_threat(threat_cfg("name: word-mask"))->params(), "fraction=0.9;token=unk");
   EXPECT_EQ(make_threat(threat_cfg("name: shuffle"))->params(), "within=sentence;splitter=dataset");
   EXPECT_EQ(make_threat(threat_cfg("name: pwws"))->params(),

@@ -1,0 +1,41 @@
+// dice: DICE, "delete internally, connect externally" (Waniek et al., Nature Human Behaviour 2018), as
+// DeepRobust's DICE: n = int(rate x undirected edges) flips, a fair coin each; heads removes an edge
+// between two nodes of the same label, tails inserts a non-edge between nodes of different labels. It uses
+// every node's label (the attacker knows them; nothing reaches training). Whole graph, Â rebuilt; evasion.
+// Model-free. Source: ATTACKS.md §3.2-3.3; deviations (exact flip count) in threats/graph/edges.h.
+#include <torch/torch.h>
+
+#include "core/registry.h"
+#include "threats/graph/graph_attack.h"
+#include "threats/threat.h"
+
+namespace lrb {
+
+class Dice final : public Attack {
+ public:
+  explicit Dice(double rate) : rate_(rate) {}
+  std::string key() const override { return "dice"; }
+  std::string metric() const override { return "DICE"; }
+  std::string params() const override { return "rate=" + param_number(rate_); }
+  std::vector<Modality> modalities() const override { return {Modality::kGraph}; }
+  bool needs_input_grad() const override { return false; }
+
+  Batch perturb(Victim&, const Batch& clean, at::Generator& gen) override {
+    graph::check_graph(clean, "dice");
+    const int64_t nodes = clean.x.size(0);
+    auto edges = graph::edge_list(clean.edge_index, nodes);
+    auto y = clean.y.to(torch::kCPU, torch::kLong).contiguous();
+    std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + nodes);
+    const auto n = graph::budget(rate_, static_cast<int64_t>(edges.size()));
+    auto flips = graph::dice(edges, labels, n, graph::draw_seed(gen));
+    return graph::with_edges(clean, graph::perturbed(edges, flips));
+  }
+
+ private:
+  double rate_;
+};
+
+LRB_REGISTER(Attack, "dice", "DICE: remove same-label edges, insert different-label ones, a fair coin per flip (DeepRobust)",
+             [](const Config& c) -> Attack::Ptr { return std::make_unique<Dice>(graph::read_rate(c)); });
+
+}  // namespace lrb

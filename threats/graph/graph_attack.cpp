@@ -1,0 +1,52 @@
+#include "threats/graph/graph_attack.h"
+
+#include <torch/torch.h>
+
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "core/graph.h"
+
+namespace lrb::graph {
+
+std::vector<Edge> edge_list(const torch::Tensor& edge_index, int64_t nodes) {
+  auto ei = edge_index.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t E = ei.size(1);
+  const auto* u = ei.data_ptr<int64_t>();
+  std::vector<Edge> out(static_cast<size_t>(E));
+  for (int64_t i = 0; i < E; ++i) out[i] = {u[i], u[E + i]};
+  return canonical(std::move(out), nodes);
+}
+
+Batch with_edges(const Batch& clean, const std::vector<Edge>& edges) {
+  const auto E = static_cast<int64_t>(edges.size());
+  auto ei = torch::empty({2, E}, torch::kLong);
+  auto* p = ei.data_ptr<int64_t>();
+  for (int64_t i = 0; i < E; ++i) p[i] = edges[i].first, p[E + i] = edges[i].second;
+  Batch out = clean;
+  out.edge_index = ei.to(clean.x.device());
+  out.adj = normalized_adjacency(out.edge_index, clean.x.size(0));
+  return out;
+}
+
+uint64_t draw_seed(at::Generator& gen) {
+  auto t = at::randint(std::numeric_limits<int64_t>::max(), {1}, gen,
+                       torch::TensorOptions().dtype(torch::kLong).device(gen.device()));
+  return static_cast<uint64_t>(t.item<int64_t>());
+}
+
+double read_rate(const Config& c) {
+  double rate = 0.1;
+  c.has("name");
+  c.read("rate", rate, Range{0.0, 10.0, /*lo_open=*/true});
+  return rate;
+}
+
+void check_graph(const Batch& b, const char* attack) {
+  if (b.modality != Modality::kGraph || !b.edge_index.defined() || b.edge_index.dim() != 2 || b.edge_index.size(0) != 2 ||
+      !b.y.defined() || b.y.size(0) != b.x.size(0))
+    throw std::invalid_argument(std::string(attack) + ": needs a graph batch (node features [N,F], labels [N], edge_index [2,E])");
+}
+
+}  // namespace lrb::graph

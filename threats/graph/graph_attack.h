@@ -1,0 +1,29 @@
+// The part the graph attacks (random-edge, dice) share: moving between a graph Batch and the edge list
+// that threats/graph/edges.h perturbs, and giving the perturbed graph a rebuilt Â (a cached propagation
+// matrix would leave the attack without effect: ATTACKS.md §3.4 pitfall 1).
+#pragma once
+#include <ATen/core/Generator.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/config.h"
+#include "threats/graph/edges.h"
+
+namespace lrb::graph {
+
+// edge_index int64 [2, E] (each undirected edge once) -> canonical edge list. Throws std::invalid_argument
+// (canonical()) on a self-loop or a duplicate.
+std::vector<Edge> edge_list(const torch::Tensor& edge_index, int64_t nodes);
+// `clean` with edge_index [2, E'] (u < v) from `edges` and adj = normalized_adjacency of it, on clean's device.
+Batch with_edges(const Batch& clean, const std::vector<Edge>& edges);
+// A 64-bit seed for the edge sampler from the evaluator's generator (its stream is seeded per threat and
+// params, so every rate draws independently).
+uint64_t draw_seed(at::Generator& gen);
+// The `rate` setting: flips as a fraction of the undirected edge count, DeepRobust's ptb_rate, in (0, 10].
+double read_rate(const Config& c);
+// Throws std::invalid_argument unless `b` is a graph batch with edge_index [2, E] and labels for every node.
+void check_graph(const Batch& b, const char* attack);
+
+}  // namespace lrb::graph
