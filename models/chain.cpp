@@ -19,12 +19,16 @@ torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
   return (x.view(shape) + s.unsqueeze(0)).flatten(0, 1);
 }
 
+namespace {
+torch::Tensor tile_rows_if(const torch::Tensor& t, int64_t copies) { return t.defined() ? tile_rows(t, copies) : t; }
+}  // namespace
+
 // Runs sites from+1.. on `z` (site `from`'s pre-activation); from = -1 runs the whole chain on the input.
 torch::Tensor ChainModel::run(int from, torch::Tensor z, Flow& flow) {
   for (int l = from + 1; l < static_cast<int>(sites_.size()); ++l) {
     auto x = glue_[l](z, flow);
     if (from < 0 || (l < static_cast<int>(keep_.size()) && keep_[l])) flow.live_[l] = x;
-    z = call_layer(l, sites_[l], x);
+    z = layer_hook ? call_layer(l, sites_[l], x, tile_rows_if(live_rows(l, flow.batch()), flow.copies())) : sites_[l](x);
   }
   return head_ ? head_(z, flow) : z;
 }

@@ -77,6 +77,12 @@ class LayeredModel {
   // (LrTrainer refuses them): make them a site, or freeze them (requires_grad false).
   virtual torch::Tensor forward_copies(const Batch& batch, int64_t copies);
 
+  // Rows of site l's output that can reach the loss of `batch`: bool [B] (rows of one copy), or an
+  // undefined tensor when all can (the default). A graph model returns the nodes within reach of the loss
+  // mask through the aggregations after site l. The LR engine draws no noise on the other rows: it would
+  // leave every loss unchanged and only add variance (the per-call form is call_layer's `live`).
+  virtual torch::Tensor live_rows(int l, const Batch& batch) const { return {}; }
+
   // True when trace/forward_from are implemented: each site is called exactly once per forward, so a
   // suffix can start at any site (layer-wise injection reusing the clean prefix). ChainModel: true.
   virtual bool reuses_prefix() const { return false; }

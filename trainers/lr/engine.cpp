@@ -90,6 +90,8 @@ CleanPass Engine::clean_pass(const Batch& batch) const {
                 " times per forward, so the model cannot reuse its prefix (reuses_prefix() must be false)");
     c.max_calls = std::max(c.max_calls, calls[l]);
   }
+  c.live.resize(n);
+  for (size_t l = 0; l < n; ++l) c.live[l] = model_.live_rows(static_cast<int>(l), batch);
   c.y = batch.y;
   if (batch.mask.defined()) {
     // One graph: the loss is the mean over the masked nodes, and every node's noise moves all of it.
@@ -199,6 +201,11 @@ void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
   const int64_t m = k.copies, bc = k.b1 - k.b0, h = anti ? m / 2 : m;
   const int64_t S = r.zp.size(1), C = r.zp.size(2);
   auto E = r.noise.next(bc * h).view({bc, h, S, C}).mul_(r.sig);  // σε, example-major
+  torch::Tensor live;  // [bc] 1 where the row reaches the loss; its draws are consumed either way
+  if (r.c.live[r.l].defined()) {
+    live = r.c.live[r.l].slice(0, k.b0, k.b1).to(E.options());
+    E.mul_(live.view({bc, 1, 1, 1}));
+  }
   auto zb = r.zp.slice(0, k.b0, k.b1).unsqueeze(0);
   auto w = suffix_loss(r.c, r.l, k, perturbed(zb, E.permute({1, 0, 2, 3}), m, anti));
   auto [a, s] = pair_coefficients(w, anti);
@@ -207,7 +214,8 @@ void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
   r.s.out_grad.slice(0, k.b0, k.b1).add_(at::bmm(a.t().unsqueeze(1), E3).view({bc, S, C}));
   if (settings_.sigma_grad) {
     auto sq = at::bmm(s.t().unsqueeze(1), E3.square()).view({bc, S, C}).sum(at::IntArrayRef{0, 1});
-    r.s.s.add_(sq.div(r.sig.square()).sub_(s.sum() * S));
+    auto noisy = live.defined() ? (s * live.view({1, bc})).sum() : s.sum();  // Σ(ε² − 1) over noisy rows only
+    r.s.s.add_(sq.div(r.sig.square()).sub_(noisy * S));
   }
   r.s.rows += m * bc;
 }

@@ -77,7 +77,8 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     int first = 0;
     while (!active[first]) ++first;
     auto tr = bc == c.batch() ? c.trace : slice_trace(c.trace, k.b0, k.b1);
-    auto z = model_.layer_hook(first, tile_rows(tr.inputs[first], m), torch::Tensor());
+    auto live = c.live[first].defined() ? tile_rows(c.live[first].slice(0, k.b0, k.b1), m) : torch::Tensor();
+    auto z = model_.layer_hook(first, tile_rows(tr.inputs[first], m), live);
     logits = model_.forward_from(first, z, tr, m);
   } else {
     auto b = c.input;

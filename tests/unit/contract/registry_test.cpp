@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "core/graph.h"
 #include "core/seed.h"
 #include "datasets/dataset.h"
 #include "models/classifier.h"
@@ -17,8 +18,9 @@ using namespace lrb;
 namespace {
 Config cfg(const std::string& yaml) { return Config(parse_yaml_string(yaml, "test.yaml"), ""); }
 
-// A registered model with a context and batches of its own modality: images 3x32x32 (10 classes), or token
-// ids of length 12 over a 50-word vocabulary with true lengths (4 classes) for a model that refuses images.
+// A registered model with a context and batches of its own modality: images 3x32x32 (10 classes); token
+// ids of length 12 over a 50-word vocabulary with true lengths (4 classes) for a model that refuses images;
+// or a graph of n nodes with 6 features on a ring (3 classes) for one that refuses both.
 struct AnyModel {
   ClassifierImpl::Ptr model;
   LayeredModel* layered = nullptr;
@@ -29,27 +31,46 @@ struct AnyModel {
       b.modality = Modality::kText;
       b.x = torch::randint(1, 50, {n, 12}, torch::kLong);
       b.lengths = torch::randint(1, 13, {n}, torch::kLong);
+    } else if (model->modality() == Modality::kGraph) {
+      b.modality = Modality::kGraph;
+      b.x = torch::rand({n, 6});
+      auto u = torch::arange(n, torch::kLong), v = (u + 1).remainder(n);
+      b.edge_index = torch::stack({torch::minimum(u, v), torch::maximum(u, v)});
+      b.adj = normalized_adjacency(b.edge_index, n);
+      b.y = torch::randint(classes, {n}, torch::kLong);
+      b.mask = torch::ones({n}, torch::kBool);
     } else {
       b.x = torch::rand({n, 3, 32, 32});
     }
     return b;
   }
 };
+
 AnyModel make_any(const std::string& key) {
   AnyModel a;
   ModelContext img;
   img.input.shape = {3, 32, 32};
   img.input.mean = {0.5, 0.5, 0.5};
   img.input.std = {0.25, 0.25, 0.25};
-  try {
-    a.model = Registry<ClassifierImpl>::get().make(cfg("name: " + key), img);
-  } catch (const c10::Error&) {
-    ModelContext txt;
-    txt.input.shape = {12};
-    txt.input.vocab_size = 50;
-    txt.num_classes = a.classes = 4;
-    a.model = Registry<ClassifierImpl>::get().make(cfg("name: " + key + "\nembedding_dim: 6\nhidden: 5"), txt);
+  ModelContext txt;
+  txt.input.shape = {12};
+  txt.input.vocab_size = 50;
+  txt.num_classes = 4;
+  ModelContext graph;
+  graph.input.shape = {6};
+  graph.num_classes = 3;
+  std::string why;
+  // A model refuses a context of another modality (c10::Error) or the other modality's settings (ConfigError).
+  for (const auto& [ctx, extra] : {std::pair{img, ""}, {graph, ""}, {txt, "\nembedding_dim: 6\nhidden: 5"}}) {
+    try {
+      a.model = Registry<ClassifierImpl>::get().make(cfg("name: " + key + extra), ctx);
+      a.classes = ctx.num_classes;
+      break;
+    } catch (const std::exception& e) {
+      why += std::string(" | ") + e.what();
+    }
   }
+  if (!a.model) throw std::logic_error(key + ": no test context fits this model" + why);
   a.layered = dynamic_cast<LayeredModel*>(a.model.get());
   return a;
 }
@@ -58,8 +79,9 @@ AnyModel make_any(const std::string& key) {
 TEST(Registry, ExactKeySets) {
   EXPECT_EQ(Registry<Trainer>::get().keys(), (std::vector<std::string>{"bp", "es", "lr-l", "lr-wl"}));
   EXPECT_EQ(Registry<ClassifierImpl>::get().keys(),
-            (std::vector<std::string>{"gru", "lstm", "mlp", "resnet5", "rnn", "vgg8"}));
-  EXPECT_EQ(Registry<Attack>::get().keys(), (std::vector<std::string>{"fgsm", "ga", "i-fgsm", "mi-fgsm", "pwws"}));
+            (std::vector<std::string>{"gcn", "gru", "lstm", "mlp", "resnet5", "rnn", "vgg8"}));
+  EXPECT_EQ(Registry<Attack>::get().keys(),
+            (std::vector<std::string>{"dice", "fgsm", "ga", "i-fgsm", "mi-fgsm", "pwws", "random-edge"}));
   EXPECT_EQ(Registry<Corruption>::get().keys(),
             (std::vector<std::string>{"gaussian", "grey", "mask", "poisson", "shuffle", "uniform", "word-mask"}));
   EXPECT_EQ(Registry<DatasetSource>::get().keys(),
@@ -142,7 +164,8 @@ TEST(ModelContract, ModelsGiveLogits) {
 }
 
 // The LR engine relies on forward_from(l, layer_l(x_l)) reproducing the clean logits for every layer,
-// for any number of row-tiled copies.
+// for any number of row-tiled copies. Models stay in training mode, as the trainers run them: a model with
+// dropout (gcn) must reuse the clean pass's masks in the passes after it.
 TEST(ModelContract, LayeredForwardFromMatchesTheCleanForward) {
   for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
     torch::manual_seed(3);
@@ -150,17 +173,17 @@ TEST(ModelContract, LayeredForwardFromMatchesTheCleanForward) {
     auto& m = a.model;
     auto* layered = a.layered;
     if (!layered || !layered->reuses_prefix()) continue;  // trace/forward_from: chains only
-    Batch b;
-    b.x = torch::rand({4, 3, 32, 32});
+    auto b = a.batch(4);
     torch::NoGradGuard g;
     auto t = layered->trace(b);
-    EXPECT_TRUE(torch::allclose(t.logits, m->forward(b)));
     auto layers = layered->layers();
     for (int l = 0; l < static_cast<int>(layers.size()); ++l) {
       auto z = tile_rows(layers[l](t.inputs[l]), 3);
       auto out = layered->forward_from(l, z, t, 3);
       EXPECT_TRUE(torch::allclose(out, tile_rows(t.logits, 3), 1e-5, 1e-5)) << key << " layer " << l;
     }
+    m->eval();  // forward and trace agree exactly where the model is deterministic
+    EXPECT_TRUE(torch::allclose(layered->trace(b).logits, m->forward(b))) << key;
   }
 }
 
@@ -170,8 +193,7 @@ TEST(ModelContract, PreactivationSizesMatchTheForward) {
     auto a = make_any(key);
     auto* layered = a.layered;
     if (!layered || !layered->reuses_prefix()) continue;  // trace/forward_from: chains only
-    Batch b;
-    b.x = torch::rand({2, 3, 32, 32});
+    auto b = a.batch(2);
     torch::NoGradGuard g;
     auto t = layered->trace(b);
     auto layers = layered->layers();
@@ -208,6 +230,7 @@ TEST(ModelContract, ForwardCopiesMatchesTheCleanForward) {
     if (!layered) continue;
     auto b = a.batch(3);
     torch::NoGradGuard g;
+    auto clean = a.model->forward(b);  // first: the clean pass draws a dropout model's masks
     auto layers = layered->layers();
     std::vector<int> calls(layers.size(), 0);
     layered->layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor&) {
@@ -218,7 +241,7 @@ TEST(ModelContract, ForwardCopiesMatchesTheCleanForward) {
     auto out = layered->forward_copies(b, 2);
     layered->layer_hook = nullptr;
     for (size_t l = 0; l < layers.size(); ++l) EXPECT_GE(calls[l], 1) << key << " site " << l;
-    EXPECT_TRUE(torch::allclose(out, tile_rows(a.model->forward(b), 2), 1e-5, 1e-5)) << key;
+    EXPECT_TRUE(torch::allclose(out, tile_rows(clean, 2), 1e-5, 1e-5)) << key;
   }
 }
 
@@ -230,8 +253,7 @@ TEST(ModelContract, JointHookPathMatchesTheCleanForward) {
     auto a = make_any(key);
     auto* layered = a.layered;
     if (!layered || !layered->reuses_prefix()) continue;  // trace/forward_from: chains only
-    Batch b;
-    b.x = torch::rand({3, 3, 32, 32});
+    auto b = a.batch(3);
     torch::NoGradGuard g;
     auto t = layered->trace(b);
     auto layers = layered->layers();
