@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 
@@ -185,6 +186,12 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
   if (c.read("paper", s.paper_csv) && fs::path(s.paper_csv).is_relative())
     s.paper_csv = (fs::path(yaml_path).parent_path() / s.paper_csv).lexically_normal().string();
   c.read("sweep", s.sweep_param);
+  c.read("sweep_mean", s.sweep_mean);
+  for (const auto& m : s.sweep_mean) {
+    if (s.sweep_param.empty()) c.fail("sweep_mean", "needs the sweep key (the parameter averaged over)", "sweep: rate", m);
+    if (std::find(s.columns.begin(), s.columns.end(), m) == s.columns.end())
+      c.fail("sweep_mean", "not one of the report's columns", fmt::format("one of {}", fmt::join(s.columns, ", ")), m);
+  }
   c.read("notes", s.notes);
   auto names = c.sub("algorithm_names");
   for (const auto& ours : names.keys()) {
@@ -268,6 +275,11 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
     return;
   }
   size_t skipped = 0;
+  struct Mean {
+    std::vector<double> acc;
+    std::set<std::string> values, ns, datasets, commits;
+  };
+  std::map<std::tuple<Key, std::string, std::string>, Mean> means;  // (cell, seed, file)
   for (const auto& file : g.found.sweep) {
     const auto rows = read_eval(file);
     add_seconds(g.times[cell_name(file, g.root)].sweep, rows);
@@ -281,7 +293,26 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
       auto alg = spec.algorithm_names.count(r.algorithm) ? spec.algorithm_names.at(r.algorithm) : r.algorithm;
       g.sweep.push_back({r.model, alg, r.metric, *v, number(*v, file.string(), i, "threat_params"),
                          r.accuracy});
+      if (rank(spec.sweep_mean, r.metric) < spec.sweep_mean.size() && rank(spec.models, r.model) < spec.models.size() &&
+          rank(spec.algorithms, alg) < spec.algorithms.size()) {
+        auto& m = means[{Key{r.model, alg, r.metric}, r.seed, file.string()}];
+        m.acc.push_back(r.accuracy), m.values.insert(*v);
+        m.ns.insert(r.n), m.datasets.insert(r.dataset), m.commits.insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
+      }
     }
+  }
+  // One value per run and seed: the mean over its sweep rows (Table 3: over the ten edge rates).
+  for (const auto& [id, m] : means) {
+    const auto& [key, seed, file] = id;
+    auto& cell = g.cells[key];
+    auto [it, fresh] = cell.seed_file.emplace(seed, file);
+    if (!fresh)
+      throw DataError(fmt::format("{}: {}/{}/{} seed {} is also in {}; point RUNS_DIR at one experiment", file,
+                                  std::get<0>(key), std::get<1>(key), std::get<2>(key), seed, it->second));
+    cell.acc.push_back(std::accumulate(m.acc.begin(), m.acc.end(), 0.0) / static_cast<double>(m.acc.size()));
+    cell.params.insert(fmt::format("mean over {} {}: {}", m.acc.size(), spec.sweep_param, join(m.values, " ")));
+    cell.ns.insert(m.ns.begin(), m.ns.end()), cell.datasets.insert(m.datasets.begin(), m.datasets.end());
+    cell.commits.insert(m.commits.begin(), m.commits.end());
   }
   if (skipped) notes.push_back(fmt::format("{} sweep row(s) without '{}' in threat_params skipped", skipped,
                                            spec.sweep_param));
@@ -413,6 +444,21 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
                             has_paper ? fixed2(st.mean - p->second.value) : "", join(cell.ns, "|"),
                             std::to_string(st.seeds), st.std ? fixed2(*st.std) : "",
                             join(cell.datasets, " | "), join(cell.params, " | "), join(cell.commits, " | ")});
+        if (rank(spec.sweep_mean, c) == spec.sweep_mean.size()) continue;
+        // The averaged cell's parts: one row per sweep value (mean ± std over seeds), no paper value.
+        std::map<double, std::pair<std::string, Cell>> at;
+        for (const auto& sm : g.sweep)
+          if (sm.model == m && sm.algorithm == a && sm.metric == c) {
+            auto& [text, part] = at[sm.x];
+            text = sm.value;
+            part.acc.push_back(sm.accuracy);
+          }
+        for (const auto& [x, tp] : at) {
+          const Stats ps = stats(tp.second);
+          res.long_table.add({m, a, c, fixed2(ps.mean), "", "", join(cell.ns, "|"), std::to_string(ps.seeds),
+                              ps.std ? fixed2(*ps.std) : "", join(cell.datasets, " | "),
+                              spec.sweep_param + "=" + tp.first, join(cell.commits, " | ")});
+        }
       }
 
   const fs::path out = opt.out_dir;

@@ -28,6 +28,9 @@ struct ReportSpec {
   // Our algorithm name -> the paper's row name, where they differ (Table 2 prints the lr-l trainer as "LR").
   std::map<std::string, std::string> algorithm_names;
   std::string sweep_param;                   // e.g. "eps"; empty = no sweep plot
+  // Columns whose cell is the mean of the sweep's rows of that metric in each run (one value per seed), e.g.
+  // Table 3's RA and DICE average the ten edge rates; each rate's value is also a row of the long CSV.
+  std::vector<std::string> sweep_mean;
   std::string notes;                         // free text printed under the table (method caveats)
   static ReportSpec load(const std::string& yaml_path);
 };

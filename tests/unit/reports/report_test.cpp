@@ -382,3 +382,55 @@ TEST(ReportSpec, AlgorithmNamesMapOursToThePapers) {
   auto msg = error_of<ConfigError>([&] { ReportSpec::load(d / "bad.yaml"); });
   EXPECT_NE(msg.find("algorithm_names.LR-L"), std::string::npos) << msg;
 }
+
+// Table 3's RA and DICE cells average each run's sweep over the edge rates (one value per seed); the long
+// CSV keeps each rate's value as its own row.
+TEST(Report, SweepMeanColumnsAverageEachRunsSweep) {
+  TempDir d;
+  for (int seed : {0, 1}) {
+    const std::string s = std::to_string(seed), dir = "runs/gcn_lr_s" + s + "/eval/";
+    write_eval(d / (dir + "table3.csv"), {{"GCN", "LR", "Ori", seed ? "81.00" : "79.00", s}});
+    write_eval(d / (dir + "table3.sweep.csv"),
+               {{"GCN", "LR", "RA", seed ? "62.00" : "60.00", s, "rate=0.1"},
+                {"GCN", "LR", "RA", seed ? "52.00" : "50.00", s, "rate=0.2"},
+                {"GCN", "LR", "DICE", "70.00", s, "rate=0.1"},
+                {"GCN", "LR", "DICE", "60.00", s, "rate=0.2"}});
+  }
+  write_text_atomic(d / "paper.csv", "model,algorithm,metric,accuracy\nGCN,LR,RA,68.9\n");
+  ReportSpec spec;
+  spec.name = "t3";
+  spec.title = "Graphs";
+  spec.paper_csv = d / "paper.csv";
+  spec.suite = "table3";
+  spec.models = {"GCN"};
+  spec.algorithms = {"LR"};
+  spec.columns = {"Ori", "RA", "DICE"};
+  spec.sweep_param = "rate";
+  spec.sweep_mean = {"RA", "DICE"};
+  auto res = make_report(spec, options(d, ""));
+  std::vector<std::vector<std::string>> got;
+  for (const auto& r : res.long_table.rows()) got.push_back({r[2], r[3], r[4], r[7], r[10]});
+  const std::vector<std::vector<std::string>> want = {
+      {"Ori", "80.00", "", "2", ""},
+      {"RA", "56.00", "68.90", "2", "mean over 2 rate: 0.1 0.2"},
+      {"RA", "61.00", "", "2", "rate=0.1"},
+      {"RA", "51.00", "", "2", "rate=0.2"},
+      {"DICE", "65.00", "", "2", "mean over 2 rate: 0.1 0.2"},
+      {"DICE", "70.00", "", "2", "rate=0.1"},
+      {"DICE", "60.00", "", "2", "rate=0.2"}};
+  EXPECT_EQ(got, want);
+  EXPECT_NE(res.markdown.find("56.00±1.41 (68.9, −12.9)"), std::string::npos) << res.markdown;
+  EXPECT_EQ(res.cells_missing, 0);
+}
+
+TEST(ReportSpec, SweepMeanMustNameAColumnAndNeedsASweep) {
+  TempDir d;
+  const std::string base = "title: t\nsuite: s\nmodels: [A]\nalgorithms: [BP]\ncolumns: [Ori, RA]\n";
+  write_text_atomic(d / "a.yaml", base + "sweep: rate\nsweep_mean: [RB]\n");
+  EXPECT_NE(error_of<ConfigError>([&] { ReportSpec::load(d / "a.yaml"); }).find("not one of the report's columns"),
+            std::string::npos);
+  write_text_atomic(d / "b.yaml", base + "sweep_mean: [RA]\n");
+  EXPECT_NE(error_of<ConfigError>([&] { ReportSpec::load(d / "b.yaml"); }).find("needs the sweep key"), std::string::npos);
+  write_text_atomic(d / "c.yaml", base + "sweep: rate\nsweep_mean: [RA]\n");
+  EXPECT_EQ(ReportSpec::load(d / "c.yaml").sweep_mean, (std::vector<std::string>{"RA"}));
+}
