@@ -27,6 +27,7 @@ class Cora final : public DatasetSource {
   const Batch& train() const override;
   const Batch& test() const override;
   const Batch& val() const;
+  const Batch* validation() const override { return &val_; }
   const torch::Tensor& val_mask() const { return val().mask; }
   InputSpec input_spec() const override;
   std::string label() const override { return labelled("cora", o_.common.caveat()); }

@@ -43,6 +43,9 @@ class DatasetSource {
   virtual void load() = 0;
   virtual const Batch& train() const = 0;
   virtual const Batch& test() const = 0;
+  // The validation split, or nullptr when the dataset has none (the default). Its address is valid before
+  // load(); its contents only after.
+  virtual const Batch* validation() const { return nullptr; }
   virtual InputSpec input_spec() const = 0;
   // The dataset column of every result: the key plus any caveat ("cifar10 [LOSSY JPEG q75 copy]").
   virtual std::string label() const = 0;

@@ -43,6 +43,10 @@ RunParts plan_run(const NodePtr& root) {
   DataContext ctx{resolve_data_root(p.spec.data_root), derive_seed(p.spec.seed, "data")};
   p.dataset = Registry<DatasetSource>::get().make(p.spec.dataset, ctx);
   p.trainer = Registry<Trainer>::get().make(p.spec.trainer);
+  if (p.spec.train.select == "best-val" && !p.dataset->validation())
+    throw ConfigError(fmt::format("train.select: best-val needs a validation split and dataset '{}' has none; use "
+                                  "train.select=last (or a dataset with one, such as cora)",
+                                  p.dataset->key()));
   // A throw-away model built from the shape the dataset declares before loading, and a throw-away
   // trainer attached to it: they read (and so check) every model option, the model's fit to the dataset
   // and the trainer's fit to the model, so `check` rejects what `train` would. Their state is never used;
@@ -93,12 +97,33 @@ std::string now_iso() {
   return buf;
 }
 
+// A val_acc column only for datasets with a validation split, so other runs keep the five columns.
 void write_metrics(const std::string& path, const std::vector<EpochRecord>& rows) {
-  CsvTable t({"epoch", "loss", "train_acc", "test_acc", "seconds"});
-  for (const auto& r : rows)
-    t.add({std::to_string(r.epoch), csv_number(r.loss), csv_number(100 * r.train_acc, 6),
-           csv_number(100 * r.test_acc, 6), csv_number(r.seconds, 4)});
+  const bool val = !rows.empty() && rows.front().val_acc >= 0;
+  std::vector<std::string> cols = {"epoch", "loss", "train_acc", "test_acc", "seconds"};
+  if (val) cols.push_back("val_acc");
+  CsvTable t(cols);
+  for (const auto& r : rows) {
+    std::vector<std::string> f = {std::to_string(r.epoch), csv_number(r.loss), csv_number(100 * r.train_acc, 6),
+                                  csv_number(100 * r.test_acc, 6), csv_number(r.seconds, 4)};
+    if (val) f.push_back(csv_number(100 * r.val_acc, 6));
+    t.add(f);
+  }
   t.save(path);
+}
+
+// The model's parameters and buffers, copied (best-val selection keeps the best epoch's).
+std::vector<std::pair<std::string, torch::Tensor>> snapshot(ClassifierImpl& m) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : m.named_parameters()) out.emplace_back(p.key(), p.value().detach().clone());
+  for (const auto& b : m.named_buffers()) out.emplace_back(b.key(), b.value().detach().clone());
+  return out;
+}
+void restore(ClassifierImpl& m, const std::vector<std::pair<std::string, torch::Tensor>>& s) {
+  torch::NoGradGuard no_grad;
+  auto params = m.named_parameters();
+  auto buffers = m.named_buffers();
+  for (const auto& [k, v] : s) (params.contains(k) ? params[k] : buffers[k]).copy_(v);
 }
 
 }  // namespace
@@ -116,6 +141,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
   }
   materialize(p);
   const auto& spec = p.spec;
+  const bool best_val = spec.train.select == "best-val";
   auto device = pick_device(spec.device);
   auto log = logger("train");
 
@@ -164,8 +190,11 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
                          {"status", "running"}};
   int64_t saved_epoch = 0;
   FitHooks hooks;
+  std::vector<std::pair<std::string, torch::Tensor>> best;  // best-val: the selected epoch's state
+  EpochRecord chosen;
   hooks.on_epoch = [&](const EpochStats& e) {
-    result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds});
+    result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds, e.val_acc});
+    if (best_val && (best.empty() || e.val_acc > chosen.val_acc)) best = snapshot(*p.model), chosen = result.epochs.back();
     write_metrics((fs::path(out_dir) / "metrics.csv").string(), result.epochs);
     if (e.epoch % spec.train.checkpoint_every == 0 || e.epoch == spec.train.epochs) {
       meta.epoch = e.epoch;
@@ -192,6 +221,19 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
     throw TrainingError(fmt::format("{}; {}", e.what(), kept));
   }
   result.final_test_acc = result.epochs.empty() ? 0 : result.epochs.back().test_acc;
+  if (best_val && !best.empty()) {
+    // The checkpoint holds the selected epoch's parameters (the optimizer state stays the last epoch's).
+    restore(*p.model, best);
+    meta.epoch = chosen.epoch;
+    meta.test_acc = chosen.test_acc;
+    auto sha = save_checkpoint(ckpt, *p.model, opt.get(), p.trainer.get(), meta);
+    info["checkpoint"] = {{"file", "checkpoint.pt"}, {"sha256", sha}, {"epoch", chosen.epoch}};
+    info["selected"] = {{"rule", "best-val"}, {"epoch", chosen.epoch}, {"val_acc", 100 * chosen.val_acc},
+                        {"test_acc", 100 * chosen.test_acc}};
+    result.final_test_acc = chosen.test_acc;
+    log->info("selected epoch {} (best validation accuracy {:.2f}%): test accuracy {:.2f}%", chosen.epoch,
+              100 * chosen.val_acc, 100 * chosen.test_acc);
+  }
 
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   info["status"] = "finished";

@@ -15,6 +15,7 @@ namespace lrb {
 struct EpochRecord {
   int epoch = 0;
   double loss = 0, train_acc = 0, test_acc = 0, seconds = 0;  // accuracies are fractions in [0,1]
+  double val_acc = -1;                                        // -1: the dataset has no validation split
 };
 
 struct TrainResult {

@@ -89,10 +89,11 @@ class GcnImpl : public ClassifierImpl, public ChainModel {
     for (int k = 1; k > l; --k) live = torch::mm(b.adj, live.unsqueeze(1)).squeeze(1).gt(0).to(live.options());
     return live.gt(0);
   }
-  // Logit noise on both aggregated pre-activations (σ0 0.1). Copies: the 140 training nodes of one copy
-  // already average the estimate over their rows, so fewer copies than an image batch needs.
+  // Logit noise on both aggregated pre-activations (σ0 0.1), 400 copies per layer: one full-batch step per
+  // epoch makes the estimate's variance the limit (measured on Cora, dropout 0, 200 epochs, layer-wise:
+  // 50 copies 61.1 % test accuracy, 400 copies 82.6 %, in about 2 minutes on 2 CPU cores).
   std::optional<LrPreset> lr_preset(const std::string&) const override {
-    return LrPreset{{"logit", "logit"}, {50, 50}, {0.1, 0.1}};
+    return LrPreset{{"logit", "logit"}, {400, 400}, {0.1, 0.1}};
   }
 
  private:

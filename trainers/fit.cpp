@@ -151,8 +151,13 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
     e.train_acc = count ? static_cast<double>(correct) / count : 0;
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     e.test_acc = evaluate_accuracy(model, data.test(), spec.eval_batch_size, device);
-    log->info("epoch {}/{}: loss {:.4f} train {:.2f}% test {:.2f}% lr {:.3g} ({:.1f} s, {:.0f} ex/s)", e.epoch,
-              spec.epochs, e.loss, 100 * e.train_acc, 100 * e.test_acc, lr, e.seconds,
+    std::string val;
+    if (const Batch* v = data.validation()) {
+      e.val_acc = evaluate_accuracy(model, *v, spec.eval_batch_size, device);
+      val = fmt::format(" val {:.2f}%", 100 * e.val_acc);
+    }
+    log->info("epoch {}/{}: loss {:.4f} train {:.2f}%{} test {:.2f}% lr {:.3g} ({:.1f} s, {:.0f} ex/s)", e.epoch,
+              spec.epochs, e.loss, 100 * e.train_acc, val, 100 * e.test_acc, lr, e.seconds,
               e.seconds > 0 ? count / e.seconds : 0.0);
     if (hooks.on_epoch) hooks.on_epoch(e);
   }

@@ -15,6 +15,7 @@ namespace lrb {
 struct EpochStats {
   int64_t epoch = 0;  // 1-based
   double loss = 0, train_acc = 0, test_acc = 0, seconds = 0;
+  double val_acc = -1;  // fraction; -1 when the dataset has no validation split
   int64_t steps = 0, examples = 0;
 };
 

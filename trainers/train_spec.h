@@ -23,6 +23,10 @@ struct TrainSpec {
   int64_t checkpoint_every = 1;  // epochs
   int64_t log_every = 0;         // steps between DEBUG lines (0 = never)
   int64_t max_steps = 0;         // per epoch, 0 = all (quick runs and tests)
+  // The parameters the run ends with: "last" (the last epoch's) or "best-val" (the epoch with the best
+  // validation accuracy, first one on ties, as the GCN/GAT originals select); best-val needs a dataset
+  // with a validation split (DatasetSource::validation()).
+  std::string select = "last";
   OptimizerSpec optimizer;
   SchedulerSpec scheduler;
 };

@@ -1,4 +1,5 @@
 // Determinism, checkpoint round trip and evaluation, on a small slice of Fashion-MNIST.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "core/errors.h"
@@ -154,4 +155,27 @@ TEST(Checkpoint, OptimizerStateRoundTripsSoAResumedStepMatches) {
     auto pa = a.model->parameters(), pb = b.model->parameters();
     for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << name << " param " << i;
   }
+}
+
+// Best-validation selection (GCN/GAT originals): the checkpoint holds the epoch with the best validation
+// accuracy, run.json and the metrics say which, and a dataset without a validation split is refused.
+TEST(TrainRun, BestValKeepsTheBestValidationEpoch) {
+  test::TempDir d;
+  auto r = train_run(test::experiment("table3.yaml", {"train.epochs=12", "train.select=best-val", "threads=2"}), d.path());
+  auto metrics = CsvTable::load(d / "metrics.csv");
+  ASSERT_EQ(metrics.header().back(), "val_acc");
+  int best = 0;
+  double best_val = -1, best_test = 0;
+  for (const auto& row : metrics.rows())
+    if (std::stod(row[5]) > best_val) best_val = std::stod(row[5]), best = std::stoi(row[0]), best_test = std::stod(row[3]);
+  EXPECT_EQ(read_checkpoint_meta(d / "checkpoint.pt").epoch, best);
+  auto run = nlohmann::json::parse(read_text(d / "run.json"));
+  EXPECT_EQ(run["selected"]["epoch"].get<int>(), best);
+  EXPECT_NEAR(100 * r.final_test_acc, best_test, 1e-3);
+  // The checkpoint's parameters are that epoch's: re-evaluating gives its test accuracy.
+  EvalRequest req;
+  req.run_dir = d.path();
+  auto table = evaluate(req);
+  EXPECT_NEAR(std::stod(table.rows().at(0).at(3)), best_test, 0.01);
+  EXPECT_THROW(train_run(test::experiment("demo.yaml", quick({"train.select=best-val"})), d.path() + "/x"), ConfigError);
 }
