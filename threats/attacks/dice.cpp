@@ -21,14 +21,11 @@ class Dice final : public Attack {
   bool needs_input_grad() const override { return false; }
 
   Batch perturb(Victim&, const Batch& clean, at::Generator& gen) override {
-    graph::check_graph(clean, "dice");
-    const int64_t nodes = clean.x.size(0);
-    auto edges = graph::edge_list(clean.edge_index, nodes);
-    auto y = clean.y.to(torch::kCPU, torch::kLong).contiguous();
-    std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + nodes);
-    const auto n = graph::budget(rate_, static_cast<int64_t>(edges.size()));
-    auto flips = graph::dice(edges, labels, n, graph::draw_seed(gen));
-    return graph::with_edges(clean, graph::perturbed(edges, flips));
+    return graph::perturb_edges(clean, "dice", rate_, gen, [](const Batch& b, const auto& edges, int64_t n, uint64_t seed) {
+      auto y = b.y.to(torch::kCPU, torch::kLong).contiguous();
+      std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel());
+      return graph::dice(edges, labels, n, seed);
+    });
   }
 
  private:

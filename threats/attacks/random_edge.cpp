@@ -19,12 +19,9 @@ class RandomEdge final : public Attack {
   bool needs_input_grad() const override { return false; }
 
   Batch perturb(Victim&, const Batch& clean, at::Generator& gen) override {
-    graph::check_graph(clean, "random-edge");
-    const int64_t nodes = clean.x.size(0);
-    auto edges = graph::edge_list(clean.edge_index, nodes);
-    const auto n = graph::budget(rate_, static_cast<int64_t>(edges.size()));
-    auto flips = graph::random_insert(edges, nodes, n, graph::draw_seed(gen));
-    return graph::with_edges(clean, graph::perturbed(edges, flips));
+    return graph::perturb_edges(clean, "random-edge", rate_, gen, [](const Batch& b, const auto& edges, int64_t n, uint64_t seed) {
+      return graph::random_insert(edges, b.x.size(0), n, seed);
+    });
   }
 
  private:

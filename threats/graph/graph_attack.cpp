@@ -43,6 +43,13 @@ double read_rate(const Config& c) {
   return rate;
 }
 
+Batch perturb_edges(const Batch& clean, const char* attack, double rate, at::Generator& gen, const FlipFn& flips) {
+  check_graph(clean, attack);
+  auto edges = edge_list(clean.edge_index, clean.x.size(0));
+  const auto n = budget(rate, static_cast<int64_t>(edges.size()));
+  return with_edges(clean, perturbed(edges, flips(clean, edges, n, draw_seed(gen))));
+}
+
 void check_graph(const Batch& b, const char* attack) {
   if (b.modality != Modality::kGraph || !b.edge_index.defined() || b.edge_index.dim() != 2 || b.edge_index.size(0) != 2 ||
       !b.y.defined() || b.y.size(0) != b.x.size(0))

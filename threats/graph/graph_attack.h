@@ -5,6 +5,7 @@
 #include <ATen/core/Generator.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/batch.h"
@@ -12,6 +13,12 @@
 #include "threats/graph/edges.h"
 
 namespace lrb::graph {
+
+// The whole of a graph attack's perturb(): checks `clean`, reads its canonical edge list, asks `flips` for
+// int(rate x edges) flips (given the edges, that count and a seed drawn from `gen`), and returns `clean`
+// with the perturbed edges and its Â rebuilt.
+using FlipFn = std::function<Flips(const Batch& clean, const std::vector<Edge>& edges, int64_t n, uint64_t seed)>;
+Batch perturb_edges(const Batch& clean, const char* attack, double rate, at::Generator& gen, const FlipFn& flips);
 
 // edge_index int64 [2, E] (each undirected edge once) -> canonical edge list. Throws std::invalid_argument
 // (canonical()) on a self-loop or a duplicate.

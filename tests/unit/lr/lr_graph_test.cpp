@@ -11,14 +11,13 @@
 #include "core/registry.h"
 #include "models/classifier.h"
 #include "models/layered.h"
+#include "tests/unit/lr/unbiased_check.h"
 #include "trainers/lr/engine.h"
 
 namespace lrb::lr {
 namespace {
 
-torch::Tensor flat(const torch::Tensor& w, const torch::Tensor& b) {
-  return b.defined() ? torch::cat({w.flatten(), b.flatten()}) : w.flatten();
-}
+using check::flat;
 
 // 9 nodes, 3 features, 3 classes: a ring plus two chords; 5 nodes carry the loss.
 Batch graph9() {
@@ -65,43 +64,14 @@ TEST_P(Graph, GcnMeanMatchesBpWithinStandardError) {
     for (const auto& l : layers) ref.push_back(flat(l.weight().grad(), l.bias().grad()));
   }
   torch::NoGradGuard no_grad;
-  EngineSettings s;
-  std::vector<torch::Tensor> sig;
-  const double sigma = 1e-3;
-  for (size_t l = 0; l < layers.size(); ++l) {
-    s.layers.push_back({k.layer < 0 || k.layer == static_cast<int>(l) ? Mode::kLogit : Mode::kNone, k.copies, sigma});
-    sig.push_back(torch::linspace(0.8 * sigma, 1.2 * sigma, layers[l].out_channels(), torch::kDouble));
-  }
-  s.layerwise = k.layer >= 0;
+  auto [s, sig] = check::logit_settings(layers, k.layer, k.copies, 1e-3);
   Engine e(lm, s, sig);
-  auto clean = e.clean_pass(b);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(21);
-  const int64_t repeats = 1000;
-  std::vector<std::vector<torch::Tensor>> est(layers.size());
-  for (int64_t r = 0; r < repeats; ++r) {
-    if (k.layer >= 0) {
-      auto g = e.layer(clean, k.layer, {k.copies}, gen).front();
-      est[k.layer].push_back(flat(g.weight, g.bias));
-    } else {
-      auto g = e.joint(clean, {k.copies}, gen).front();
-      for (size_t l = 0; l < layers.size(); ++l) est[l].push_back(flat(g[l].weight, g[l].bias));
-    }
-  }
+  auto est = check::repeated_estimates(e, e.clean_pass(b), k.layer, k.copies, layers.size(), 1000);
   for (size_t l = 0; l < layers.size(); ++l) {
     if (est[l].empty()) continue;
-    auto all = torch::stack(est[l]);
-    auto mean = all.mean(0), se = all.std(0) / std::sqrt(static_cast<double>(repeats));
-    // Weights fed by a hidden unit that ReLU keeps at zero on every node get exactly zero from both.
-    auto live = se.gt(0);
-    EXPECT_TRUE(torch::equal(mean.masked_select(~live), ref[l].masked_select(~live))) << "site " << layers[l].name;
-    auto z = ((mean - ref[l]) / se).masked_select(live), zb = ((mean * 1.1 - ref[l]) / (se * 1.1)).masked_select(live);
-    // Σz² ~ χ²_n under no bias: below n + 6√(2n); no |z| past 5.5; a 10 % bias must pass the bound.
-    const double n = static_cast<double>(z.numel()), bound = n + 6 * std::sqrt(2 * n);
-    EXPECT_LT(z.square().sum().item<double>(), bound) << "site " << layers[l].name;
-    EXPECT_LT(z.abs().max().item<double>(), 5.5) << "site " << layers[l].name;
     // Joint: l1's noise leaves l0's estimate too noisy to see a 10 % bias at 1,000 copies (Σz² 18 vs a bound
     // of 50); the layer-wise l0 case checks that power.
-    if (!(k.layer < 0 && l == 0)) EXPECT_GT(zb.square().sum().item<double>(), bound) << "site " << layers[l].name;
+    check::expect_unbiased(est[l], ref[l], !(k.layer < 0 && l == 0), "site " + layers[l].name);
   }
 }
 

@@ -12,14 +12,13 @@
 #include "models/classifier.h"
 #include "models/layered.h"
 #include "tests/unit/lr/tiny_sites.h"
+#include "tests/unit/lr/unbiased_check.h"
 #include "trainers/lr/engine.h"
 
 namespace lrb::lr {
 namespace {
 
-torch::Tensor flat(const torch::Tensor& w, const torch::Tensor& b) {
-  return b.defined() ? torch::cat({w.flatten(), b.flatten()}) : w.flatten();
-}
+using check::flat;
 
 struct Case {
   const char* cell;
@@ -55,49 +54,16 @@ TEST_P(Recurrent, MeanMatchesBpttWithinStandardError) {
   }
 
   torch::NoGradGuard no_grad;
-  EngineSettings s;
-  std::vector<torch::Tensor> sig;
   const double sigma = k.layer < 0 ? 1e-3 : 1e-2;  // joint: the other sites' noise is extra variance
-  for (size_t l = 0; l < layers.size(); ++l) {
-    s.layers.push_back({k.layer < 0 || k.layer == static_cast<int>(l) ? Mode::kLogit : Mode::kNone, k.copies, sigma});
-    // σ differs per output channel, so a σ applied along the wrong axis of a weight would show as bias.
-    sig.push_back(torch::linspace(0.8 * sigma, 1.2 * sigma, layers[l].out_channels(), torch::kDouble));
-  }
-  s.layerwise = k.layer >= 0;
+  auto [s, sig] = check::logit_settings(layers, k.layer, k.copies, sigma);
   Engine e(lm, s, sig);
-  auto clean = e.clean_pass(b);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(21);
-  const int64_t repeats = 1000;
-  std::vector<std::vector<torch::Tensor>> est(layers.size());
-  for (int64_t r = 0; r < repeats; ++r) {
-    if (k.layer >= 0) {
-      auto g = e.layer(clean, k.layer, {k.copies}, gen).front();
-      est[k.layer].push_back(flat(g.weight, g.bias));
-    } else {
-      auto g = e.joint(clean, {k.copies}, gen).front();
-      for (size_t l = 0; l < layers.size(); ++l) est[l].push_back(flat(g[l].weight, g[l].bias));
-    }
-  }
+  auto est = check::repeated_estimates(e, e.clean_pass(b), k.layer, k.copies, layers.size(), 1000);
   for (size_t l = 0; l < layers.size(); ++l) {
     if (est[l].empty()) continue;
-    auto all = torch::stack(est[l]);
-    auto mean = all.mean(0);
-    auto se = all.std(0) / std::sqrt(static_cast<double>(repeats));
-    // Rows of the embedding no example looks up (and the padding row) must get exactly zero.
-    auto live = se.gt(0);
-    EXPECT_TRUE(torch::equal(mean.masked_select(~live), ref[l].masked_select(~live))) << k.cell << " site " << l;
-    auto z = ((mean - ref[l]) / se).masked_select(live);
-    auto zb = ((mean * 1.1 - ref[l]) / (se * 1.1)).masked_select(live);
-    // Per site, over its n live coordinates: Σz² is about χ²_n under an unbiased estimator (mean n, sd √(2n)),
-    // so it must stay below n + 6√(2n), and no single |z| may pass 5.5 (P < 1e-4 for n <= 600). A 10 % bias
-    // must push Σz² past the same bound: an aggregate has the power a max-|z| rule lacks on the weakest sites.
-    const double n = static_cast<double>(z.numel()), bound = n + 6 * std::sqrt(2 * n);
-    EXPECT_LT(z.square().sum().item<double>(), bound) << k.cell << " site " << layers[l].name;
-    EXPECT_LT(z.abs().max().item<double>(), 5.5) << k.cell << " site " << layers[l].name;
     // Joint: the other sites' noise leaves the LSTM's embedding estimate too noisy to see a 10 % bias at this
     // budget (Σz² 29 vs a bound of 48 at 2,000 copies, which its ih site needs); the layer-wise embedding case checks its power.
-    if (!(k.layer < 0 && l == 0 && std::string(k.cell) == "lstm"))
-      EXPECT_GT(zb.square().sum().item<double>(), bound) << k.cell << " site " << layers[l].name;
+    const bool power = !(k.layer < 0 && l == 0 && std::string(k.cell) == "lstm");
+    check::expect_unbiased(est[l], ref[l], power, std::string(k.cell) + " site " + layers[l].name);
   }
 }
 
