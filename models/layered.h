@@ -58,6 +58,14 @@ struct LrPreset {
   std::vector<double> sigma;
 };
 
+// Row-tiles `t` (copy-major) `copies` times.
+inline torch::Tensor tile_rows(const torch::Tensor& t, int64_t copies) {
+  if (copies == 1) return t;
+  std::vector<int64_t> reps(t.dim(), 1);
+  reps[0] = copies;
+  return t.repeat(reps);
+}
+
 class LayeredModel {
  public:
   virtual ~LayeredModel() = default;
@@ -76,6 +84,10 @@ class LayeredModel {
   // is not a chain overrides it. Parameters outside the sites (e.g. an embedding) cannot be trained by LR
   // (LrTrainer refuses them): make them a site, or freeze them (requires_grad false).
   virtual torch::Tensor forward_copies(const Batch& batch, int64_t copies);
+  // The LR engine's clean pass of a model that is not a chain: forward_copies(batch, 1) by default. A model
+  // with stochastic glue (dropout in training mode) draws it here, and its later forward_copies of the same
+  // batch reuse the draw, so the noisy copies differ from the clean pass only by their noise.
+  virtual torch::Tensor clean_forward(const Batch& batch) { return forward_copies(batch, 1); }
 
   // Rows of site l's output that can reach the loss of `batch`: bool [B] (rows of one copy), or an
   // undefined tensor when all can (the default). A graph model returns the nodes within reach of the loss
@@ -100,20 +112,36 @@ class LayeredModel {
   // such noise leaves every loss unchanged, so it would only add variance to the estimate.
   using Hook = std::function<torch::Tensor(int, const torch::Tensor&, const torch::Tensor&)>;
   Hook layer_hook;
+  // Inside a call_layer_shared: its `copies` (the hook then sees one copy's input rows and returns all the
+  // copies' rows); 0 otherwise.
+  int64_t shared_copies() const { return shared_copies_; }
 
  protected:
   template <class Layer>
   torch::Tensor call_layer(int l, Layer& layer, const torch::Tensor& x, const torch::Tensor& live = {}) {
     return layer_hook ? layer_hook(l, x, live) : layer(x);
   }
+  // A site call whose input is the same for every copy and is what the clean pass of the batch gave this
+  // call (a graph model's node features before its first site): `x` holds one copy's rows, `live` one copy's;
+  // returns `copies` copies' outputs, copy-major. The LR engine then reuses the clean pass's output and
+  // forms the weight gradient once on the copies' summed noise terms, instead of once per copy. A hook that
+  // returns one copy's rows has them tiled.
+  template <class Layer>
+  torch::Tensor call_layer_shared(int l, Layer& layer, const torch::Tensor& x, int64_t copies,
+                                  const torch::Tensor& live = {}) {
+    if (!layer_hook) return tile_rows(layer(x), copies);
+    shared_copies_ = copies;
+    struct Reset {
+      int64_t& n;
+      ~Reset() { n = 0; }
+    } reset{shared_copies_};
+    auto z = layer_hook(l, x, live);
+    return z.size(0) == x.size(0) && copies > 1 ? tile_rows(z, copies) : z;
+  }
+
+ private:
+  int64_t shared_copies_ = 0;
 };
 
-// Row-tiles `t` (copy-major) `copies` times.
-inline torch::Tensor tile_rows(const torch::Tensor& t, int64_t copies) {
-  if (copies == 1) return t;
-  std::vector<int64_t> reps(t.dim(), 1);
-  reps[0] = copies;
-  return t.repeat(reps);
-}
 
 }  // namespace lrb

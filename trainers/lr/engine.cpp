@@ -69,14 +69,17 @@ CleanPass Engine::clean_pass(const Batch& batch) const {
   model_.layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor&) {
     auto z = layers_[l](x);
     if (calls[l]++ == 0) c.z[l] = z, first_input[l] = x;
-    if (x.size(0) > 0) c.call_bytes += (x.numel() + z.numel()) / x.size(0) * static_cast<int64_t>(sizeof(float));
+    // Per batch row: a call may run on other rows (a graph's edges), which then count towards the nodes. A
+    // shared call's input is never tiled (call_layer_shared).
+    c.call_bytes += ((model_.shared_copies() ? 0 : x.numel()) + z.numel()) / batch.x.size(0) *
+                    static_cast<int64_t>(sizeof(float));
     return z;
   };
   HookGuard guard{model_};
   if (model_.reuses_prefix()) {
     c.trace = model_.trace(batch);
   } else {
-    c.trace.logits = model_.forward_copies(batch, 1);
+    c.trace.logits = model_.clean_forward(batch);
     c.trace.inputs = first_input;
     c.trace.batch = batch;
   }
@@ -318,14 +321,21 @@ LayerGrad Engine::finalize(const Sums& s, int l, const CleanPass& c) const {
   // Rows sharing one loss (a graph's nodes) count once: the estimate is a mean over units.
   const double n = static_cast<double>(std::max<int64_t>(s.rows / c.unit_rows(), 1));
   auto sig2 = sigma_[l].to(c.z[l].options()).square();  // the sums hold σε, the estimator wants ε/σ
+  // Logit noise: terms summed per row of the clean input (out_grad: layer-wise, a reused shared call) and
+  // terms already in parameter shape (w, b: the hook path), either or both.
   if (s.out_grad.defined()) {
     auto G = from_phys(s.out_grad.div(sig2).div_(n), c.z[l]).contiguous();
     std::tie(g.weight, g.bias) = weight_grad(layer, G, c.trace.inputs[l]);
-  } else if (s.w.defined()) {
+  }
+  if (s.w.defined()) {
     std::vector<int64_t> shape(layer.weight().dim(), 1);
     shape[layer.is_embedding() ? 1 : 0] = -1;  // σ is per output channel: a lookup's columns
-    g.weight = s.w.div(sig2.view(shape)).div_(n);
-    if (s.b.defined()) g.bias = s.b.div(sig2).div_(n);
+    auto w = s.w.div(sig2.view(shape)).div_(n);
+    g.weight = g.weight.defined() ? g.weight.add_(w) : w;
+    if (s.b.defined()) {
+      auto b = s.b.div(sig2).div_(n);
+      g.bias = g.bias.defined() ? g.bias.add_(b) : b;
+    }
   } else if (s.kc.defined()) {
     auto kc = s.kc.div(sig2).div_(n);
     const int64_t K = layer.weight()[0].numel();

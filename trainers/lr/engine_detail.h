@@ -12,7 +12,7 @@
 namespace lrb::lr {
 
 struct Engine::Sums {
-  torch::Tensor out_grad;  // layer-wise logit noise: Σ a·σε per (example, position, channel) [B, S, C]
+  torch::Tensor out_grad;  // logit noise, layer-wise or a shared call: Σ a·σε per (example, position, channel) [B, S, C]
   torch::Tensor w, b;      // joint logit noise: weight-gradient sums in parameter shape
   torch::Tensor kc;        // weight noise: Σ a·σξ as [K+1, C] (last row: bias)
   torch::Tensor s;         // Σ s·Σ(ε² − 1) per channel [C] (learned σ only)

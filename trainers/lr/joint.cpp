@@ -17,7 +17,8 @@ using namespace detail;
 namespace {
 struct Call {
   torch::Tensor x, like, noise;  // the call's input rows, an empty tensor shaped like its output, first-half σ-noise
-  torch::Tensor live;            // float [rh] (1: the row carries noise), or undefined: every row does
+  torch::Tensor live;            // float [rows of the first half] (1: the row carries noise), or undefined: all do
+  int64_t rows = 0;              // rows per copy: the batch's, or a graph's edges (see the hook)
 };
 
 // A zero-row tensor with z's trailing shape: all from_phys needs, without keeping z alive.
@@ -36,12 +37,28 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
   // Weight noise: one draw per pass (and its antithetic mirror), used at every call of the site.
   std::vector<torch::Tensor> kernel(layers_.size()), mirrored(layers_.size());
   auto mirror = [&](const torch::Tensor& t) { return anti ? torch::cat({t, -t}) : t; };
-  model_.layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor& live) -> torch::Tensor {
-    auto z = layers_[l](x);
-    if (!active[l]) return z;
-    TORCH_CHECK(x.size(0) == R, "LR engine: site ", layers_[l].name, " got ", x.size(0), " rows, expected ", R,
-                " (copies x rows; the model must tile every input with forward_copies' copies)");
+  model_.layer_hook = [&](int l, const torch::Tensor& x_in, const torch::Tensor& live_in) -> torch::Tensor {
     const auto& set = settings_.layers[l];
+    // A shared call (call_layer_shared) gives one copy's input rows, the clean pass's. Its first call of a
+    // logit site reuses the clean output and sums the copies' noise terms before the weight-gradient op
+    // (Sums::out_grad, as layer-wise injection does); other shared calls are tiled and run as usual.
+    const int64_t shared = model_.shared_copies();
+    TORCH_CHECK(!shared || (shared == m && x_in.size(0) == bc), "LR engine: site ", layers_[l].name,
+                "'s shared call gave ", x_in.size(0), " rows for ", shared, " copies; expected ", bc, " rows for ", m);
+    const bool reuse = shared && active[l] && set.mode == Mode::kLogit && calls[l].empty();
+    if (shared && !active[l]) return tile_rows(layers_[l](x_in), m);
+    auto x = shared && !reuse ? tile_rows(x_in, m) : x_in;
+    auto live = shared && live_in.defined() ? tile_rows(live_in, m) : live_in;
+    auto z = reuse ? tile_rows(bc == c.batch() ? c.z[l] : c.z[l].slice(0, k.b0, k.b1), m) : layers_[l](x);
+    if (!active[l]) return z;
+    // A graph's copies share one loss over all their rows, so a site may also run on other rows of the copy
+    // (GAT's attention logits: one row per edge); every such row then carries its copy's loss.
+    const int64_t rows = z.size(0);
+    TORCH_CHECK(rows == R || (c.coupled() && set.mode == Mode::kLogit && rows % m == 0), "LR engine: site ",
+                layers_[l].name, " got ", rows, " rows, expected ", R,
+                " (copies x rows; the model must tile every input with forward_copies' copies; only a graph's "
+                "logit-noise sites may run on other rows per copy, copy-major)");
+    const int64_t rc = rows / m, rhc = h * rc;
     auto zp = to_phys(z);
     const int64_t S = zp.size(1), C = zp.size(2);
     auto sig = sigma_[l].to(zp.options());
@@ -50,14 +67,15 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
       TORCH_CHECK(S * C == noise[l]->dim(), "LR engine: site ", layers_[l].name, " changed its output size between calls");
       // Dead rows still consume their draws, so the noise a live row sees does not depend on the others'
       // lengths (and QMC points stay in sequence).
-      auto e = noise[l]->next(rh).view({rh, S, C}).mul_(sig);
+      auto e = noise[l]->next(rhc).view({rhc, S, C}).mul_(sig);
       torch::Tensor lv;
       if (live.defined()) {
-        TORCH_CHECK(live.dim() == 1 && live.size(0) == R, "LR engine: site ", layers_[l].name, "'s live rows must be [", R, "]");
-        lv = live.narrow(0, 0, rh).to(e.options());  // antithetic halves are the same examples
-        e.mul_(lv.view({rh, 1, 1}));
+        TORCH_CHECK(live.dim() == 1 && live.size(0) == rows, "LR engine: site ", layers_[l].name, "'s live rows must be [",
+                    rows, "]");
+        lv = live.narrow(0, 0, rhc).to(e.options());  // antithetic halves are the same examples
+        e.mul_(lv.view({rhc, 1, 1}));
       }
-      calls[l].push_back({x, shape_of(z), e, lv});
+      calls[l].push_back({reuse ? torch::Tensor() : x, shape_of(z), e, lv, rc});
       noise_part = mirror(e);
     } else {
       auto U = unfold_rows(layers_[l], x);  // [R, P, K+1]
@@ -90,6 +108,11 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
   auto w = copy_losses(c, logits, m, k.b0, k.b1).view({R});
   auto lo = w.narrow(0, 0, rh), hi = anti ? w.narrow(0, rh, rh) : w;
   auto col = [&](const torch::Tensor& v) { return v.view({-1, 1, 1}); };
+  // Coefficients per batch row ([copies * bc]) onto a call's rows ([copies * rc]): rows of a coupled copy
+  // all carry that copy's loss, so the first row's value serves every row.
+  auto onto = [&](const torch::Tensor& v, int64_t rc) {
+    return rc == bc ? v : v.view({-1, bc}).select(1, 0).repeat_interleave(rc);
+  };
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (!active[l]) continue;
     const auto& set = settings_.layers[l];
@@ -104,19 +127,28 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
       std::vector<torch::Tensor> G, X;
       for (const auto& call : calls[l]) {
         const auto& E = call.noise;
-        auto g = anti ? torch::cat({E * col(lo), E * col(-hi)}) : E * col(w);
+        auto g = anti ? torch::cat({E * col(onto(lo, call.rows)), E * col(-onto(hi, call.rows))})
+                      : E * col(onto(w, call.rows));
+        if (!call.x.defined()) {  // a reused shared call: the copies' terms meet one input
+          if (!s.out_grad.defined()) s.out_grad = torch::zeros({c.batch(), g.size(1), g.size(2)}, g.options());
+          s.out_grad.slice(0, k.b0, k.b1).add_(g.view({m, bc, g.size(1), g.size(2)}).sum(0));
+          continue;
+        }
         G.push_back(from_phys(g, call.like));
         X.push_back(call.x);
       }
-      auto [gw, gb] = G.size() == 1 ? weight_grad(layers_[l], G[0].contiguous(), X[0])
-                                    : weight_grad(layers_[l], torch::cat(G).contiguous(), torch::cat(X));
-      s.w.add_(gw);
-      if (gb.defined()) s.b.add_(gb);
+      if (!G.empty()) {
+        auto [gw, gb] = G.size() == 1 ? weight_grad(layers_[l], G[0].contiguous(), X[0])
+                                      : weight_grad(layers_[l], torch::cat(G).contiguous(), torch::cat(X));
+        s.w.add_(gw);
+        if (gb.defined()) s.b.add_(gb);
+      }
       sv = anti ? lo + hi : w;
       if (settings_.sigma_grad)
         for (const auto& call : calls[l]) {
-          auto noisy = call.live.defined() ? (sv * call.live).sum() : sv.sum();  // Σ(ε² − 1) over noisy rows only
-          s.s.add_((call.noise.square() * col(sv)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(noisy * call.noise.size(1)));
+          auto svc = onto(sv, call.rows);
+          auto noisy = call.live.defined() ? (svc * call.live).sum() : svc.sum();  // Σ(ε² − 1) over noisy rows only
+          s.s.add_((call.noise.square() * col(svc)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(noisy * call.noise.size(1)));
         }
     } else {
       const auto& E = kernel[l];
