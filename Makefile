@@ -24,7 +24,7 @@ help:
 	@echo "make fig1       the paper's Figure 1 (gradient quality probe on ResNet-5)"
 	@echo "make table1     the paper's Table 1: train 8 cells, evaluate, report (PROFILE=quick|paper SEEDS=N)"
 	@echo "make table2     the paper's Table 2: RNN/GRU/LSTM x BP/ES/LR on AG News, evaluate, report (same options)"
-	@echo "make table3     the paper's Table 3: GCN (GAT pending) x BP/ES/LR on Cora, edge attacks, report (same options)"
+	@echo "make table3     the paper's Table 3: GCN and GAT x BP/ES/LR on Cora, edge attacks, report (same options)"
 
 deps:
 	@bash scripts/install-deps.sh

@@ -4,7 +4,7 @@
 // cora.content (id, features, label), cora.cites (u<TAB>v, u<v), cora.split.{train,val,test}.txt; all sha256-checked.
 // x float [2708,1433] (row-normalised by default, as preprocess_features), y int64, edge_index int64 [2,5278],
 // adj = D^-1/2 (A+I) D^-1/2 sparse (as preprocess_adj). Options: path, row_normalize (true), limit_train,
-// limit_test (first N nodes of the mask).
+// limit_test (first N nodes of the mask), poison / poison_rate / poison_seed (cora.h).
 #include "datasets/cora.h"
 
 #include <fmt/format.h>
@@ -16,6 +16,7 @@
 #include "core/graph.h"
 #include "core/registry.h"
 #include "datasets/manifest.h"
+#include "threats/graph/edges.h"
 
 namespace lrb::datasets {
 
@@ -64,7 +65,14 @@ CoraOptions CoraOptions::from(const Config& c) {
   CoraOptions o;
   o.common.read(c);
   c.read("row_normalize", o.row_normalize);
+  c.read_choice("poison", o.poison, {"none", "random-edge", "dice"});
+  c.read("poison_rate", o.poison_rate, Range{0.0, 100.0});
+  c.read("poison_seed", o.poison_seed, Range::at_least(0));
   return o;
+}
+
+std::string CoraOptions::poison_caveat() const {
+  return poison == "none" ? "" : fmt::format("POISONED {} rate={} seed={}", poison, poison_rate, poison_seed);
 }
 
 Cora::Cora(CoraOptions o, const DataContext& ctx) : o_(std::move(o)), dir_(o_.common.dir(ctx, "cora/text")) {}
@@ -111,6 +119,8 @@ void Cora::load() {
     ea[0][e] = r[0], ea[1][e] = r[1];
   }
 
+  if (o_.poison != "none") edges = poisoned(edges, y);
+
   Batch g;
   g.modality = Modality::kGraph;
   g.x = x;
@@ -122,6 +132,27 @@ void Cora::load() {
   val_.mask = node_mask(read("cora.split.val.txt"), 0, "cora.split.val.txt");
   test_.mask = node_mask(read("cora.split.test.txt"), o_.common.limit_test, "cora.split.test.txt");
   loaded_ = true;
+}
+
+torch::Tensor Cora::poisoned(const torch::Tensor& edges, const torch::Tensor& y) const {
+  std::vector<graph::Edge> list(edges.size(1));
+  auto ea = edges.accessor<int64_t, 2>();
+  for (int64_t e = 0; e < edges.size(1); ++e) list[e] = {ea[0][e], ea[1][e]};
+  std::vector<graph::Edge> out;
+  try {
+    list = graph::canonical(std::move(list), kNodes);
+    const int64_t n = graph::budget(o_.poison_rate, static_cast<int64_t>(list.size()));
+    const auto seed = static_cast<uint64_t>(o_.poison_seed);
+    std::vector<int64_t> labels(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + kNodes);
+    out = graph::perturbed(list, o_.poison == "dice" ? graph::dice(list, labels, n, seed)
+                                                     : graph::random_insert(list, kNodes, n, seed));
+  } catch (const std::invalid_argument& e) {
+    throw DataError(fmt::format("{}: poison {}: {}", locate(dir_, "cora.cites"), o_.poison, e.what()));
+  }
+  auto t = torch::empty({2, static_cast<int64_t>(out.size())}, torch::kLong);
+  auto ta = t.accessor<int64_t, 2>();
+  for (size_t e = 0; e < out.size(); ++e) ta[0][e] = out[e].first, ta[1][e] = out[e].second;
+  return t;
 }
 
 const Batch& Cora::train() const {

@@ -12,6 +12,14 @@ namespace lrb::datasets {
 struct CoraOptions {
   CommonOptions common;        // path default <data_root>/cora/text; limits cut the train / test masks
   bool row_normalize = true;   // x rows divided by their sum, as Kipf's preprocess_features
+  // Poisoning (ATTACKS.md §3): the graph every split sees, so the model trains and is tested on it, is the
+  // citation graph after `poison` ("random-edge" | "dice", threats/graph/edges.h) with
+  // int(poison_rate x 5,278) flips drawn from poison_seed; "none" (the default) is the clean graph, and
+  // evaluation-time attacks (evasion) are the suite's threats.
+  std::string poison = "none";
+  double poison_rate = 0.1;
+  int64_t poison_seed = 0;
+  std::string poison_caveat() const;
   static CoraOptions from(const Config& c);
 };
 
@@ -30,10 +38,11 @@ class Cora final : public DatasetSource {
   const Batch* validation() const override { return &val_; }
   const torch::Tensor& val_mask() const { return val().mask; }
   InputSpec input_spec() const override;
-  std::string label() const override { return labelled("cora", o_.common.caveat()); }
+  std::string label() const override { return labelled("cora", o_.common.caveat(), o_.poison_caveat()); }
   std::vector<FileCheck> verify() const override;
 
  private:
+  torch::Tensor poisoned(const torch::Tensor& edges, const torch::Tensor& y) const;  // the options' poison applied
   CoraOptions o_;
   std::string dir_;
   Batch train_, val_, test_;

@@ -82,6 +82,33 @@ TEST(Cora, RawFeaturesAndLimits) {
   EXPECT_EQ(src->label(), "cora [limit_train=70, limit_test=100]");
 }
 
+// Poisoning: every split sees the perturbed graph (int(0.2 x 5278) = 1055 flips), Â is rebuilt from it, the
+// result says so, and the seed fixes the graph.
+TEST(Cora, PoisonPerturbsTheGraphOfEverySplit) {
+  LRB_REQUIRE_DATA("cora/text/cora.content");
+  auto clean = load_source("name: cora\n");
+  auto ra = load_source("name: cora\npoison: random-edge\npoison_rate: 0.2\npoison_seed: 3\n");
+  EXPECT_EQ(ra->train().edge_index.size(1), 5278 + 1055);
+  EXPECT_TRUE(ra->test().edge_index.equal(ra->train().edge_index));
+  EXPECT_EQ(ra->train().adj._nnz(), 2708 + 2 * (5278 + 1055));
+  EXPECT_EQ(ra->label(), "cora [POISONED random-edge rate=0.2 seed=3]");
+  EXPECT_TRUE(ra->train().mask.equal(clean->train().mask));
+  auto again = load_source("name: cora\npoison: random-edge\npoison_rate: 0.2\npoison_seed: 3\n");
+  EXPECT_TRUE(again->train().edge_index.equal(ra->train().edge_index));
+  auto other = load_source("name: cora\npoison: random-edge\npoison_rate: 0.2\npoison_seed: 4\n");
+  EXPECT_FALSE(other->train().edge_index.equal(ra->train().edge_index));
+  // DICE: removals (same label) and insertions (different labels) add up to the budget.
+  auto dice = load_source("name: cora\npoison: dice\npoison_rate: 0.2\n");
+  const auto& d = dice->train();
+  auto key = [](const torch::Tensor& ei) { return ei[0] * 2708 + ei[1]; };
+  auto before = key(clean->train().edge_index), after = key(d.edge_index);
+  auto removed = before.masked_select(~torch::isin(before, after)), inserted = after.masked_select(~torch::isin(after, before));
+  EXPECT_EQ(removed.numel() + inserted.numel(), 1055);
+  const auto& y = d.y;
+  EXPECT_TRUE(y.index_select(0, removed.div(2708, "floor")).equal(y.index_select(0, removed.remainder(2708))));
+  EXPECT_FALSE(y.index_select(0, inserted.div(2708, "floor")).eq(y.index_select(0, inserted.remainder(2708))).any().item<bool>());
+}
+
 TEST(Cora, AdjacencyOfEditedEdgesIgnoresDuplicates) {
   auto ei = torch::tensor({0, 0, 1, 1, 1, 2}, torch::kLong).view({2, 3});  // edges 0-1, 0-1 (dup), 1-2
   auto dense = lrb::normalized_adjacency(ei, 3).to_dense();
