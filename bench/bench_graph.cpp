@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "threats/graph/edges.h"
+#include "core/graph_edges.h"
 
 namespace {
 

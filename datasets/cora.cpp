@@ -16,7 +16,7 @@
 #include "core/graph.h"
 #include "core/registry.h"
 #include "datasets/manifest.h"
-#include "threats/graph/edges.h"
+#include "core/graph_edges.h"
 
 namespace lrb::datasets {
 

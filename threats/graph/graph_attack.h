@@ -1,5 +1,5 @@
 // The part the graph attacks (random-edge, dice) share: moving between a graph Batch and the edge list
-// that threats/graph/edges.h perturbs, and giving the perturbed graph a rebuilt Â (a cached propagation
+// that core/graph_edges.h perturbs, and giving the perturbed graph a rebuilt Â (a cached propagation
 // matrix would leave the attack without effect: ATTACKS.md §3.4 pitfall 1).
 #pragma once
 #include <ATen/core/Generator.h>
@@ -10,7 +10,7 @@
 
 #include "core/batch.h"
 #include "core/config.h"
-#include "threats/graph/edges.h"
+#include "core/graph_edges.h"
 
 namespace lrb::graph {
 

@@ -1,4 +1,4 @@
-// Invariants of the edge-list graph perturbations (threats/graph/edges.h) at every rate the table-3 suite
+// Invariants of the edge-list graph perturbations (core/graph_edges.h) at every rate the table-3 suite
 // sweeps: exact flip count, canonical simple graph (symmetric by construction, no self-loops, no
 // duplicates), DICE's same-label removals / different-label insertions only, same seed -> same graph.
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "threats/graph/edges.h"
+#include "core/graph_edges.h"
 
 namespace lrb::graph {
 namespace {

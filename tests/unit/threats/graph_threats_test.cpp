@@ -11,7 +11,7 @@
 #include "core/graph.h"
 #include "core/seed.h"
 #include "tests/unit/threats/threat_test_util.h"
-#include "threats/graph/edges.h"
+#include "core/graph_edges.h"
 #include "threats/victim.h"
 
 using namespace lrb;

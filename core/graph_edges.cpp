@@ -1,4 +1,4 @@
-#include "threats/graph/edges.h"
+#include "core/graph_edges.h"
 
 #include <algorithm>
 #include <cmath>
