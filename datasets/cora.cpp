@@ -66,7 +66,7 @@ CoraOptions CoraOptions::from(const Config& c) {
   o.common.read(c);
   c.read("row_normalize", o.row_normalize);
   c.read_choice("poison", o.poison, {"none", "random-edge", "dice"});
-  c.read("poison_rate", o.poison_rate, Range{0.0, 100.0});
+  c.read("poison_rate", o.poison_rate, Range{0.0, 1.0, /*lo_open=*/true});  // as the graph attacks
   c.read("poison_seed", o.poison_seed, Range::at_least(0));
   return o;
 }

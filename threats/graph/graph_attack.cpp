@@ -39,7 +39,7 @@ uint64_t draw_seed(at::Generator& gen) {
 double read_rate(const Config& c) {
   double rate = 0.1;
   c.has("name");
-  c.read("rate", rate, Range{0.0, 10.0, /*lo_open=*/true});
+  c.read("rate", rate, Range{0.0, 1.0, /*lo_open=*/true});  // (0, 1]: at most as many flips as edges
   return rate;
 }
 

@@ -28,7 +28,7 @@ Batch with_edges(const Batch& clean, const std::vector<Edge>& edges);
 // A 64-bit seed for the edge sampler from the evaluator's generator (its stream is seeded per threat and
 // params, so every rate draws independently).
 uint64_t draw_seed(at::Generator& gen);
-// The `rate` setting: flips as a fraction of the undirected edge count, DeepRobust's ptb_rate, in (0, 10].
+// The `rate` setting: flips as a fraction of the undirected edge count, DeepRobust's ptb_rate, in (0, 1].
 double read_rate(const Config& c);
 // Throws std::invalid_argument unless `b` is a graph batch with edge_index [2, E] and labels for every node.
 void check_graph(const Batch& b, const char* attack);

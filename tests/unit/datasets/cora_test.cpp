@@ -1,4 +1,5 @@
 // Cora (Planetoid split) from the text conversion.
+#include "core/errors.h"
 #include "core/graph.h"
 #include "datasets/cora.h"
 #include "tests/unit/datasets/dataset_test_util.h"
@@ -107,6 +108,10 @@ TEST(Cora, PoisonPerturbsTheGraphOfEverySplit) {
   const auto& y = d.y;
   EXPECT_TRUE(y.index_select(0, removed.div(2708, "floor")).equal(y.index_select(0, removed.remainder(2708))));
   EXPECT_FALSE(y.index_select(0, inserted.div(2708, "floor")).eq(y.index_select(0, inserted.remainder(2708))).any().item<bool>());
+  // Bad settings stop at the config, as the graph attacks' (rate in (0, 1]).
+  EXPECT_THROW(load_source("name: cora\npoison: dcie\n"), ConfigError);
+  EXPECT_THROW(load_source("name: cora\npoison: dice\npoison_rate: 0\n"), ConfigError);
+  EXPECT_THROW(load_source("name: cora\npoison: dice\npoison_rate: 1.5\n"), ConfigError);
 }
 
 TEST(Cora, AdjacencyOfEditedEdgesIgnoresDuplicates) {

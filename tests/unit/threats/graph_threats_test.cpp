@@ -95,6 +95,7 @@ TEST(GraphThreatContract, BudgetCanonicalEdgesRebuiltAdjacencyDeterminism) {
 TEST(GraphThreatContract, RateIsValidated) {
   EXPECT_THROW(make_threat(threat_cfg("name: dice\nrate: 0")), ConfigError);
   EXPECT_THROW(make_threat(threat_cfg("name: random-edge\nrate: -1")), ConfigError);
+  EXPECT_THROW(make_threat(threat_cfg("name: random-edge\nrate: 1.5")), ConfigError);
   EXPECT_THROW(make_threat(threat_cfg("name: random-edge\nratio: 0.1")), ConfigError);  // unknown key
 }
 
