@@ -77,7 +77,10 @@ class GatImpl : public ClassifierImpl, public LayeredModel {
     auto offs = torch::arange(m, ij.options()).mul_(N).repeat_interleave(E);
     // Â's pattern (coalesced, or a dense matrix's nonzeros) lists the edges sorted by dst, every node with its
     // self-loop, so each node's incoming edges form one non-empty segment.
-    auto degree = torch::bincount(ij[0], {}, N).repeat({m});
+    auto degree = torch::bincount(ij[0], {}, N);
+    TORCH_CHECK(degree.gt(0).all().item<bool>(), "gat: a node has no incoming edge; the adjacency must include the "
+                "self-loops (A + I), as core/graph.h's normalized_adjacency builds it");
+    degree = degree.repeat({m});
     Edges e{ij[0].repeat({m}) + offs, ij[1].repeat({m}) + offs, degree, m, N, E};
     auto live = reach(b, ij);
     // The input (after its dropout) is the same for every copy: one projection serves them all.
@@ -164,7 +167,7 @@ class GatImpl : public ClassifierImpl, public LayeredModel {
                 "run forward on it first");
     shape.insert(shape.begin(), m);
     shape[1] = n;
-    return (x.view(shape) * masks_[slot]).view(x.sizes());
+    return (x.reshape(shape) * masks_[slot]).view(x.sizes());
   }
 
   GatOptions o_;
@@ -176,7 +179,8 @@ class GatImpl : public ClassifierImpl, public LayeredModel {
 TORCH_MODULE(Gat);
 
 LRB_REGISTER(ClassifierImpl, "gat",
-             "GAT (Veličković et al.): 2 graph-attention layers over the edge list (heads, hidden, out_heads, dropout)",
+             "GAT (Veličković et al.): 2 graph-attention layers over the edge list (heads, hidden, out_heads, dropout); "
+             "not a chain: train LR with trainer.layerwise=false",
              [](const Config& c, const ModelContext& ctx) -> ClassifierImpl::Ptr {
                return std::make_shared<GatImpl>(GatOptions::from(c), ctx);
              });

@@ -62,6 +62,7 @@ CleanPass Engine::clean_pass(const Batch& batch) const {
   c.input = batch;
   const size_t n = layers_.size();
   c.z.resize(n);
+  c.call_rows.resize(n);
   std::vector<torch::Tensor> first_input(n);
   std::vector<int64_t> calls(n, 0);
   // Every site call passes through the hook: its first call's pre-activation is kept (no second pass to
@@ -69,6 +70,7 @@ CleanPass Engine::clean_pass(const Batch& batch) const {
   model_.layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor&) {
     auto z = layers_[l](x);
     if (calls[l]++ == 0) c.z[l] = z, first_input[l] = x;
+    c.call_rows[l].push_back(z.size(0));
     // Per batch row: a call may run on other rows (a graph's edges), which then count towards the nodes. A
     // shared call's input is never tiled (call_layer_shared).
     c.call_bytes += ((model_.shared_copies() ? 0 : x.numel()) + z.numel()) / batch.x.size(0) *

@@ -56,6 +56,7 @@ struct CleanPass {
   torch::Tensor row_weight;      // graph: [B] mask / masked count (the loss is Σ row_weight·loss); else undefined
   torch::Tensor baseline;        // [B], subtracted from each copy's loss (graph: the clean graph loss per row)
   std::vector<torch::Tensor> live;  // per site: bool [B] rows that reach the loss (model.live_rows), or undefined
+  std::vector<std::vector<int64_t>> call_rows;  // per site, the output rows of each of its calls (one copy)
   int64_t call_bytes = 0;        // per row, the inputs and outputs of every site call (hook path sizing)
   int64_t max_calls = 0;         // the most calls of one site in a forward pass
   int64_t batch() const { return y.size(0); }

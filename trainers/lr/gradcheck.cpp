@@ -27,14 +27,16 @@ torch::Tensor flat(const torch::Tensor& w, const torch::Tensor& b) {
   return b.defined() ? torch::cat({w.flatten(), b.flatten()}) : w.flatten();
 }
 
-// Exact gradient of the batch-mean clean loss (autograd is the reference here, nothing else).
+// Exact gradient of the batch-mean clean loss (autograd is the reference here, nothing else), through
+// forward_copies after the engine's clean pass: a model with dropout in training mode then reuses that pass's
+// masks, so the reference is the gradient of the very network the estimate perturbs.
 std::vector<torch::Tensor> bp_gradients(ClassifierImpl& model, LayeredModel& lm, const Batch& batch) {
   torch::AutoGradMode on(true);
   auto layers = lm.layers();
   std::vector<torch::Tensor> saved;
   for (auto& p : model.parameters()) saved.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
   model.zero_grad();
-  auto loss = torch::nn::functional::cross_entropy(batch.select(model.forward(batch)), batch.targets());
+  auto loss = torch::nn::functional::cross_entropy(batch.select(lm.forward_copies(batch, 1)), batch.targets());
   loss.backward();
   std::vector<torch::Tensor> out;
   for (const auto& l : layers)
@@ -54,7 +56,6 @@ CsvTable gradcheck(ClassifierImpl& model, Trainer& trainer, const Batch& batch, 
                                   trainer.key()));
   auto& lm = layered(model, trainer.key());
   auto layers = lm.layers();
-  auto exact = bp_gradients(model, lm, batch);
   auto settings = lr->settings();
   auto sigmas = lr->sigmas();
   settings.sigma_grad = false;
@@ -63,6 +64,7 @@ CsvTable gradcheck(ClassifierImpl& model, Trainer& trainer, const Batch& batch, 
   torch::NoGradGuard no_grad;
   Engine engine(lm, settings, sigmas);
   auto clean = engine.clean_pass(batch);
+  auto exact = bp_gradients(model, lm, batch);
   auto add_row = [&](size_t l, int64_t copies, int64_t repeat, const LayerGrad& g) {
     auto est = flat(g.weight, g.bias).to(torch::kDouble);
     auto ref = exact[l].to(torch::kDouble);

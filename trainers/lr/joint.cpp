@@ -37,28 +37,43 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
   // Weight noise: one draw per pass (and its antithetic mirror), used at every call of the site.
   std::vector<torch::Tensor> kernel(layers_.size()), mirrored(layers_.size());
   auto mirror = [&](const torch::Tensor& t) { return anti ? torch::cat({t, -t}) : t; };
+  std::vector<size_t> ncall(layers_.size(), 0);
   model_.layer_hook = [&](int l, const torch::Tensor& x_in, const torch::Tensor& live_in) -> torch::Tensor {
     const auto& set = settings_.layers[l];
+    // Rows per copy of this call: the chunk's rows, or for a graph the clean pass's same call (a site may
+    // run on other rows of the copy, e.g. GAT's attention logits: one row per edge; every such row then
+    // carries its copy's loss).
+    const size_t call = ncall[l]++;
+    TORCH_CHECK(!c.coupled() || call < c.call_rows[l].size(), "LR engine: site ", layers_[l].name, " is called more often (",
+                call + 1, ") than in the clean pass of the same graph");
+    const int64_t rc = c.coupled() ? c.call_rows[l][call] : bc;
     // A shared call (call_layer_shared) gives one copy's input rows, the clean pass's. Its first call of a
     // logit site reuses the clean output and sums the copies' noise terms before the weight-gradient op
     // (Sums::out_grad, as layer-wise injection does); other shared calls are tiled and run as usual.
     const int64_t shared = model_.shared_copies();
-    TORCH_CHECK(!shared || (shared == m && x_in.size(0) == bc), "LR engine: site ", layers_[l].name,
-                "'s shared call gave ", x_in.size(0), " rows for ", shared, " copies; expected ", bc, " rows for ", m);
-    const bool reuse = shared && active[l] && set.mode == Mode::kLogit && calls[l].empty();
+    TORCH_CHECK(!shared || (shared == m && x_in.size(0) == rc), "LR engine: site ", layers_[l].name,
+                "'s shared call gave ", x_in.size(0), " rows for ", shared, " copies; expected ", rc, " rows for ", m);
+    const bool reuse = shared && active[l] && set.mode == Mode::kLogit && call == 0;
     if (shared && !active[l]) return tile_rows(layers_[l](x_in), m);
     auto x = shared && !reuse ? tile_rows(x_in, m) : x_in;
     auto live = shared && live_in.defined() ? tile_rows(live_in, m) : live_in;
-    auto z = reuse ? tile_rows(bc == c.batch() ? c.z[l] : c.z[l].slice(0, k.b0, k.b1), m) : layers_[l](x);
+    torch::Tensor z;
+    if (reuse) {
+      auto clean_in = bc == c.batch() ? c.trace.inputs[l] : c.trace.inputs[l].slice(0, k.b0, k.b1);
+      TORCH_CHECK(x_in.equal(clean_in), "LR engine: site ", layers_[l].name, "'s shared call has another input than "
+                  "in the clean pass (call_layer_shared needs the clean pass's input, e.g. its dropout masks)");
+      auto zc = bc == c.batch() ? c.z[l] : c.z[l].slice(0, k.b0, k.b1);
+      z = m == 1 ? zc.clone() : tile_rows(zc, m);  // never a view of the clean pass: the noise is added in place
+    } else {
+      z = layers_[l](x);
+    }
     if (!active[l]) return z;
-    // A graph's copies share one loss over all their rows, so a site may also run on other rows of the copy
-    // (GAT's attention logits: one row per edge); every such row then carries its copy's loss.
     const int64_t rows = z.size(0);
-    TORCH_CHECK(rows == R || (c.coupled() && set.mode == Mode::kLogit && rows % m == 0), "LR engine: site ",
-                layers_[l].name, " got ", rows, " rows, expected ", R,
-                " (copies x rows; the model must tile every input with forward_copies' copies; only a graph's "
-                "logit-noise sites may run on other rows per copy, copy-major)");
-    const int64_t rc = rows / m, rhc = h * rc;
+    TORCH_CHECK(rows == m * rc && (rc == bc || set.mode == Mode::kLogit), "LR engine: site ", layers_[l].name, " got ",
+                rows, " rows, expected ", m * rc, " (", m, " copies x ", rc,
+                " rows, copy-major: the model must tile every input with forward_copies' copies; only a graph's "
+                "logit-noise sites may run on other rows than the batch's)");
+    const int64_t rhc = h * rc;
     auto zp = to_phys(z);
     const int64_t S = zp.size(1), C = zp.size(2);
     auto sig = sigma_[l].to(zp.options());

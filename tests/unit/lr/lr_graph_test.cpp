@@ -44,8 +44,9 @@ struct Case {
   int64_t copies;
   // Sites too noisy at this many copies for a 10 % bias to show (their unbiasedness is still checked).
   std::vector<std::string> no_power = {};
+  bool dropout = false;  // training-mode dropout: masks drawn by the clean pass, reused by the noisy copies
 };
-void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "_layer_" << c.layer; }
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "_layer_" << c.layer << (c.dropout ? "_dropout" : ""); }
 class Graph : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Graph, MeanMatchesBpWithinStandardError) {
@@ -54,25 +55,29 @@ TEST_P(Graph, MeanMatchesBpWithinStandardError) {
   ModelContext ctx;
   ctx.input.shape = {3};
   ctx.num_classes = 3;
-  const std::string yaml = std::string(k.model) == "gcn" ? "name: gcn\nhidden: 4\ndropout: 0"
-                                                         : "name: gat\nheads: 2\nhidden: 2\ndropout: 0";
+  const std::string drop = k.dropout ? "0.5" : "0";
+  const std::string yaml = std::string(k.model) == "gcn" ? "name: gcn\nhidden: 4\ndropout: " + drop
+                                                         : "name: gat\nheads: 2\nhidden: 2\ndropout: " + drop;
   auto model = Registry<ClassifierImpl>::get().make(Config(parse_yaml_string(yaml, "test.yaml"), ""), ctx);
   model->to(torch::kDouble);
+  model->train();
   auto& lm = dynamic_cast<LayeredModel&>(*model);
   auto layers = lm.layers();
   auto b = graph9();
-  std::vector<torch::Tensor> ref;
-  {
-    torch::AutoGradMode on(true);
-    model->zero_grad();
-    torch::nn::functional::cross_entropy(b.select(model->forward(b)), b.targets()).backward();
-    for (const auto& l : layers)
-      ref.push_back(flat(l.weight().grad(), l.bias().defined() ? l.bias().grad() : torch::Tensor()));
-  }
   torch::NoGradGuard no_grad;
   auto [s, sig] = check::logit_settings(layers, k.layer, k.copies, 1e-3);
   Engine e(lm, s, sig);
-  auto est = check::repeated_estimates(e, e.clean_pass(b), k.layer, k.copies, layers.size(), 1000);
+  const auto clean = e.clean_pass(b);  // draws the dropout masks of this batch
+  std::vector<torch::Tensor> ref;
+  {
+    // The exact gradient of the network the estimate sees: the same masks (forward_copies reuses them).
+    torch::AutoGradMode on(true);
+    model->zero_grad();
+    torch::nn::functional::cross_entropy(b.select(lm.forward_copies(b, 1)), b.targets()).backward();
+    for (const auto& l : layers)
+      ref.push_back(flat(l.weight().grad(), l.bias().defined() ? l.bias().grad() : torch::Tensor()));
+  }
+  auto est = check::repeated_estimates(e, clean, k.layer, k.copies, layers.size(), 1000);
   for (size_t l = 0; l < layers.size(); ++l) {
     if (est[l].empty()) continue;
     const bool power = std::find(k.no_power.begin(), k.no_power.end(), layers[l].name) == k.no_power.end();
@@ -86,7 +91,12 @@ INSTANTIATE_TEST_SUITE_P(Lr, Graph,
                          ::testing::Values(Case{"gcn", 0, 400}, Case{"gcn", 1, 400}, Case{"gcn", -1, 1000, {"l0"}},
                                            Case{"gat", 0, 400}, Case{"gat", 1, 400}, Case{"gat", 3, 400},
                                            Case{"gat", 4, 400},
-                                           Case{"gat", -1, 400, {"l0.att0", "l0.att1", "l1.att0"}}));
+                                           Case{"gat", -1, 400, {"l0.att0", "l0.att1", "l1.att0"}},
+                                           Case{"gcn", -1, 1000, {"l0"}, true}));
+// Not listed: gat with training-mode dropout. With dropout on the attention coefficients its joint estimate
+// is biased (this test: l0 max |z| 22.8, T² 1,164 against a bound of 50; with input and hidden dropout alone it
+// passes), cause not found yet. Table 3 trains gat by LR at dropout 0 (experiments/table3/*.txt).
+
 
 }  // namespace
 }  // namespace lrb::lr

@@ -52,7 +52,7 @@ inline std::vector<std::vector<torch::Tensor>> repeated_estimates(Engine& e, con
 // Over a site's n live coordinates (standard error > 0), the squared distance of the mean from the exact
 // gradient in units of its estimated covariance must stay below n + 6√(2n) (a χ²_n has mean n, sd √(2n)), and
 // no single |z| may pass 5.5 (P < 1e-4 for n <= 600). A small site (n <= repeats / 20) uses its full covariance
-// (Hotelling's T² via the pseudo-inverse, n its rank, scaled by (R−1)/(R−n) for the estimated covariance): its
+// (Hotelling's T² over the directions with variance, n their count, times (R−n)/(R−1): about χ²_n for n ≪ R): its
 // coordinates can be nearly copies of each other (GAT's attention: the features of both ends of an edge),
 // so one 2.5σ draw would count n times in a sum of squared z. A larger site (too many coordinates to
 // estimate their covariance from the repeats) sums the squared per-coordinate z. With `check_power`, a 10 %
