@@ -1,5 +1,6 @@
 // gat against an independent dense reference (tools/golden_gat.py, PyTorch float64, dense masked softmax) on a
 // fixed graph whose edges come from core/graph.h's Â; dropout; and the rows the LR engine may perturb.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,17 +12,14 @@
 #include "models/classifier.h"
 #include "models/layered.h"
 #include "tests/unit/models/gat_golden.h"
+#include "tests/unit/models/golden_graph.h"
 
 namespace lrb {
 namespace {
 
 namespace g = golden::gat;
 
-torch::Tensor tensor(const double* v, std::vector<int64_t> shape) {
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  return torch::from_blob(const_cast<double*>(v), {n}, torch::kDouble).to(torch::kFloat).view(shape).clone();
-}
+using golden::tensor;
 
 struct Fixture {
   ClassifierImpl::Ptr model;
@@ -31,7 +29,7 @@ struct Fixture {
     ctx.input.shape = {g::kF};
     ctx.num_classes = g::kK;
     model = Registry<ClassifierImpl>::get().make(
-        Config(parse_yaml_string(fmt("name: gat\nheads: {}\nhidden: {}\nout_heads: {}", g::kHeads, g::kHidden, g::kOutHeads),
+        Config(parse_yaml_string(fmt::format("name: gat\nheads: {}\nhidden: {}\nout_heads: {}", g::kHeads, g::kHidden, g::kOutHeads),
                                  "test.yaml"),
                ""),
         ctx);
@@ -47,17 +45,7 @@ struct Fixture {
     auto dst1 = tensor(g::kA1Dst, {g::kOutHeads, g::kK}), src1 = tensor(g::kA1Src, {g::kOutHeads, g::kK});
     for (int64_t k = 0; k < g::kOutHeads; ++k)
       p["l1_att" + std::to_string(k) + ".weight"].copy_(torch::cat({dst1[k], src1[k]}).unsqueeze(0));
-    b.modality = Modality::kGraph;
-    b.x = tensor(g::kX, {g::kN, g::kF});
-    b.edge_index = torch::from_blob(const_cast<int64_t*>(g::kEdges), {g::kE, 2}, torch::kLong).t().contiguous();
-    b.adj = normalized_adjacency(b.edge_index, g::kN);
-    b.y = torch::zeros({g::kN}, torch::kLong);
-  }
-  template <class... A>
-  static std::string fmt(const char* f, A... a) {
-    std::string s = f;
-    for (auto v : {static_cast<int64_t>(a)...}) s.replace(s.find("{}"), 2, std::to_string(v));
-    return s;
+    b = golden::graph(g::kX, g::kEdges, g::kN, g::kF, g::kE);
   }
 };
 

@@ -9,17 +9,14 @@
 #include "models/classifier.h"
 #include "models/layered.h"
 #include "tests/unit/models/gcn_golden.h"
+#include "tests/unit/models/golden_graph.h"
 
 namespace lrb {
 namespace {
 
 namespace g = golden::gcn;
 
-torch::Tensor tensor(const double* v, std::vector<int64_t> shape) {
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  return torch::from_blob(const_cast<double*>(v), {n}, torch::kDouble).to(torch::kFloat).view(shape).clone();
-}
+using golden::tensor;
 
 struct Fixture {
   ClassifierImpl::Ptr model;
@@ -34,11 +31,7 @@ struct Fixture {
     torch::NoGradGuard no_grad;
     p["l0.weight"].copy_(tensor(g::kW0, {g::kH, g::kF})), p["l0.bias"].copy_(tensor(g::kB0, {g::kH}));
     p["l1.weight"].copy_(tensor(g::kW1, {g::kK, g::kH})), p["l1.bias"].copy_(tensor(g::kB1, {g::kK}));
-    b.modality = Modality::kGraph;
-    b.x = tensor(g::kX, {g::kN, g::kF});
-    b.edge_index = torch::from_blob(const_cast<int64_t*>(g::kEdges), {g::kE, 2}, torch::kLong).t().contiguous();
-    b.adj = normalized_adjacency(b.edge_index, g::kN);
-    b.y = torch::zeros({g::kN}, torch::kLong);
+    b = golden::graph(g::kX, g::kEdges, g::kN, g::kF, g::kE);
   }
 };
 
