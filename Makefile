@@ -10,7 +10,7 @@ endif
 # libgomp's busy-wait otherwise keeps a core spinning that OpenBLAS threads need (3x slower LR steps here).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all deps configure build demo test test-fast test-slow bench fig1 table1 table2 table3 clean help
+.PHONY: all deps configure build demo test test-fast test-slow bench fig1 table1 table2 table3 table4 clean help
 PROFILE ?= quick
 SEEDS   ?= 1
 
@@ -25,6 +25,7 @@ help:
 	@echo "make table1     the paper's Table 1: train 8 cells, evaluate, report (PROFILE=quick|paper SEEDS=N)"
 	@echo "make table2     the paper's Table 2: RNN/GRU/LSTM x BP/ES/LR on AG News, evaluate, report (same options)"
 	@echo "make table3     the paper's Table 3: GCN and GAT x BP/ES/LR on Cora, edge attacks, report (same options)"
+	@echo "make table4     the paper's Table 4: spiking LIF nets on MNIST/Fashion-MNIST x BP/ES/LR, attacks, report (same options)"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -65,6 +66,9 @@ table2: build
 
 table3: build
 	PROFILE=$(PROFILE) SEEDS=$(SEEDS) bash tools/table.sh table3 $(LRBENCH)
+
+table4: build
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) bash tools/table.sh table4 $(LRBENCH)
 
 clean:
 	rm -rf $(BUILD)

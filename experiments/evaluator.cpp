@@ -176,6 +176,13 @@ CsvTable evaluate(const EvalRequest& req) {
   l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()),
                            l.record.checkpoint_sha256);
   auto device = pick_device(p.spec.device);
+  // A model without an input gradient (a spiking net with surrogate none) is refused for gradient attacks
+  // here, before any work, rather than reported as robust to a no-op attack.
+  if (auto why = p.model->input_grad_refusal(); !why.empty())
+    for (const auto* list : {&suite.threats, &suite.sweep})
+      for (const auto& t : *list)
+        if (auto* a = dynamic_cast<const Attack*>(t.threat.get()); a && a->needs_input_grad())
+          throw GradientError(req.run_dir + ": " + t.threat->key() + " needs the input gradient; " + why);
 
   const Batch& all = p.dataset->test();
   const Batch test = first_examples(all, suite.n_examples);
@@ -187,7 +194,7 @@ CsvTable evaluate(const EvalRequest& req) {
 
   auto row = [&](CsvTable& t, const std::string& metric, const ThreatResult& r, const std::string& params,
                  const std::string& key) {
-    t.add({paper_model_name(l.meta.model_key), paper_algorithm_name(l.meta.trainer_key), metric,
+    t.add({paper_model_name(l.meta.model_key, p.dataset->key()), paper_algorithm_name(l.meta.trainer_key), metric,
            fmt::format("{:.2f}", r.n ? 100.0 * r.correct / r.n : 0.0), p.dataset->label(), std::to_string(l.meta.seed),
            std::to_string(r.n), std::to_string(r.correct), LRB_GIT_SHA, l.meta.spec_hash, std::to_string(l.meta.epoch),
            params, l.meta.model_key, l.meta.trainer_key, key, std::to_string(r.queries), fmt::format("{:.2f}", r.seconds)});

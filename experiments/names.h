@@ -14,6 +14,14 @@ inline std::string paper_model_name(const std::string& key) {
   return it == names.end() ? key : it->second;
 }
 
+// A model the paper trains on several datasets is named per dataset, as its table does (Table 4: "SNN-MNIST",
+// "SNN-FashionMNIST"); `dataset` is the dataset's registry key.
+inline std::string paper_model_name(const std::string& key, const std::string& dataset) {
+  static const std::map<std::string, std::string> datasets = {{"mnist", "MNIST"}, {"fashion-mnist", "FashionMNIST"}};
+  auto it = datasets.find(dataset);
+  return key == "snn" && it != datasets.end() ? "SNN-" + it->second : paper_model_name(key);
+}
+
 inline std::string paper_algorithm_name(const std::string& key) {
   std::string out;
   for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

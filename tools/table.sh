@@ -5,7 +5,8 @@
 #                                            RUNS=dir (default runs/<table>-<profile>), OUT=results dir,
 #                                            SUITE=name|path (default <table>), EXP=experiment yaml
 # A profile (experiments/<table>/<profile>.txt) lists the cells and the overrides each one gets:
-#   models: resnet5 vgg8
+#   models: resnet5 vgg8                          (model@dataset trains that model on another dataset than the
+#                                                  experiment's: snn@mnist snn@fashion-mnist; cell snn-mnist-...)
 #   trainers: bp es lr-l lr-wl
 #   <model glob> <trainer glob> key=value ...     (later lines add to / override earlier ones)
 #   eval key=value ...                            (lrbench eval overrides, e.g. eval.n_examples=2000)
@@ -64,9 +65,10 @@ mkdir -p "$runs/logs"
 for seed in $(seq 0 $((seeds - 1))); do
   for m in $models; do
     for t in $trainers; do
-      cell=$m-$t-s$seed
+      cell=${m/@/-}-$t-s$seed
       dir=$runs/$cell
-      args=("$exp" "model=$m" "trainer=$t" "seed=$seed" $(overrides "$m" "$t"))
+      data=(); [[ $m == *@* ]] && data=("dataset=${m#*@}")
+      args=("$exp" "model=${m%%@*}" "${data[@]}" "trainer=$t" "seed=$seed" $(overrides "$m" "$t"))
       hash=$("$lrbench" check "${args[@]}" | sed -n 's/^# ok: spec_hash //p') || true
       [[ -n $hash ]] || { echo "tools/table.sh: $cell: config check failed: $lrbench check ${args[*]}" >&2; exit 2; }
       if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" &&

@@ -47,21 +47,25 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     TORCH_CHECK(!c.coupled() || call < c.call_rows[l].size(), "LR engine: site ", layers_[l].name, " is called more often (",
                 call + 1, ") than in the clean pass of the same graph");
     const int64_t rc = c.coupled() ? c.call_rows[l][call] : bc;
-    // A shared call (call_layer_shared) gives one copy's input rows, the clean pass's. Its first call of a
-    // logit site reuses the clean output and sums the copies' noise terms before the weight-gradient op
-    // (Sums::out_grad, as layer-wise injection does); other shared calls are tiled and run as usual.
+    // A shared call (call_layer_shared) gives one copy's input rows. When they are the clean pass's first
+    // call's (always for the first call; a spiking net's image at every step) a logit site reuses the clean
+    // output and sums the copies' noise terms before the weight-gradient op (Sums::out_grad, as layer-wise
+    // injection does); a later shared call on other rows is tiled and runs as usual.
     const int64_t shared = model_.shared_copies();
     TORCH_CHECK(!shared || (shared == m && x_in.size(0) == rc), "LR engine: site ", layers_[l].name,
                 "'s shared call gave ", x_in.size(0), " rows for ", shared, " copies; expected ", rc, " rows for ", m);
-    const bool reuse = shared && active[l] && set.mode == Mode::kLogit && call == 0;
+    bool reuse = false;
+    if (shared && active[l] && set.mode == Mode::kLogit) {
+      auto clean_in = bc == c.batch() ? c.trace.inputs[l] : c.trace.inputs[l].slice(0, k.b0, k.b1);
+      reuse = x_in.sizes() == clean_in.sizes() && x_in.equal(clean_in);
+      TORCH_CHECK(reuse || call > 0, "LR engine: site ", layers_[l].name, "'s shared call has another input than "
+                  "in the clean pass (call_layer_shared needs the clean pass's input, e.g. its dropout masks)");
+    }
     if (shared && !active[l]) return tile_rows(layers_[l](x_in), m);
     auto x = shared && !reuse ? tile_rows(x_in, m) : x_in;
     auto live = shared && live_in.defined() ? tile_rows(live_in, m) : live_in;
     torch::Tensor z;
     if (reuse) {
-      auto clean_in = bc == c.batch() ? c.trace.inputs[l] : c.trace.inputs[l].slice(0, k.b0, k.b1);
-      TORCH_CHECK(x_in.equal(clean_in), "LR engine: site ", layers_[l].name, "'s shared call has another input than "
-                  "in the clean pass (call_layer_shared needs the clean pass's input, e.g. its dropout masks)");
       auto zc = bc == c.batch() ? c.z[l] : c.z[l].slice(0, k.b0, k.b1);
       z = m == 1 ? zc.clone() : tile_rows(zc, m);  // never a view of the clean pass: the noise is added in place
     } else {
