@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
   eval->add_option("run_dir", ereq.run_dir, "a directory written by lrbench train")->required();
   eval->add_option("overrides", ereq.overrides, "eval.n_examples=N, eval.batch_size=B, eval.seed=S, threat.eps=...");
   eval->add_option("--suite", ereq.suite, "suite name (experiments/suites/NAME.yaml) or path");
+  eval->add_option("--source", ereq.source_run,
+                   "transfer mode: craft every attack on this run's model (same dataset), score RUN_DIR on it "
+                   "(default output RUN_DIR/eval/<suite|threat>.transfer.csv)");
   eval->add_option("--threat", ereq.threat, "one attack or corruption (lrbench list attacks|corruptions)");
   eval->add_option("--out", ereq.out_csv, "CSV path (default RUN_DIR/eval/<suite|threat|clean>.csv)");
   eval->add_option("--examples", ereq.examples_jsonl,

@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "core/seed.h"
+#include "core/registry.h"
 #include "experiments/checkpoint.h"
 #include "experiments/names.h"
 #include "experiments/run_dir.h"
@@ -104,9 +106,10 @@ nlohmann::ordered_json example_json(const Threat& threat, const text::AttackReco
           {"threat", threat.key()},       {"params", threat.params()}};
 }
 
+// `source`: the model attacks craft their inputs on (transfer mode); the evaluated model otherwise.
 ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test, const Suite& suite,
                         const ThreatContext& ctx, const torch::Device& device,
-                        std::vector<nlohmann::ordered_json>* examples = nullptr) {
+                        std::vector<nlohmann::ordered_json>* examples = nullptr, ClassifierImpl* source = nullptr) {
   ThreatResult r;
   auto t0 = std::chrono::steady_clock::now();
   const bool graph = test.modality == Modality::kGraph;
@@ -123,7 +126,7 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
     if (auto* c = dynamic_cast<const Corruption*>(threat)) {
       input = corrupt(*c, clean, index, seed, ctx);
     } else if (auto* a = dynamic_cast<Attack*>(threat)) {
-      Victim victim(model);
+      Victim victim(source ? *source : model);
       input = a->perturb(victim, clean, gen);
       r.queries += victim.queries();
       if (auto* text_attack = dynamic_cast<text::TextAttack*>(a))
@@ -144,6 +147,8 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
 CsvTable evaluate(const EvalRequest& req) {
   Loaded l = load_run(req.run_dir);
   auto& p = l.parts;
+  std::optional<Loaded> src;  // transfer mode: checked before any data is read, its model built after
+  if (!req.source_run.empty()) src = load_run(req.source_run);
   // Every threat is built and checked before the data is read or the model loaded.
   Suite suite;
   std::string stem = "clean";
@@ -166,6 +171,17 @@ CsvTable evaluate(const EvalRequest& req) {
       throw ConfigError("--examples", "no text attack to record (it lists the examples of pwws or ga; add "
                                       "--threat pwws, or drop --examples)");
   }
+  if (src) {
+    bool any_attack = false;
+    for (const auto* list : {&suite.threats, &suite.sweep})
+      for (const auto& t : *list) any_attack |= dynamic_cast<const Attack*>(t.threat.get()) != nullptr;
+    if (!any_attack)
+      throw ConfigError("--source", "no attack to transfer (corruptions never see a model; give --suite or --threat "
+                                    "with an attack)");
+    if (src->parts.dataset->key() != p.dataset->key())
+      throw ConfigError("--source", fmt::format("{} is a run on '{}', {} on '{}' (give the source run of the same dataset)",
+                                                req.source_run, src->parts.dataset->key(), req.run_dir, p.dataset->key()));
+  }
   materialize(p);
   const ThreatContext ctx = threat_context(*p.dataset);
   check_fits(suite, p.dataset->modality(), p.dataset->key(), &ctx);
@@ -176,13 +192,29 @@ CsvTable evaluate(const EvalRequest& req) {
   l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()),
                            l.record.checkpoint_sha256);
   auto device = pick_device(p.spec.device);
+  // Transfer mode: the source run's model, checked to be a model of the same data.
+  std::string mode = "white-box";
+  if (src) {
+    ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
+    src->parts.model = Registry<ClassifierImpl>::get().make(src->parts.spec.model, mctx);
+    src->meta = load_checkpoint((fs::path(req.source_run) / "checkpoint.pt").string(), *src->parts.model, nullptr,
+                                nullptr, src->parts.model->key(), to_yaml(src->parts.spec.model.node()),
+                                src->record.checkpoint_sha256);
+    src->parts.model->to(device);
+    mode = "transfer from " + paper_algorithm_name(src->meta.trainer_key);
+    stem += ".transfer";
+    logger("eval")->info("transfer mode: attacks crafted on {} ({} {}, seed {}, spec {})", req.source_run,
+                         src->meta.model_key, src->meta.trainer_key, src->meta.seed, src->meta.spec_hash);
+  }
+  ClassifierImpl* source = src ? src->parts.model.get() : nullptr;
   // A model without an input gradient (a spiking net with surrogate none) is refused for gradient attacks
   // here, before any work, rather than reported as robust to a no-op attack.
-  if (auto why = p.model->input_grad_refusal(); !why.empty())
+  if (auto why = (source ? *source : *p.model).input_grad_refusal(); !why.empty())
     for (const auto* list : {&suite.threats, &suite.sweep})
       for (const auto& t : *list)
         if (auto* a = dynamic_cast<const Attack*>(t.threat.get()); a && a->needs_input_grad())
-          throw GradientError(req.run_dir + ": " + t.threat->key() + " needs the input gradient; " + why);
+          throw GradientError((source ? req.source_run : req.run_dir) + ": " + t.threat->key() +
+                              " needs the input gradient; " + why);
 
   const Batch& all = p.dataset->test();
   const Batch test = first_examples(all, suite.n_examples);
@@ -197,23 +229,30 @@ CsvTable evaluate(const EvalRequest& req) {
     t.add({paper_model_name(l.meta.model_key, p.dataset->key()), paper_algorithm_name(l.meta.trainer_key), metric,
            fmt::format("{:.2f}", r.n ? 100.0 * r.correct / r.n : 0.0), p.dataset->label(), std::to_string(l.meta.seed),
            std::to_string(r.n), std::to_string(r.correct), LRB_GIT_SHA, l.meta.spec_hash, std::to_string(l.meta.epoch),
-           params, l.meta.model_key, l.meta.trainer_key, key, std::to_string(r.queries), fmt::format("{:.2f}", r.seconds)});
+           params, l.meta.model_key, l.meta.trainer_key, key, std::to_string(r.queries), fmt::format("{:.2f}", r.seconds),
+           mode});
     log->info("{} {} {:<9} {:6.2f}% ({}/{}) {:.1f} s {}", l.meta.model_key, l.meta.trainer_key, metric,
               r.n ? 100.0 * r.correct / r.n : 0.0, r.correct, r.n, r.seconds, params);
   };
 
   CsvTable table(result_columns());
-  row(table, "Ori", run_threat(*p.model, nullptr, test, suite, ctx, device), "", "");
+  // Transfer mode runs the attacks only: clean accuracy and corruptions do not depend on the source.
+  auto skip = [&](const SuiteThreat& t) { return source && !dynamic_cast<const Attack*>(t.threat.get()); };
+  if (!source) row(table, "Ori", run_threat(*p.model, nullptr, test, suite, ctx, device), "", "");
   for (const auto& t : suite.threats)
-    row(table, t.threat->metric(), run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out),
-        t.threat->params(), t.threat->key());
+    if (!skip(t))
+      row(table, t.threat->metric(),
+          run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out, source),
+          t.threat->params(), t.threat->key());
+
   const auto out = req.out_csv.empty() ? (fs::path(req.run_dir) / "eval" / (stem + ".csv")).string() : req.out_csv;
   if (!suite.sweep.empty()) {
     CsvTable sweep(result_columns());
     for (const auto& t : suite.sweep)
-      row(sweep, t.threat->metric(),
-          run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out), t.threat->params(),
-          t.threat->key());
+      if (!skip(t))
+        row(sweep, t.threat->metric(),
+            run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out, source),
+            t.threat->params(), t.threat->key());
     auto sweep_path = fs::path(out);
     sweep_path.replace_extension(".sweep.csv");
     sweep.save(sweep_path.string());

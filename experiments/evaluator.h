@@ -22,7 +22,7 @@ inline const std::vector<std::string>& result_columns() {
   static const std::vector<std::string> cols = {
       "model",      "algorithm", "metric",      "accuracy",  "dataset",    "seed",
       "n",          "n_correct", "git_commit",  "spec_hash", "epoch",      "threat_params",
-      "model_key",  "trainer_key", "threat_key", "queries",  "seconds"};
+      "model_key",  "trainer_key", "threat_key", "queries",  "seconds",    "mode"};
   return cols;
 }
 
@@ -38,6 +38,12 @@ struct EvalRequest {
   // probability of the label)}. Examples the model already got wrong are not attacked and not listed.
   // A ConfigError before any work when no threat of the run is a text attack.
   std::string examples_jsonl;
+  // --source RUN: transfer (black-box) mode, ATTACKS.md §5. Every attack crafts its inputs on that run's model
+  // (same dataset; e.g. the BP checkpoint of the same seed) and the evaluated run only classifies them, so a
+  // model whose own gradient is useless (masked, or absent: a spiking net without surrogate) is still attacked.
+  // Only attacks run (corruptions never see a model); rows carry mode "transfer from <ALG>" (white-box rows:
+  // "white-box") and go to RUN_DIR/eval/<suite|threat>.transfer.csv by default.
+  std::string source_run;
 };
 
 // Evaluates and returns the table (the suite's sweep, if any, goes to <out stem>.sweep.csv).

@@ -69,7 +69,8 @@ class SnnImpl : public ClassifierImpl, public LayeredModel {
   std::vector<int64_t> preactivation_sizes() const override { return sizes_; }
   std::string input_grad_refusal() const override {
     return o_.surrogate != "none" ? "" : "model.surrogate is none: a Heaviside spike has no input gradient, so a "
-           "gradient attack would be a no-op; train with model.surrogate=sigmoid|atan (LR and ES never use it)";
+           "gradient attack would be a no-op; train with model.surrogate=sigmoid|atan (LR and ES never use it), or "
+           "attack by transfer (lrbench eval RUN --source OTHER_RUN)";
   }
 
   // Logits [m*B, K]: the output membrane at the last step of `m` copy-major copies of the batch.

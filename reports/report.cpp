@@ -15,22 +15,16 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "reports/eval_files.h"
 #include "reports/plot.h"
 
 namespace lrb {
 
 namespace fs = std::filesystem;
 using report_detail::SweepSample;
+using namespace report_detail;
 
 namespace {
-
-using Key = std::tuple<std::string, std::string, std::string>;  // model, algorithm, metric
-
-struct EvalRow {
-  std::string model, algorithm, metric, dataset, seed, n, git_commit, threat_params;
-  double accuracy = 0;
-  std::optional<double> seconds;
-};
 
 // All results of one (model, algorithm, metric): one entry per seed.
 struct Cell {
@@ -40,87 +34,6 @@ struct Cell {
 };
 
 std::string join(const std::set<std::string>& s, const char* sep) { return fmt::format("{}", fmt::join(s, sep)); }
-
-size_t column(const CsvTable& t, const std::string& file, const std::string& name) {
-  const auto& h = t.header();
-  auto it = std::find(h.begin(), h.end(), name);
-  if (it == h.end())
-    throw DataError(fmt::format("{}: missing column '{}' (has: {})", file, name, fmt::join(h, ",")));
-  return static_cast<size_t>(it - h.begin());
-}
-
-double number(const std::string& s, const std::string& file, size_t row, const std::string& col) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);  // locale-proof, unlike strtod
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-    throw DataError(fmt::format("{}:{}: column '{}': '{}' is not a number", file, row + 2, col, s));  // +2: header
-  return v;
-}
-
-std::vector<EvalRow> read_eval(const fs::path& path) {
-  const std::string file = path.string();
-  CsvTable t = CsvTable::load(file);
-  std::map<std::string, size_t> c;
-  for (const char* name : {"model", "algorithm", "metric", "accuracy", "dataset", "seed", "n", "git_commit",
-                           "threat_params"})
-    c[name] = column(t, file, name);
-  // Eval files written before per-threat timing have no seconds; the time table shows "—" for them.
-  const auto& h = t.header();
-  const bool has_seconds = std::find(h.begin(), h.end(), "seconds") != h.end();
-  const size_t sec = has_seconds ? column(t, file, "seconds") : 0;
-  std::vector<EvalRow> out;
-  for (size_t i = 0; i < t.rows().size(); ++i) {
-    const auto& r = t.rows()[i];
-    EvalRow e;
-    e.model = r[c["model"]], e.algorithm = r[c["algorithm"]], e.metric = r[c["metric"]];
-    e.dataset = r[c["dataset"]], e.seed = r[c["seed"]], e.n = r[c["n"]];
-    e.git_commit = r[c["git_commit"]], e.threat_params = r[c["threat_params"]];
-    e.accuracy = number(r[c["accuracy"]], file, i, "accuracy");
-    if (has_seconds && !r[sec].empty()) e.seconds = number(r[sec], file, i, "seconds");
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-struct Found {
-  std::vector<fs::path> suite, sweep;
-};
-
-Found find_eval_files(const fs::path& root, const std::string& suite) {
-  Found f;
-  std::error_code ec;
-  if (!fs::is_directory(root, ec)) return f;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (!it->is_regular_file(ec) || it->path().parent_path().filename() != "eval") continue;
-    const auto name = it->path().filename().string();
-    if (name == suite + ".csv") f.suite.push_back(it->path());
-    if (name == suite + ".sweep.csv") f.sweep.push_back(it->path());
-  }
-  std::sort(f.suite.begin(), f.suite.end());
-  std::sort(f.sweep.begin(), f.sweep.end());
-  return f;
-}
-
-struct PaperValue {
-  std::string text;  // as printed in the paper ("64.4")
-  double value = 0;
-};
-
-std::map<Key, PaperValue> load_paper(const std::string& path) {
-  std::map<Key, PaperValue> out;
-  if (path.empty()) return out;
-  if (!fs::exists(path)) throw DataError(fmt::format("{}: paper CSV not found (the report's `paper:` key)", path));
-  CsvTable t = CsvTable::load(path);
-  size_t m = column(t, path, "model"), a = column(t, path, "algorithm"), k = column(t, path, "metric"),
-         v = column(t, path, "accuracy");
-  for (size_t i = 0; i < t.rows().size(); ++i) {
-    const auto& r = t.rows()[i];
-    out[{r[m], r[a], r[k]}] = PaperValue{r[v], number(r[v], path, i, "accuracy")};
-  }
-  return out;
-}
 
 std::string cell_name(const fs::path& eval_file, const fs::path& root) {
   fs::path cell = eval_file.parent_path().parent_path();
@@ -238,7 +151,24 @@ struct Gathered {
   std::map<std::string, CellTime> times;
   std::set<std::string> ignored;  // model/algorithm/metric names the spec does not list
   std::vector<SweepSample> sweep;
+  std::set<std::string> transfer_modes;  // "transfer from BP", ... (lrbench eval --source)
 };
+
+// A table row's algorithm: the spec's name, or for transfer results "LR (transfer from BP)".
+std::string row_label(const std::string& algorithm, const std::string& mode) {
+  return mode == "white-box" ? algorithm : algorithm + " (" + mode + ")";
+}
+struct RowAlg {
+  std::string label, algorithm, mode;
+};
+// White-box rows in the spec's order, then the same algorithms under each transfer mode found.
+std::vector<RowAlg> row_algorithms(const ReportSpec& spec, const Gathered& g) {
+  std::vector<RowAlg> out;
+  for (const auto& a : spec.algorithms) out.push_back({a, a, "white-box"});
+  for (const auto& mode : g.transfer_modes)
+    for (const auto& a : spec.algorithms) out.push_back({row_label(a, mode), a, mode});
+  return out;
+}
 
 void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes) {
   for (const auto& file : g.found.suite) {
@@ -254,7 +184,8 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
         g.ignored.insert(fmt::format("{}/{}/{}", r.model, r.algorithm, r.metric));
         continue;
       }
-      auto& cell = g.cells[Key{r.model, r.algorithm, r.metric}];
+      if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
+      auto& cell = g.cells[Key{r.model, row_label(r.algorithm, r.mode), r.metric}];
       auto [it, fresh] = cell.seed_file.emplace(r.seed, file.string());
       // Two results for one seed mean RUNS_DIR spans two experiments; averaging them would hide it.
       if (!fresh)
@@ -290,11 +221,13 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
         ++skipped;
         continue;
       }
-      auto alg = spec.algorithm_names.count(r.algorithm) ? spec.algorithm_names.at(r.algorithm) : r.algorithm;
+      auto base = spec.algorithm_names.count(r.algorithm) ? spec.algorithm_names.at(r.algorithm) : r.algorithm;
+      auto alg = row_label(base, r.mode);
+      if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
       g.sweep.push_back({r.model, alg, r.metric, *v, number(*v, file.string(), i, "threat_params"),
                          r.accuracy});
       if (rank(spec.sweep_mean, r.metric) < spec.sweep_mean.size() && rank(spec.models, r.model) < spec.models.size() &&
-          rank(spec.algorithms, alg) < spec.algorithms.size()) {
+          rank(spec.algorithms, base) < spec.algorithms.size()) {
         auto& m = means[{Key{r.model, alg, r.metric}, r.seed, file.string()}];
         m.acc.push_back(r.accuracy), m.values.insert(*v);
         m.ns.insert(r.n), m.datasets.insert(r.dataset), m.commits.insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
@@ -340,7 +273,7 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
   for (size_t i = 0; i < spec.columns.size(); ++i) md += "---:|";
   md += "\n";
   for (const auto& m : spec.models)
-    for (const auto& a : spec.algorithms) {
+    for (const auto& [a, base, mode] : row_algorithms(spec, g)) {
       std::vector<std::string> row;
       bool any = false;
       for (const auto& c : spec.columns) {
@@ -354,6 +287,11 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     }
   const size_t total = spec.models.size() * spec.algorithms.size() * spec.columns.size();
   md += fmt::format("\n{} of {} cells have a result.\n", total - res.cells_missing, total);
+  if (!g.transfer_modes.empty())
+    md += "\nRows \"ALG (transfer from SRC)\": transfer (black-box) attacks, crafted on the SRC model of the same model, "
+          "dataset and seed (`lrbench eval RUN --source SRC_RUN`) and scored on ALG's model; the paper has no such "
+          "rows. Where white-box and transfer accuracy differ much, the white-box number measures the gradient the "
+          "attack got, not the model (gradient masking).\n";
 
   if (!sweep_files.empty()) {
     md += fmt::format("\n## Accuracy vs {}\n\n", spec.sweep_param);
@@ -424,26 +362,26 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
                                 g.root.string(), spec.suite, spec.suite, spec.name));
   const auto paper = load_paper(spec.paper_csv);
   ReportResult res{CsvTable({"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds", "std",
-                             "dataset", "threat_params", "git_commit"}),
+                             "dataset", "threat_params", "git_commit", "mode"}),
                    "", 0, {}, {}};
   gather(spec, g, res.notes);
 
   for (const auto& m : spec.models)
-    for (const auto& a : spec.algorithms)
+    for (const auto& [a, base, mode] : row_algorithms(spec, g))
       for (const auto& c : spec.columns) {
         auto it = g.cells.find(Key{m, a, c});
         if (it == g.cells.end()) {
-          ++res.cells_missing;
+          res.cells_missing += mode == "white-box";  // transfer rows are extra, never missing
           continue;
         }
         const Cell& cell = it->second;
         const Stats st = stats(cell);
         auto p = paper.find(Key{m, a, c});
         const bool has_paper = p != paper.end();
-        res.long_table.add({m, a, c, fixed2(st.mean), has_paper ? fixed2(p->second.value) : "",
+        res.long_table.add({m, base, c, fixed2(st.mean), has_paper ? fixed2(p->second.value) : "",
                             has_paper ? fixed2(st.mean - p->second.value) : "", join(cell.ns, "|"),
                             std::to_string(st.seeds), st.std ? fixed2(*st.std) : "",
-                            join(cell.datasets, " | "), join(cell.params, " | "), join(cell.commits, " | ")});
+                            join(cell.datasets, " | "), join(cell.params, " | "), join(cell.commits, " | "), mode});
         if (rank(spec.sweep_mean, c) == spec.sweep_mean.size()) continue;
         // The averaged cell's parts: one row per sweep value (mean ± std over seeds), no paper value.
         std::map<double, std::pair<std::string, Cell>> at;
@@ -455,9 +393,9 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
           }
         for (const auto& [x, tp] : at) {
           const Stats ps = stats(tp.second);
-          res.long_table.add({m, a, c, fixed2(ps.mean), "", "", join(cell.ns, "|"), std::to_string(ps.seeds),
+          res.long_table.add({m, base, c, fixed2(ps.mean), "", "", join(cell.ns, "|"), std::to_string(ps.seeds),
                               ps.std ? fixed2(*ps.std) : "", join(cell.datasets, " | "),
-                              spec.sweep_param + "=" + tp.first, join(cell.commits, " | ")});
+                              spec.sweep_param + "=" + tp.first, join(cell.commits, " | "), mode});
         }
       }
 

@@ -10,6 +10,9 @@
 #   trainers: bp es lr-l lr-wl
 #   <model glob> <trainer glob> key=value ...     (later lines add to / override earlier ones)
 #   eval key=value ...                            (lrbench eval overrides, e.g. eval.n_examples=2000)
+#   transfer: bp                                  (also score every other trainer's cell under attacks crafted on
+#                                                  this trainer's cell of the same model, dataset and seed:
+#                                                  lrbench eval --source, eval/<suite>.transfer.csv; list it first)
 # Resumable: a cell whose run finished with the same spec hash is not retrained, and an eval CSV newer
 # than its checkpoint is not recomputed, so an interrupted `make table1` continues where it stopped.
 set -euo pipefail
@@ -30,6 +33,9 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 models=$(sed -n 's/^models:[[:space:]]*//p' "$prof")
 trainers=$(sed -n 's/^trainers:[[:space:]]*//p' "$prof")
+transfer=$(sed -n 's/^transfer:[[:space:]]*//p' "$prof" | sed 's/[[:space:]]*#.*//')
+[[ -z $transfer || " $trainers " == *" $transfer "* ]] ||
+  { echo "tools/table.sh: $prof: transfer: $transfer is not one of the trainers ($trainers)" >&2; exit 2; }
 # The overrides of one cell: every profile line whose globs match, in file order; a key set again by a
 # later line takes the later value (lrbench refuses a key given twice on its command line).
 overrides() {
@@ -38,7 +44,7 @@ overrides() {
   local -a order=()
   while IFS= read -r line; do
     line=${line%%#*}
-    [[ -z ${line// } || $line == models:* || $line == trainers:* ]] && continue
+    [[ -z ${line// } || $line == models:* || $line == trainers:* || $line == transfer:* ]] && continue
     read -r gm gt rest <<<"$line"
     # shellcheck disable=SC2053
     [[ $m == $gm && $t == $gt ]] || continue
@@ -94,6 +100,23 @@ for seed in $(seq 0 $((seeds - 1))); do
           { echo "tools/table.sh: $cell: evaluation failed, see $runs/logs/$cell.eval.log" >&2; tail -3 "$runs/logs/$cell.eval.log" >&2; exit 1; }
         printf '%s' "$stamp" >"$csv.stamp"
         echo "   evaluated in $(( $(date +%s) - t0 )) s"
+      fi
+      if [[ -n $transfer && $t != "$transfer" ]]; then
+        src=$runs/${m/@/-}-$transfer-s$seed
+        tcsv=${csv%.csv}.transfer.csv
+        [[ -f $src/checkpoint.pt ]] ||
+          { echo "tools/table.sh: $cell: no source run $src for transfer (list $transfer first in trainers:)" >&2; exit 1; }
+        if [[ -f $tcsv && $tcsv -nt $dir/checkpoint.pt && $tcsv -nt $src/checkpoint.pt && -f $tcsv.stamp &&
+              $(cat "$tcsv.stamp") == "$stamp" ]]; then
+          echo "   transfer from $transfer evaluated, skipping"
+        else
+          t0=$(date +%s)
+          "$lrbench" eval "$dir" --suite "$suite" --source "$src" "${eval_args[@]}" >"$runs/logs/$cell.transfer.log" 2>&1 ||
+            { echo "tools/table.sh: $cell: transfer evaluation failed, see $runs/logs/$cell.transfer.log" >&2;
+              tail -3 "$runs/logs/$cell.transfer.log" >&2; exit 1; }
+          printf '%s' "$stamp" >"$tcsv.stamp"
+          echo "   transfer from $transfer evaluated in $(( $(date +%s) - t0 )) s"
+        fi
       fi
     done
   done

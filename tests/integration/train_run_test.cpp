@@ -1,5 +1,6 @@
 // Determinism, checkpoint round trip and evaluation, on a small slice of Fashion-MNIST.
 #include <nlohmann/json.hpp>
+#include <filesystem>
 #include <torch/torch.h>
 
 #include "core/errors.h"
@@ -178,4 +179,47 @@ TEST(TrainRun, BestValKeepsTheBestValidationEpoch) {
   auto table = evaluate(req);
   EXPECT_NEAR(std::stod(table.rows().at(0).at(3)), best_test, 0.01);
   EXPECT_THROW(train_run(test::experiment("demo.yaml", quick({"train.select=best-val"})), d.path() + "/x"), ConfigError);
+}
+
+// A spiking net without a surrogate has no input gradient: a white-box attack on it is refused before any work
+// (nothing written), while the same net with the sigmoid surrogate is attacked (FGSM at eps 0.1 moves it). In
+// transfer mode (--source) the surrogate-free net is scored on inputs crafted on the other one.
+TEST(TrainRun, SpikingNetWhiteBoxRefusalAndTransfer) {
+  test::TempDir none, sigmoid;
+  for (const auto* d : {&none, &sigmoid})
+    train_run(test::experiment("demo.yaml", quick({"model=snn", "model.hidden=[32]", "model.steps=4", "train.epochs=1",
+                                                   std::string("model.surrogate=") + (d == &none ? "none" : "sigmoid")})),
+              d->path());
+  EvalRequest req;
+  req.run_dir = none.path();
+  req.threat = "fgsm";
+  req.overrides = {"threat.eps=0.1"};
+  try {
+    evaluate(req);
+    ADD_FAILURE() << "fgsm on a surrogate-free snn was not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.surrogate"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(none / "eval")) << "a refused evaluation wrote a result";
+
+  auto white = req;
+  white.run_dir = sigmoid.path();
+  auto t = evaluate(white);
+  ASSERT_EQ(t.rows().size(), 2u);
+  EXPECT_EQ(t.rows()[0][0], "SNN-FashionMNIST");
+  EXPECT_EQ(t.rows()[1].back(), "white-box");
+  const double clean = std::stod(t.rows()[0][3]);
+  EXPECT_LT(std::stod(t.rows()[1][3]), clean - 5) << "FGSM did not move the spiking net";
+
+  auto transfer = req;
+  transfer.source_run = sigmoid.path();
+  auto tt = evaluate(transfer);
+  ASSERT_EQ(tt.rows().size(), 1u);  // attacks only: clean accuracy does not depend on the source
+  EXPECT_EQ(tt.rows()[0][2], "FGSM");
+  EXPECT_EQ(tt.rows()[0].back(), "transfer from BP");
+  EXPECT_TRUE(std::filesystem::exists(none / "eval/fgsm.transfer.csv"));
+  // A corruption has nothing to transfer.
+  transfer.threat = "gaussian";
+  transfer.overrides = {};
+  EXPECT_THROW(evaluate(transfer), ConfigError);
 }

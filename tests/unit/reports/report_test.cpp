@@ -41,7 +41,7 @@ class TempDir {
 };
 
 struct Row {
-  std::string model, algorithm, metric, accuracy, seed, params = "", seconds = "1.5";
+  std::string model, algorithm, metric, accuracy, seed, params = "", seconds = "1.5", mode = "white-box";
 };
 
 const char* kDataset = "cifar10 [LOSSY JPEG q75 copy; not the official test set]";
@@ -50,7 +50,7 @@ void write_eval(const std::string& path, const std::vector<Row>& rows,
                 std::vector<std::string> drop_columns = {}) {
   std::vector<std::string> cols = {"model",   "algorithm",  "metric",    "accuracy",      "dataset",   "seed",
                                    "n",       "n_correct",  "git_commit", "spec_hash",    "epoch",     "threat_params",
-                                   "model_key", "trainer_key", "threat_key", "queries",     "seconds"};
+                                   "model_key", "trainer_key", "threat_key", "queries",     "seconds",   "mode"};
   std::vector<std::string> keep;
   for (const auto& c : cols)
     if (std::find(drop_columns.begin(), drop_columns.end(), c) == drop_columns.end()) keep.push_back(c);
@@ -61,7 +61,7 @@ void write_eval(const std::string& path, const std::vector<Row>& rows,
         {"dataset", kDataset},   {"seed", r.seed},           {"n", "1000"},          {"n_correct", "0"},
         {"git_commit", "abc1234"}, {"spec_hash", "h"},       {"epoch", "2"},         {"threat_params", r.params},
         {"model_key", "m"},      {"trainer_key", "t"},       {"threat_key", "k"},    {"queries", "0"},
-        {"seconds", r.seconds}};
+        {"seconds", r.seconds},  {"mode", r.mode}};
     std::vector<std::string> fields;
     for (const auto& c : keep) fields.push_back(v[c]);
     t.add(fields);
@@ -152,7 +152,7 @@ TEST(Report, LongTableHasOneRowPerCellInPrintOrder) {
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(res.long_table.header(),
             (std::vector<std::string>{"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds",
-                                      "std", "dataset", "threat_params", "git_commit"}));
+                                      "std", "dataset", "threat_params", "git_commit", "mode"}));
   std::vector<std::string> order;
   for (const auto& r : rows) order.push_back(r[0] + "/" + r[1] + "/" + r[2]);
   EXPECT_EQ(order, (std::vector<std::string>{"ResNet-5/LR-WL/Ori", "ResNet-5/LR-WL/FGSM", "VGG-8/BP/Ori",
@@ -433,4 +433,34 @@ TEST(ReportSpec, SweepMeanMustNameAColumnAndNeedsASweep) {
   EXPECT_NE(error_of<ConfigError>([&] { ReportSpec::load(d / "b.yaml"); }).find("needs the sweep key"), std::string::npos);
   write_text_atomic(d / "c.yaml", base + "sweep: rate\nsweep_mean: [RA]\n");
   EXPECT_EQ(ReportSpec::load(d / "c.yaml").sweep_mean, (std::vector<std::string>{"RA"}));
+}
+
+// Transfer results (lrbench eval --source, eval/<suite>.transfer.csv) are extra rows "ALG (transfer from BP)" in
+// the Markdown and rows marked by their mode in the long CSV; they never count as missing and never take a paper
+// value.
+TEST(Report, TransferRowsAreExtraRowsMarkedByMode) {
+  TempDir d;
+  make_runs(d);
+  for (int seed : {0, 1})
+    write_eval(d / ("runs/resnet5_lrwl_s" + std::to_string(seed) + "/eval/table1.transfer.csv"),
+               {{"ResNet-5", "LR-WL", "FGSM", seed ? "37.00" : "35.00", std::to_string(seed), kFgsm, "2.0",
+                 "transfer from BP"}});
+  auto res = make_report(make_spec(d), options(d));
+  EXPECT_EQ(res.cells_missing, 2 * 2 * 3 - 5);
+  const auto& rows = res.long_table.rows();
+  ASSERT_EQ(rows.size(), 6u);  // under their model, after its white-box rows
+  EXPECT_EQ(rows[1][12], "white-box");
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"ResNet-5", "LR-WL", "FGSM", "36.00", "", "", "1000", "2", "1.41",
+                                                    kDataset, kFgsm, "abc1234", "transfer from BP"}));
+  EXPECT_NE(res.markdown.find("| ResNet-5 | LR-WL (transfer from BP) | — | 36.00±1.41 | — |"), std::string::npos)
+      << res.markdown;
+}
+
+// Eval files written before the mode column are white-box.
+TEST(Report, FilesWithoutModeAreWhiteBox) {
+  TempDir d;
+  write_eval(d / "runs/a/eval/table1.csv", {{"VGG-8", "BP", "Ori", "80.00", "0"}}, {"mode"});
+  auto rows = make_report(make_spec(d), options(d)).long_table.rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][12], "white-box");
 }

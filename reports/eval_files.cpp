@@ -1,0 +1,92 @@
+#include "reports/eval_files.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "core/errors.h"
+
+namespace lrb::report_detail {
+
+namespace fs = std::filesystem;
+
+size_t column(const CsvTable& t, const std::string& file, const std::string& name) {
+  const auto& h = t.header();
+  auto it = std::find(h.begin(), h.end(), name);
+  if (it == h.end())
+    throw DataError(fmt::format("{}: missing column '{}' (has: {})", file, name, fmt::join(h, ",")));
+  return static_cast<size_t>(it - h.begin());
+}
+
+double number(const std::string& s, const std::string& file, size_t row, const std::string& col) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);  // locale-proof, unlike strtod
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+    throw DataError(fmt::format("{}:{}: column '{}': '{}' is not a number", file, row + 2, col, s));  // +2: header
+  return v;
+}
+
+std::vector<EvalRow> read_eval(const fs::path& path) {
+  const std::string file = path.string();
+  CsvTable t = CsvTable::load(file);
+  std::map<std::string, size_t> c;
+  for (const char* name : {"model", "algorithm", "metric", "accuracy", "dataset", "seed", "n", "git_commit",
+                           "threat_params"})
+    c[name] = column(t, file, name);
+  // Eval files written before per-threat timing have no seconds; the time table shows "—" for them.
+  const auto& h = t.header();
+  const bool has_seconds = std::find(h.begin(), h.end(), "seconds") != h.end();
+  const size_t sec = has_seconds ? column(t, file, "seconds") : 0;
+  // Files written before transfer mode have no mode column: all their rows are white-box.
+  const bool has_mode = std::find(h.begin(), h.end(), "mode") != h.end();
+  const size_t mode = has_mode ? column(t, file, "mode") : 0;
+  std::vector<EvalRow> out;
+  for (size_t i = 0; i < t.rows().size(); ++i) {
+    const auto& r = t.rows()[i];
+    EvalRow e;
+    e.model = r[c["model"]], e.algorithm = r[c["algorithm"]], e.metric = r[c["metric"]];
+    e.dataset = r[c["dataset"]], e.seed = r[c["seed"]], e.n = r[c["n"]];
+    e.git_commit = r[c["git_commit"]], e.threat_params = r[c["threat_params"]];
+    e.mode = has_mode && !r[mode].empty() ? r[mode] : "white-box";
+    e.accuracy = number(r[c["accuracy"]], file, i, "accuracy");
+    if (has_seconds && !r[sec].empty()) e.seconds = number(r[sec], file, i, "seconds");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Found find_eval_files(const fs::path& root, const std::string& suite) {
+  Found f;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return f;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_regular_file(ec) || it->path().parent_path().filename() != "eval") continue;
+    const auto name = it->path().filename().string();
+    if (name == suite + ".csv" || name == suite + ".transfer.csv") f.suite.push_back(it->path());
+    if (name == suite + ".sweep.csv" || name == suite + ".transfer.sweep.csv") f.sweep.push_back(it->path());
+  }
+  std::sort(f.suite.begin(), f.suite.end());
+  std::sort(f.sweep.begin(), f.sweep.end());
+  return f;
+}
+
+std::map<Key, PaperValue> load_paper(const std::string& path) {
+  std::map<Key, PaperValue> out;
+  if (path.empty()) return out;
+  if (!fs::exists(path)) throw DataError(fmt::format("{}: paper CSV not found (the report's `paper:` key)", path));
+  CsvTable t = CsvTable::load(path);
+  size_t m = column(t, path, "model"), a = column(t, path, "algorithm"), k = column(t, path, "metric"),
+         v = column(t, path, "accuracy");
+  for (size_t i = 0; i < t.rows().size(); ++i) {
+    const auto& r = t.rows()[i];
+    out[{r[m], r[a], r[k]}] = PaperValue{r[v], number(r[v], path, i, "accuracy")};
+  }
+  return out;
+}
+
+}  // namespace lrb::report_detail
