@@ -178,6 +178,8 @@ CsvTable evaluate(const EvalRequest& req) {
     if (!any_attack)
       throw ConfigError("--source", "no attack to transfer (corruptions never see a model; give --suite or --threat "
                                     "with an attack)");
+    if (fs::equivalent(req.source_run, req.run_dir))
+      throw ConfigError("--source", req.source_run + " is the evaluated run itself (that is a white-box evaluation: drop --source)");
     if (src->parts.dataset->key() != p.dataset->key())
       throw ConfigError("--source", fmt::format("{} is a run on '{}', {} on '{}' (give the source run of the same dataset)",
                                                 req.source_run, src->parts.dataset->key(), req.run_dir, p.dataset->key()));
@@ -205,10 +207,14 @@ CsvTable evaluate(const EvalRequest& req) {
     stem += ".transfer";
     logger("eval")->info("transfer mode: attacks crafted on {} ({} {}, seed {}, spec {})", req.source_run,
                          src->meta.model_key, src->meta.trainer_key, src->meta.seed, src->meta.spec_hash);
+    if (src->meta.model_key != l.meta.model_key || src->meta.seed != l.meta.seed)
+      logger("eval")->warn("the source is a {} of seed {}, the evaluated run a {} of seed {}: the table's transfer rows "
+                           "pair runs of the same model and seed", src->meta.model_key, src->meta.seed,
+                           l.meta.model_key, l.meta.seed);
   }
   ClassifierImpl* source = src ? src->parts.model.get() : nullptr;
   // A model without an input gradient (a spiking net with surrogate none) is refused for gradient attacks
-  // here, before any work, rather than reported as robust to a no-op attack.
+  // here, before any threat runs and with nothing written, rather than reported as robust to a no-op attack.
   if (auto why = (source ? *source : *p.model).input_grad_refusal(); !why.empty())
     for (const auto* list : {&suite.threats, &suite.sweep})
       for (const auto& t : *list)
@@ -255,7 +261,7 @@ CsvTable evaluate(const EvalRequest& req) {
             t.threat->params(), t.threat->key());
     auto sweep_path = fs::path(out);
     sweep_path.replace_extension(".sweep.csv");
-    sweep.save(sweep_path.string());
+    if (!sweep.rows().empty()) sweep.save(sweep_path.string());  // transfer mode skips a corruption-only sweep
   }
   table.save(out);
   log->info("-> {}", out);

@@ -32,7 +32,8 @@ class ClassifierImpl : public torch::nn::Module {
   virtual std::string key() const = 0;       // the registry key, stored in checkpoints
   virtual Modality modality() const = 0;     // checked against the dataset's before training/evaluation
   // Why a white-box attack cannot take this model's input gradient (one line naming the setting and the fix),
-  // empty when it can. The evaluator refuses such attacks before any work (a spiking net without surrogate).
+  // empty when it can. The evaluator refuses such attacks before any threat runs, writing nothing (a spiking net
+  // without surrogate).
   virtual std::string input_grad_refusal() const { return {}; }
 };
 

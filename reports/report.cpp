@@ -21,7 +21,6 @@
 namespace lrb {
 
 namespace fs = std::filesystem;
-using report_detail::SweepSample;
 using namespace report_detail;
 
 namespace {
@@ -258,6 +257,32 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
   });
 }
 
+// What the transfer rows show: per model, algorithm and transfer mode, the mean over the columns that have both
+// a white-box and a transfer result, and which attack was the stronger one.
+std::string transfer_findings(const ReportSpec& spec, const Gathered& g) {
+  std::string out;
+  for (const auto& m : spec.models)
+    for (const auto& mode : g.transfer_modes)
+      for (const auto& a : spec.algorithms) {
+        double white = 0, transfer = 0;
+        int n = 0;
+        for (const auto& c : spec.columns) {
+          auto w = g.cells.find(Key{m, a, c}), t = g.cells.find(Key{m, row_label(a, mode), c});
+          if (w == g.cells.end() || t == g.cells.end()) continue;
+          white += stats(w->second).mean, transfer += stats(t->second).mean, ++n;
+        }
+        if (n == 0) continue;
+        white /= n, transfer /= n;
+        const char* verdict = transfer < white - 1 ? "the transfer attack is stronger, so the white-box gradient "
+                                                     "understates this model's weakness (gradient masking)"
+                              : transfer > white + 1 ? "the white-box attack is stronger: no sign of gradient masking"
+                                                     : "the two agree within 1 point";
+        out += fmt::format("- {} {}: {:.1f} % under white-box attacks, {:.1f} % {} (mean over {} column(s)): {}.\n", m, a,
+                           white, transfer, mode, n, verdict);
+      }
+  return out;
+}
+
 std::string cell_text(const Stats& st, const PaperValue* paper) {
   std::string ours = st.std ? fmt::format("{:.2f}±{:.2f}", st.mean, *st.std) : fmt::format("{:.2f}", st.mean);
   return paper ? fmt::format("{} ({}, {})", ours, paper->text, signed1(st.mean - paper->value)) : ours;
@@ -291,7 +316,7 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     md += "\nRows \"ALG (transfer from SRC)\": transfer (black-box) attacks, crafted on the SRC model of the same model, "
           "dataset and seed (`lrbench eval RUN --source SRC_RUN`) and scored on ALG's model; the paper has no such "
           "rows. Where white-box and transfer accuracy differ much, the white-box number measures the gradient the "
-          "attack got, not the model (gradient masking).\n";
+          "attack got, not the model (gradient masking). What they show:\n\n" + transfer_findings(spec, g);
 
   if (!sweep_files.empty()) {
     md += fmt::format("\n## Accuracy vs {}\n\n", spec.sweep_param);

@@ -6,7 +6,8 @@
 #                                            SUITE=name|path (default <table>), EXP=experiment yaml
 # A profile (experiments/<table>/<profile>.txt) lists the cells and the overrides each one gets:
 #   models: resnet5 vgg8                          (model@dataset trains that model on another dataset than the
-#                                                  experiment's: snn@mnist snn@fashion-mnist; cell snn-mnist-...)
+#                                                  experiment's: snn@mnist snn@fashion-mnist; cell snn-mnist-...;
+#                                                  override lines match the whole name: snn@* or *@mnist)
 #   trainers: bp es lr-l lr-wl
 #   <model glob> <trainer glob> key=value ...     (later lines add to / override earlier ones)
 #   eval key=value ...                            (lrbench eval overrides, e.g. eval.n_examples=2000)
@@ -33,7 +34,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 models=$(sed -n 's/^models:[[:space:]]*//p' "$prof")
 trainers=$(sed -n 's/^trainers:[[:space:]]*//p' "$prof")
-transfer=$(sed -n 's/^transfer:[[:space:]]*//p' "$prof" | sed 's/[[:space:]]*#.*//')
+transfer=$(sed -n 's/^transfer:[[:space:]]*//p' "$prof" | sed 's/[[:space:]]*#.*//; s/[[:space:]]*$//')
 [[ -z $transfer || " $trainers " == *" $transfer "* ]] ||
   { echo "tools/table.sh: $prof: transfer: $transfer is not one of the trainers ($trainers)" >&2; exit 2; }
 # The overrides of one cell: every profile line whose globs match, in file order; a key set again by a
@@ -106,15 +107,17 @@ for seed in $(seq 0 $((seeds - 1))); do
         tcsv=${csv%.csv}.transfer.csv
         [[ -f $src/checkpoint.pt ]] ||
           { echo "tools/table.sh: $cell: no source run $src for transfer (list $transfer first in trainers:)" >&2; exit 1; }
+        # Current when made from this source (its trainer and spec) with the same suite and eval overrides.
+        tstamp="$stamp source=$transfer $(grep -o '"spec_hash": "[0-9a-f]*"' "$src/run.json")"
         if [[ -f $tcsv && $tcsv -nt $dir/checkpoint.pt && $tcsv -nt $src/checkpoint.pt && -f $tcsv.stamp &&
-              $(cat "$tcsv.stamp") == "$stamp" ]]; then
+              $(cat "$tcsv.stamp") == "$tstamp" ]]; then
           echo "   transfer from $transfer evaluated, skipping"
         else
           t0=$(date +%s)
           "$lrbench" eval "$dir" --suite "$suite" --source "$src" "${eval_args[@]}" >"$runs/logs/$cell.transfer.log" 2>&1 ||
             { echo "tools/table.sh: $cell: transfer evaluation failed, see $runs/logs/$cell.transfer.log" >&2;
               tail -3 "$runs/logs/$cell.transfer.log" >&2; exit 1; }
-          printf '%s' "$stamp" >"$tcsv.stamp"
+          printf '%s' "$tstamp" >"$tcsv.stamp"
           echo "   transfer from $transfer evaluated in $(( $(date +%s) - t0 )) s"
         fi
       fi

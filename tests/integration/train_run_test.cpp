@@ -217,6 +217,12 @@ TEST(TrainRun, SpikingNetWhiteBoxRefusalAndTransfer) {
   ASSERT_EQ(tt.rows().size(), 1u);  // attacks only: clean accuracy does not depend on the source
   EXPECT_EQ(tt.rows()[0][2], "FGSM");
   EXPECT_EQ(tt.rows()[0].back(), "transfer from BP");
+  // The inputs were crafted on the source (the surrogate-free net has no gradient to craft them on).
+  EXPECT_GT(std::stoll(tt.rows()[0][15]), 0);  // queries of the source
+  // The run itself as its source is a white-box evaluation, not a transfer.
+  auto itself = req;
+  itself.source_run = none.path();
+  EXPECT_THROW(evaluate(itself), ConfigError);
   EXPECT_TRUE(std::filesystem::exists(none / "eval/fgsm.transfer.csv"));
   // A corruption has nothing to transfer.
   transfer.threat = "gaussian";

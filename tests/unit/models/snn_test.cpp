@@ -38,16 +38,16 @@ Batch images(std::vector<float> v) {
   return b;
 }
 
-// Current 0.8: u = 0.8, 0.8·0.5 + 0.8 = 1.2 (spike), reset: 0 + 0.8 = 0.8. The readout integrates the spikes
-// through W2 = [1, -1]: c = 0, 1, 0 → u_out = 0, 1, 0.5. Current 0.3 never reaches the threshold
-// (0.3, 0.45, 0.525): logits 0.
+// Current 0.9: u = 0.9, 0.9·0.5 + 0.9 = 1.35 (spike), reset to zero: 0 + 0.9 = 0.9, no spike (a reset by
+// subtraction would keep 0.35: 0.175 + 0.9 = 1.075, a spike). The readout integrates the spikes through
+// W2 = [1, -1]: c = 0, 1, 0 → u_out = 0, 1, 0.5. Current 0.3 never reaches the threshold (0.3, 0.45, 0.525): 0.
 TEST(Snn, LeakThresholdResetAndReadout) {
   auto m = make_snn("", 3);
   torch::NoGradGuard no_grad;
-  auto out = m->forward(images({0.8f, 0.3f}));
+  auto out = m->forward(images({0.9f, 0.3f}));
   EXPECT_TRUE(torch::allclose(out, torch::tensor({{0.5f, -0.5f}, {0.0f, 0.0f}}), 1e-6, 1e-7)) << out;
   // Two steps end right after the spike: u_out = 0·0.5 + 1.
-  auto two = make_snn("", 2)->forward(images({0.8f}));
+  auto two = make_snn("", 2)->forward(images({0.9f}));
   EXPECT_TRUE(torch::allclose(two, torch::tensor({{1.0f, -1.0f}}))) << two;
 }
 

@@ -454,6 +454,11 @@ TEST(Report, TransferRowsAreExtraRowsMarkedByMode) {
                                                     kDataset, kFgsm, "abc1234", "transfer from BP"}));
   EXPECT_NE(res.markdown.find("| ResNet-5 | LR-WL (transfer from BP) | — | 36.00±1.41 | — |"), std::string::npos)
       << res.markdown;
+  // White-box FGSM 21.00 (seeds 20, 22) vs transfer 36.00: the white-box attack is the stronger one.
+  EXPECT_NE(res.markdown.find("- ResNet-5 LR-WL: 21.0 % under white-box attacks, 36.0 % transfer from BP (mean over 1 "
+                              "column(s)): the white-box attack is stronger"),
+            std::string::npos)
+      << res.markdown;
 }
 
 // Eval files written before the mode column are white-box.
