@@ -79,7 +79,7 @@ AnyModel make_any(const std::string& key) {
 TEST(Registry, ExactKeySets) {
   EXPECT_EQ(Registry<Trainer>::get().keys(), (std::vector<std::string>{"bp", "es", "lr-l", "lr-wl"}));
   EXPECT_EQ(Registry<ClassifierImpl>::get().keys(),
-            (std::vector<std::string>{"gat", "gcn", "gru", "lstm", "mlp", "resnet5", "rnn", "vgg8"}));
+            (std::vector<std::string>{"gat", "gcn", "gru", "lstm", "mlp", "resnet5", "rnn", "snn", "vgg8"}));
   EXPECT_EQ(Registry<Attack>::get().keys(),
             (std::vector<std::string>{"dice", "fgsm", "ga", "i-fgsm", "mi-fgsm", "pwws", "random-edge"}));
   EXPECT_EQ(Registry<Corruption>::get().keys(),
