@@ -14,6 +14,8 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/plugin.h"
+#include "lrb_git_sha.h"
 #include "core/registry.h"
 #include "experiments/evaluator.h"
 #include "experiments/train_run.h"
@@ -72,8 +74,16 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"lrbench: train networks with BP, ES and likelihood-ratio (LR) gradients, and measure robustness"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", fmt::format("lrbench {} (commit {}); plugin ABI: {}", LRB_VERSION, LRB_GIT_SHA,
+                                                plugin_abi()));
   std::string log_level = env_or("LRBENCH_LOG_LEVEL", "info");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (env LRBENCH_LOG_LEVEL)");
+  std::vector<std::string> plugins;
+  app.add_option("--plugin", plugins,
+                 "load an out-of-tree plugin (.so built against the installed lrbench package) before the verb; "
+                 "repeatable; also env LRBENCH_PLUGINS=a.so:b.so")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::string config_file, out, run_dir, list_kind = "all";
   std::vector<std::string> overrides;
@@ -139,6 +149,7 @@ int main(int argc, char** argv) {
 
   try {
     init_logging(log_level);
+    load_plugins(plugins, env_or("LRBENCH_PLUGINS", ""));
     if (*train) {
       if (train->count("--out") && out.empty())
         throw ConfigError("--out", "empty path (give a run directory, or drop --out for the default)");

@@ -28,7 +28,9 @@ namespace {
 template <class Base>
 void print_kind(const std::string& title, std::ostream& out) {
   out << title << ":\n";
-  for (const auto& [key, entry] : Registry<Base>::get().entries()) out << fmt::format("  {:<16} {}\n", key, entry.summary);
+  for (const auto& [key, entry] : Registry<Base>::get().entries())
+    out << fmt::format("  {:<16} {}{}\n", key, entry.summary,
+                       entry.origin.empty() ? "" : fmt::format("  [plugin {}]", entry.origin));
 }
 
 }  // namespace

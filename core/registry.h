@@ -15,6 +15,15 @@
 
 namespace lrb {
 
+// Set by the plugin loader (core/plugin.cpp) while a plugin's static registrations run inside dlopen.
+namespace plugin_load {
+// The loading plugin's file name; "" while no plugin is loading (built-in registrations).
+const std::string& current();
+// A key clash inside dlopen cannot be thrown (it would unwind through the dynamic loader): it is recorded
+// here and the loader refuses the plugin once dlopen returns.
+void record_clash(std::string message);
+}  // namespace plugin_load
+
 template <class Base>
 class Registry {
  public:
@@ -22,6 +31,7 @@ class Registry {
   struct Entry {
     Factory make;
     std::string summary;
+    std::string origin;  // the plugin file that registered it; "" for built-ins
   };
 
   // Built on first use, so registration order across translation units does not matter.
@@ -30,10 +40,16 @@ class Registry {
     return r;
   }
 
+  // A second registration of a key is a programming error: thrown for built-ins, recorded for plugins.
   bool add(const std::string& key, Factory make, std::string summary) {
-    auto [it, fresh] = table_.try_emplace(key, Entry{std::move(make), std::move(summary)});
-    if (!fresh) throw std::logic_error(fmt::format("{} '{}' is registered twice", Base::kKind, key));
-    return true;
+    const std::string& origin = plugin_load::current();
+    auto [it, fresh] = table_.try_emplace(key, Entry{std::move(make), std::move(summary), origin});
+    if (fresh) return true;
+    auto msg = fmt::format("{} '{}' is already registered by {}", Base::kKind, key,
+                           it->second.origin.empty() ? std::string("lrbench") : it->second.origin);
+    if (origin.empty()) throw std::logic_error(msg);
+    plugin_load::record_clash(std::move(msg));
+    return false;
   }
 
   bool contains(const std::string& key) const { return table_.count(key) > 0; }
