@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/plugin.h"
 #include "lrb_git_sha.h"
+#include "lrb_version.h"
 #include "core/registry.h"
 #include "experiments/evaluator.h"
 #include "experiments/train_run.h"

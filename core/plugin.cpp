@@ -91,7 +91,8 @@ std::string read_plugin_abi(const std::string& path) {
     const auto sh = section(i);
     if (sh.sh_name >= names.sh_size) continue;
     const char* name = bytes.data() + names.sh_offset + sh.sh_name;
-    if (std::strncmp(name, ".lrbench_abi", names.sh_size - sh.sh_name) != 0) continue;
+    const size_t room = names.sh_size - sh.sh_name;  // a name cut off by the table's end never matches
+    if (!std::memchr(name, '\0', room) || std::strcmp(name, ".lrbench_abi") != 0) continue;
     if (sh.sh_type != SHT_PROGBITS || sh.sh_offset > size || sh.sh_size > size - sh.sh_offset) throw bad("bad .lrbench_abi");
     std::string stamp(bytes.data() + sh.sh_offset, sh.sh_size);
     return stamp.substr(0, stamp.find('\0'));
