@@ -10,9 +10,10 @@ endif
 # libgomp's busy-wait otherwise keeps a core spinning that OpenBLAS threads need (3x slower LR steps here).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all deps configure build demo test test-fast test-slow bench fig1 table1 table2 table3 table4 clean help
+.PHONY: all deps configure build demo test test-fast test-slow regression bench fig1 table1 table2 table3 table4 clean help
 PROFILE ?= quick
 SEEDS   ?= 1
+CHECK   ?= 0
 
 all: build
 
@@ -26,6 +27,9 @@ help:
 	@echo "make table2     the paper's Table 2: RNN/GRU/LSTM x BP/ES/LR on AG News, evaluate, report (same options)"
 	@echo "make table3     the paper's Table 3: GCN and GAT x BP/ES/LR on Cora, edge attacks, report (same options)"
 	@echo "make table4     the paper's Table 4: spiking LIF nets on MNIST/Fashion-MNIST x BP/ES/LR, attacks, report (same options)"
+	@echo "                CHECK=1: exit 1 on a cell outside tolerance of the committed results / the paper (profile's check: line)"
+	@echo "make regression the CI regression tier alone (also part of make test): small cells of all four tables vs"
+	@echo "                reports/expected/regression.csv (rewrite that with tools/update_expected.sh, never by hand)"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -52,6 +56,9 @@ test-fast: build
 test-slow: build
 	ctest --test-dir $(BUILD) -L 'regression|e2e' --output-on-failure
 
+regression: build
+	bash tools/regression.sh $(LRBENCH) $(BUILD)/regression
+
 bench: build
 	$(BUILD)/bench/bench_train_step --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
@@ -59,16 +66,16 @@ fig1: build
 	bash tools/fig1.sh $(LRBENCH)
 
 table1: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) bash tools/table.sh table1 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table1 $(LRBENCH)
 
 table2: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) bash tools/table.sh table2 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table2 $(LRBENCH)
 
 table3: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) bash tools/table.sh table3 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table3 $(LRBENCH)
 
 table4: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) bash tools/table.sh table4 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table4 $(LRBENCH)
 
 clean:
 	rm -rf $(BUILD)

@@ -125,6 +125,21 @@ int main(int argc, char** argv) {
   report->add_option("runs_dir", report_runs, "folder of run directories (default runs/NAME)");
   report->add_option("--out-dir", report_out, "where NAME.csv, NAME.md (and plots) go (default results)");
   report->add_option("--wall-seconds", wall_seconds, "total wall time to print in the footer");
+  ReportChecks checks;
+  report->add_option("--check", checks.files,
+                     "compare the cells with expected values and exit 1 on any outside its tolerance: "
+                     "reports/expected/regression.csv (per-cell tolerances) or a report CSV (with --tolerance); "
+                     "repeatable")
+      ->check(CLI::ExistingFile);
+  report->add_option("--tolerance", checks.tolerance,
+                     "percentage points for a report-format --check file (widened to 2 x its std over seeds)")
+      ->check(CLI::NonNegativeNumber);
+  report->add_option("--check-paper", checks.paper_tolerance,
+                     "also compare with the paper's value of each cell, allowing this many percentage points")
+      ->check(CLI::NonNegativeNumber);
+  report->add_option("--update-expected", checks.update_expected,
+                     "rewrite NAME's rows of this regression file from these runs (seed 0's value, band = "
+                     "seed-to-seed spread; needs >= 2 seeds; tools/update_expected.sh calls it)");
 
   auto* list = app.add_subcommand("list", "list registered plugins: trainers, models, datasets, attacks, corruptions");
   list->add_option("kind", list_kind, "trainers|models|datasets|attacks|corruptions (default: all)");
@@ -174,7 +189,9 @@ int main(int argc, char** argv) {
       if (show > 0) std::cout << "\n" << format_examples(ereq.examples_jsonl, show);
     } else if (*report) {
       if (report_runs.empty()) report_runs = "runs/" + report_name;
-      return run_report(report_name, report_runs, report_out, wall_seconds, std::cout);
+      if (!report->count("--check") && report->count("--tolerance"))
+        throw ConfigError("report: --tolerance applies to a --check file; give --check results/NAME.csv");
+      return run_report(report_name, report_runs, report_out, wall_seconds, std::cout, checks);
     } else if (*list) {
       return list_plugins(list_kind, std::cout);
     } else if (*verify) {

@@ -12,6 +12,7 @@ struct SweepSample {
   std::string value;  // as printed in threat_params, e.g. "0.0156862745098039"
   double x = 0;       // parsed value
   double accuracy = 0;
+  std::string seed;  // the run's seed (eval CSV column), for the long CSV's per_seed column
 };
 
 struct SweepOutput {

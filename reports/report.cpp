@@ -28,6 +28,7 @@ namespace {
 // All results of one (model, algorithm, metric): one entry per seed.
 struct Cell {
   std::vector<double> acc;
+  std::vector<std::string> acc_seed;  // the seed of each acc entry (the long CSV's per_seed column)
   std::map<std::string, std::string> seed_file;
   std::set<std::string> ns, datasets, params, commits;
 };
@@ -142,6 +143,19 @@ Stats stats(const Cell& c) {
   return s;
 }
 
+// "0:71.20 1:70.55 2:72.00": every seed's value, in numeric seed order, so a reader (tools/update_expected.sh,
+// a user judging the spread) needs no second pass over the runs.
+std::string per_seed(const Cell& c) {
+  std::vector<std::pair<std::string, double>> v;
+  for (size_t i = 0; i < c.acc.size(); ++i) v.emplace_back(c.acc_seed[i], c.acc[i]);
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
+  std::string s;
+  for (const auto& [seed, a] : v) s += (s.empty() ? "" : " ") + seed + ":" + fixed2(a);
+  return s;
+}
+
 // Everything gathered from RUNS_DIR, before formatting.
 struct Gathered {
   fs::path root;
@@ -190,7 +204,7 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
       if (!fresh)
         throw DataError(fmt::format("{}: {}/{}/{} seed {} is also in {}; point RUNS_DIR at one experiment",
                                     file.string(), r.model, r.algorithm, r.metric, r.seed, it->second));
-      cell.acc.push_back(r.accuracy);
+      cell.acc.push_back(r.accuracy), cell.acc_seed.push_back(r.seed);
       cell.ns.insert(r.n), cell.datasets.insert(r.dataset), cell.params.insert(r.threat_params);
       cell.commits.insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
     }
@@ -224,7 +238,7 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
       auto alg = row_label(base, r.mode);
       if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
       g.sweep.push_back({r.model, alg, r.metric, *v, number(*v, file.string(), i, "threat_params"),
-                         r.accuracy});
+                         r.accuracy, r.seed});
       if (rank(spec.sweep_mean, r.metric) < spec.sweep_mean.size() && rank(spec.models, r.model) < spec.models.size() &&
           rank(spec.algorithms, base) < spec.algorithms.size()) {
         auto& m = means[{Key{r.model, alg, r.metric}, r.seed, file.string()}];
@@ -242,6 +256,7 @@ void gather(const ReportSpec& spec, Gathered& g, std::vector<std::string>& notes
       throw DataError(fmt::format("{}: {}/{}/{} seed {} is also in {}; point RUNS_DIR at one experiment", file,
                                   std::get<0>(key), std::get<1>(key), std::get<2>(key), seed, it->second));
     cell.acc.push_back(std::accumulate(m.acc.begin(), m.acc.end(), 0.0) / static_cast<double>(m.acc.size()));
+    cell.acc_seed.push_back(seed);
     cell.params.insert(fmt::format("mean over {} {}: {}", m.acc.size(), spec.sweep_param, join(m.values, " ")));
     cell.ns.insert(m.ns.begin(), m.ns.end()), cell.datasets.insert(m.datasets.begin(), m.datasets.end());
     cell.commits.insert(m.commits.begin(), m.commits.end());
@@ -387,7 +402,7 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
                                 g.root.string(), spec.suite, spec.suite, spec.name));
   const auto paper = load_paper(spec.paper_csv);
   ReportResult res{CsvTable({"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds", "std",
-                             "dataset", "threat_params", "git_commit", "mode"}),
+                             "dataset", "threat_params", "git_commit", "mode", "per_seed"}),
                    "", 0, {}, {}};
   gather(spec, g, res.notes);
 
@@ -406,7 +421,8 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
         res.long_table.add({m, base, c, fixed2(st.mean), has_paper ? fixed2(p->second.value) : "",
                             has_paper ? fixed2(st.mean - p->second.value) : "", join(cell.ns, "|"),
                             std::to_string(st.seeds), st.std ? fixed2(*st.std) : "",
-                            join(cell.datasets, " | "), join(cell.params, " | "), join(cell.commits, " | "), mode});
+                            join(cell.datasets, " | "), join(cell.params, " | "), join(cell.commits, " | "), mode,
+                            per_seed(cell)});
         if (rank(spec.sweep_mean, c) == spec.sweep_mean.size()) continue;
         // The averaged cell's parts: one row per sweep value (mean ± std over seeds), no paper value.
         std::map<double, std::pair<std::string, Cell>> at;
@@ -414,13 +430,13 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
           if (sm.model == m && sm.algorithm == a && sm.metric == c) {
             auto& [text, part] = at[sm.x];
             text = sm.value;
-            part.acc.push_back(sm.accuracy);
+            part.acc.push_back(sm.accuracy), part.acc_seed.push_back(sm.seed);
           }
         for (const auto& [x, tp] : at) {
           const Stats ps = stats(tp.second);
           res.long_table.add({m, base, c, fixed2(ps.mean), "", "", join(cell.ns, "|"), std::to_string(ps.seeds),
                               ps.std ? fixed2(*ps.std) : "", join(cell.datasets, " | "),
-                              spec.sweep_param + "=" + tp.first, join(cell.commits, " | "), mode});
+                              spec.sweep_param + "=" + tp.first, join(cell.commits, " | "), mode, per_seed(tp.second)});
         }
       }
 

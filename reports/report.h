@@ -54,11 +54,21 @@ struct ReportResult {
 // Throws DataError naming file and column for a malformed eval, metrics or paper CSV.
 ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt);
 
+// Accuracy checks run after the report is made (reports/check.h). Expected files are read before anything is
+// written, so `--check results/table1.csv` compares with the committed file the same run then replaces.
+struct ReportChecks {
+  std::vector<std::string> files;          // regression or report-format expected files (--check)
+  std::optional<double> tolerance;         // percentage points, for report-format files (--tolerance)
+  std::optional<double> paper_tolerance;   // compare with the paper column (--check-paper PP)
+  std::string update_expected;             // rewrite this regression file's rows of NAME (--update-expected)
+};
+
 // The `lrbench report NAME` verb: finds <dir>/<name>.yaml in $LRBENCH_REPORTS (if set), then in the
-// source tree's reports/; runs_dir "" = runs/<name>. Prints the Markdown and the written paths to `out`.
-// Unknown name -> ConfigError listing the known reports. Returns the exit code (0).
+// source tree's reports/; runs_dir "" = runs/<name>. Prints the Markdown and the written paths to `out`, then
+// each check's summary and its table of offending cells.
+// Unknown name -> ConfigError listing the known reports. Returns the exit code: 0, or 1 when a check failed.
 int run_report(const std::string& name, const std::string& runs_dir, const std::string& out_dir,
-               std::optional<double> wall_seconds, std::ostream& out);
+               std::optional<double> wall_seconds, std::ostream& out, const ReportChecks& checks = {});
 // The folders run_report searches, in order.
 std::vector<std::string> report_search_dirs();
 

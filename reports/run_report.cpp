@@ -6,6 +6,8 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/fs.h"
+#include "reports/check.h"
 #include "reports/report.h"
 
 #ifndef LRB_SOURCE_DIR
@@ -24,7 +26,7 @@ std::vector<std::string> report_search_dirs() {
 }
 
 int run_report(const std::string& name, const std::string& runs_dir, const std::string& out_dir,
-               std::optional<double> wall_seconds, std::ostream& out) {
+               std::optional<double> wall_seconds, std::ostream& out, const ReportChecks& checks) {
   const auto dirs = report_search_dirs();
   // A bare name only: "../x" must not reach outside the report folders.
   const bool plain = !name.empty() && name[0] != '.' && name.find('/') == std::string::npos;
@@ -46,6 +48,8 @@ int run_report(const std::string& name, const std::string& runs_dir, const std::
                                   list.empty() ? "none" : fmt::format("{}", fmt::join(list, ", ")),
                                   fmt::join(dirs, ", "), did_you_mean(name, list)));
   }
+  std::vector<ExpectedSet> expected;
+  for (const auto& f : checks.files) expected.push_back(load_expected(f, name, checks.tolerance));
   ReportOptions opt;
   opt.runs_dir = runs_dir;
   if (!out_dir.empty()) opt.out_dir = out_dir;
@@ -54,7 +58,18 @@ int run_report(const std::string& name, const std::string& runs_dir, const std::
   out << res.markdown << "\n";
   for (const auto& w : res.written) out << "wrote " << w << "\n";
   for (const auto& n : res.notes) out << "note: " << n << "\n";
-  return 0;
+  if (checks.paper_tolerance) expected.push_back(paper_expected(res.long_table, *checks.paper_tolerance));
+  int rc = 0;
+  for (const auto& e : expected) {
+    const CheckResult r = check_cells(e, res.long_table);
+    out << format_check(r);
+    rc = r.ok() ? rc : 1;
+  }
+  if (!checks.update_expected.empty()) {
+    write_text_atomic(checks.update_expected, updated_expected(checks.update_expected, name, res.long_table).str());
+    out << "wrote " << checks.update_expected << " (the rows of " << name << ")\n";
+  }
+  return rc;
 }
 
 }  // namespace lrb

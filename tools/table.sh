@@ -3,7 +3,9 @@
 # the table's suite, and writes the paper-shaped report.
 #   tools/table.sh table1 [LRBENCH]     env: PROFILE=quick|paper (default quick), SEEDS=N (default 1),
 #                                            RUNS=dir (default runs/<table>-<profile>), OUT=results dir,
-#                                            SUITE=name|path (default <table>), EXP=experiment yaml
+#                                            SUITE=name|path (default <table>), EXP=experiment yaml,
+#                                            CHECK=1 (compare with the profile's `check:` references, exit 1 on a
+#                                            cell outside tolerance), REPORT_ARGS (more lrbench report options)
 # A profile (experiments/<table>/<profile>.txt) lists the cells and the overrides each one gets:
 #   models: resnet5 vgg8                          (model@dataset trains that model on another dataset than the
 #                                                  experiment's: snn@mnist snn@fashion-mnist; cell snn-mnist-...;
@@ -11,6 +13,9 @@
 #   trainers: bp es lr-l lr-wl
 #   <model glob> <trainer glob> key=value ...     (later lines add to / override earlier ones)
 #   eval key=value ...                            (lrbench eval overrides, e.g. eval.n_examples=2000)
+#   check: results=2 paper=5                      (CHECK=1: compare with the committed results/<table>.csv of this
+#                                                  profile, tolerance 2 pp widened to 2 x its std, and with the
+#                                                  paper's numbers within 5 pp; either part may be left out)
 #   transfer: bp                                  (also score every other trainer's cell under attacks crafted on
 #                                                  this trainer's cell of the same model, dataset and seed:
 #                                                  lrbench eval --source, eval/<suite>.transfer.csv; list it first)
@@ -45,7 +50,7 @@ overrides() {
   local -a order=()
   while IFS= read -r line; do
     line=${line%%#*}
-    [[ -z ${line// } || $line == models:* || $line == trainers:* || $line == transfer:* ]] && continue
+    [[ -z ${line// } || $line == models:* || $line == trainers:* || $line == transfer:* || $line == check:* ]] && continue
     read -r gm gt rest <<<"$line"
     # shellcheck disable=SC2053
     [[ $m == $gm && $t == $gt ]] || continue
@@ -66,6 +71,22 @@ while IFS= read -r line; do
 done <"$prof"
 # The suite file lrbench eval will read (a path, or experiments/suites/<name>.yaml).
 find_suite_file() { if [[ -f $suite ]]; then echo "$suite"; else echo "experiments/suites/$suite.yaml"; fi; }
+
+# lrbench report options: REPORT_ARGS, and with CHECK=1 the profile's `check:` references.
+read -r -a report_args <<<"${REPORT_ARGS:-}"
+if [[ ${CHECK:-0} == 1 ]]; then
+  check=$(sed -n 's/^check:[[:space:]]*//p' "$prof" | sed 's/[[:space:]]*#.*//')
+  [[ -n $check ]] || { echo "tools/table.sh: CHECK=1: $prof has no 'check:' line (what to compare this profile with)" >&2; exit 2; }
+  for kv in $check; do
+    case $kv in
+      results=*) [[ -f $out/$table.csv ]] ||
+                   { echo "tools/table.sh: CHECK=1: no committed $out/$table.csv to compare with" >&2; exit 2; }
+                 report_args+=(--check "$out/$table.csv" --tolerance "${kv#results=}") ;;
+      paper=*)   report_args+=(--check-paper "${kv#paper=}") ;;
+      *) echo "tools/table.sh: $prof: check: '$kv' is not results=PP or paper=PP" >&2; exit 2 ;;
+    esac
+  done
+fi
 
 start=$(date +%s)
 mkdir -p "$runs/logs"
@@ -124,4 +145,4 @@ for seed in $(seq 0 $((seeds - 1))); do
     done
   done
 done
-"$lrbench" report "$table" "$runs" --out-dir "$out" --wall-seconds $(( $(date +%s) - start ))
+"$lrbench" report "$table" "$runs" --out-dir "$out" --wall-seconds $(( $(date +%s) - start )) "${report_args[@]}"

@@ -152,7 +152,7 @@ TEST(Report, LongTableHasOneRowPerCellInPrintOrder) {
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(res.long_table.header(),
             (std::vector<std::string>{"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds",
-                                      "std", "dataset", "threat_params", "git_commit", "mode"}));
+                                      "std", "dataset", "threat_params", "git_commit", "mode", "per_seed"}));
   std::vector<std::string> order;
   for (const auto& r : rows) order.push_back(r[0] + "/" + r[1] + "/" + r[2]);
   EXPECT_EQ(order, (std::vector<std::string>{"ResNet-5/LR-WL/Ori", "ResNet-5/LR-WL/FGSM", "VGG-8/BP/Ori",
@@ -179,6 +179,7 @@ TEST(Report, MeanStdSeedsAndPaperJoin) {
   EXPECT_EQ(rows[0][8], "0.74");
   EXPECT_EQ(rows[0][9], kDataset);
   EXPECT_EQ(rows[0][11], "abc1234");
+  EXPECT_EQ(rows[0][13], "0:41.28 1:42.32");  // per_seed: what tools/update_expected.sh derives its band from
   // FGSM: 20 and 22 -> 21.00 +- 1.41; paper 10.0 -> positive delta.
   EXPECT_EQ(rows[1][3], "21.00");
   EXPECT_EQ(rows[1][5], "11.00");
@@ -187,6 +188,7 @@ TEST(Report, MeanStdSeedsAndPaperJoin) {
   // One seed: no std; no paper value: paper and delta empty.
   EXPECT_EQ(rows[2][7], "1");
   EXPECT_EQ(rows[2][8], "");
+  EXPECT_EQ(rows[2][13], "0:80.00");
   EXPECT_EQ(rows[2][5], "0.20");
   EXPECT_EQ(rows[3][4], "");
   EXPECT_EQ(rows[3][5], "");
