@@ -137,6 +137,9 @@ int main(int argc, char** argv) {
   report->add_option("--check-paper", checks.paper_tolerance,
                      "also compare with the paper's value of each cell, allowing this many percentage points")
       ->check(CLI::NonNegativeNumber);
+  report->add_option("--paper-metrics", checks.paper_metrics,
+                     "compare only these columns with the paper, e.g. Ori (comma-separated; default all)")
+      ->delimiter(',');
   report->add_option("--update-expected", checks.update_expected,
                      "rewrite NAME's rows of this regression file from these runs (seed 0's value, band = "
                      "seed-to-seed spread; needs >= 2 seeds; tools/update_expected.sh calls it)");
@@ -191,6 +194,8 @@ int main(int argc, char** argv) {
       if (report_runs.empty()) report_runs = "runs/" + report_name;
       if (!report->count("--check") && report->count("--tolerance"))
         throw ConfigError("report: --tolerance applies to a --check file; give --check results/NAME.csv");
+      if (!report->count("--check-paper") && report->count("--paper-metrics"))
+        throw ConfigError("report: --paper-metrics applies to --check-paper; give --check-paper PP");
       return run_report(report_name, report_runs, report_out, wall_seconds, std::cout, checks);
     } else if (*list) {
       return list_plugins(list_kind, std::cout);

@@ -78,8 +78,8 @@ ExpectedSet load_expected(const std::string& path, const std::string& table, std
   return out;
 }
 
-ExpectedSet paper_expected(const CsvTable& long_table, double tolerance_pp) {
-  const std::string label = "the paper";
+ExpectedSet paper_expected(const CsvTable& long_table, double tolerance_pp, const std::vector<std::string>& metrics) {
+  const std::string label = metrics.empty() ? "the paper" : fmt::format("the paper ({})", fmt::join(metrics, ", "));
   const size_t model = column(long_table, label, "model"), alg = column(long_table, label, "algorithm"),
                metric = column(long_table, label, "metric"), paper = column(long_table, label, "paper"),
                params = column(long_table, label, "threat_params");
@@ -87,6 +87,7 @@ ExpectedSet paper_expected(const CsvTable& long_table, double tolerance_pp) {
   for (size_t i = 0; i < long_table.rows().size(); ++i) {
     const auto& r = long_table.rows()[i];
     if (r[paper].empty()) continue;
+    if (!metrics.empty() && std::find(metrics.begin(), metrics.end(), r[metric]) == metrics.end()) continue;
     ExpectedCell c{r[model], r[alg], r[metric], mode_at(long_table, r), r[params]};
     c.expected = number(r[paper], label, i, "paper");
     c.tolerance = tolerance_pp;

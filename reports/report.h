@@ -60,6 +60,7 @@ struct ReportChecks {
   std::vector<std::string> files;          // regression or report-format expected files (--check)
   std::optional<double> tolerance;         // percentage points, for report-format files (--tolerance)
   std::optional<double> paper_tolerance;   // compare with the paper column (--check-paper PP)
+  std::vector<std::string> paper_metrics;  // ... only these columns (--paper-metrics Ori; empty = all)
   std::string update_expected;             // rewrite this regression file's rows of NAME (--update-expected)
 };
 

@@ -58,7 +58,8 @@ int run_report(const std::string& name, const std::string& runs_dir, const std::
   out << res.markdown << "\n";
   for (const auto& w : res.written) out << "wrote " << w << "\n";
   for (const auto& n : res.notes) out << "note: " << n << "\n";
-  if (checks.paper_tolerance) expected.push_back(paper_expected(res.long_table, *checks.paper_tolerance));
+  if (checks.paper_tolerance)
+    expected.push_back(paper_expected(res.long_table, *checks.paper_tolerance, checks.paper_metrics));
   int rc = 0;
   for (const auto& e : expected) {
     const CheckResult r = check_cells(e, res.long_table);

@@ -13,9 +13,10 @@
 #   trainers: bp es lr-l lr-wl
 #   <model glob> <trainer glob> key=value ...     (later lines add to / override earlier ones)
 #   eval key=value ...                            (lrbench eval overrides, e.g. eval.n_examples=2000)
-#   check: results=2 paper=5                      (CHECK=1: compare with the committed results/<table>.csv of this
+#   check: results=2 paper=5 paper_metrics=Ori    (CHECK=1: compare with the committed results/<table>.csv of this
 #                                                  profile, tolerance 2 pp widened to 2 x its std, and with the
-#                                                  paper's numbers within 5 pp; either part may be left out)
+#                                                  paper's numbers of the listed columns within 5 pp; each part
+#                                                  may be left out)
 #   transfer: bp                                  (also score every other trainer's cell under attacks crafted on
 #                                                  this trainer's cell of the same model, dataset and seed:
 #                                                  lrbench eval --source, eval/<suite>.transfer.csv; list it first)
@@ -83,7 +84,8 @@ if [[ ${CHECK:-0} == 1 ]]; then
                    { echo "tools/table.sh: CHECK=1: no committed $out/$table.csv to compare with" >&2; exit 2; }
                  report_args+=(--check "$out/$table.csv" --tolerance "${kv#results=}") ;;
       paper=*)   report_args+=(--check-paper "${kv#paper=}") ;;
-      *) echo "tools/table.sh: $prof: check: '$kv' is not results=PP or paper=PP" >&2; exit 2 ;;
+      paper_metrics=*) report_args+=(--paper-metrics "${kv#paper_metrics=}") ;;
+      *) echo "tools/table.sh: $prof: check: '$kv' is not results=PP, paper=PP or paper_metrics=A,B" >&2; exit 2 ;;
     esac
   done
 fi

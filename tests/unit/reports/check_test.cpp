@@ -135,6 +135,19 @@ TEST(Check, PaperComparesOnlyCellsWithAPaperValue) {
   EXPECT_EQ(r.unexpected, 1u);
 }
 
+TEST(Check, PaperMetricsLimitTheColumns) {
+  CsvTable t(long_table().header());
+  for (auto r : long_table().rows()) {
+    if (r[2] == "Ori" && r[1] == "LR") r[2] = "FGSM";  // the far-off cell becomes an attack column
+    t.add(r);
+  }
+  EXPECT_FALSE(check_cells(paper_expected(t, 5.0), t).ok());
+  const auto only_ori = paper_expected(t, 5.0, {"Ori"});
+  EXPECT_EQ(only_ori.cells.size(), 1u);
+  EXPECT_TRUE(check_cells(only_ori, t).ok());
+  EXPECT_NE(only_ori.label.find("Ori"), std::string::npos);
+}
+
 TEST(Check, MalformedExpectedNamesFileAndColumn) {
   TempFile f;
   write_text_atomic(f.path, updated_expected(f.path, "table3", long_table()).str());
