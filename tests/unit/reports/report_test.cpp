@@ -453,7 +453,7 @@ TEST(Report, TransferRowsAreExtraRowsMarkedByMode) {
   ASSERT_EQ(rows.size(), 6u);  // under their model, after its white-box rows
   EXPECT_EQ(rows[1][12], "white-box");
   EXPECT_EQ(rows[2], (std::vector<std::string>{"ResNet-5", "LR-WL", "FGSM", "36.00", "", "", "1000", "2", "1.41",
-                                                    kDataset, kFgsm, "abc1234", "transfer from BP"}));
+                                                    kDataset, kFgsm, "abc1234", "transfer from BP", "0:35.00 1:37.00"}));
   EXPECT_NE(res.markdown.find("| ResNet-5 | LR-WL (transfer from BP) | — | 36.00±1.41 | — |"), std::string::npos)
       << res.markdown;
   // White-box FGSM 21.00 (seeds 20, 22) vs transfer 36.00: the white-box attack is the stronger one.
