@@ -19,6 +19,11 @@ expected=${EXPECTED:-reports/expected/regression.csv}
 # Like the Makefile: the shared data folder beside the checkout, unless LRBENCH_DATA says otherwise.
 if [[ -z ${LRBENCH_DATA:-} && -d ../shared/data ]]; then LRBENCH_DATA=$(cd ../shared/data && pwd); export LRBENCH_DATA; fi
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# The same float kernels on every x86-64 machine with AVX2, so CI on another CPU model computes the same cells:
+# each library otherwise picks its kernels by the CPU it finds (OpenBLAS SkylakeX vs Haswell, oneDNN AVX-512 vs
+# AVX2 convolutions), and a short training run turns a last-bit difference into a different accuracy.
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-avx2}
+export ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-AVX2} DNNL_MAX_CPU_ISA=${DNNL_MAX_CPU_ISA:-AVX2}
 rm -rf "$dir/runs" "$dir/out"
 mkdir -p "$dir/out"
 failed=()
