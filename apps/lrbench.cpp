@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
       ->required();
   train->add_option("overrides", overrides, "key=value overrides, e.g. train.epochs=3 or trainer=lr-wl");
   train->add_option("--out", out, "run directory (default runs/<name>/<model>-<trainer>-s<seed>; env LRBENCH_OUT)");
+  bool resume = false;
+  train->add_flag("--resume", resume,
+                  "continue the run of this config in --out from its last resumable state (resume.pt); a run killed "
+                  "before its first one starts over, a finished run is left as it is");
 
   auto* check = app.add_subcommand("check", "compose and validate an experiment without running it");
   check->add_option("experiment", config_file)->required();
@@ -174,7 +178,7 @@ int main(int argc, char** argv) {
         throw ConfigError("--out", "empty path (give a run directory, or drop --out for the default)");
       auto root = load_config(config_file, overrides);
       if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
-      train_run(root, out);
+      train_run(root, out, resume);
     } else if (*check) {
       return check_experiment(load_config(config_file, overrides), std::cout);
     } else if (*eval) {

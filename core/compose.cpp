@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/fs.h"
 
 namespace fs = std::filesystem;
 
@@ -25,16 +26,6 @@ std::string trim(const std::string& s) {
 }  // namespace
 
 namespace {
-
-std::vector<std::string> split_path(const std::string& search_path) {
-  std::vector<std::string> out;
-  for (size_t a = 0, b; a <= search_path.size(); a = b + 1) {
-    b = search_path.find(':', a);
-    if (b == std::string::npos) b = search_path.size();
-    if (b > a) out.push_back(search_path.substr(a, b - a));
-  }
-  return out;
-}
 
 bool is_group(const std::string& search_path, const std::string& group) {
   for (const auto& d : split_path(search_path))

@@ -64,4 +64,14 @@ std::string digest_hex(const void* data, size_t size, const char* algorithm) {
   return hex;
 }
 
+std::vector<std::string> split_path(const std::string& search_path) {
+  std::vector<std::string> out;
+  for (size_t a = 0, b; a <= search_path.size(); a = b + 1) {
+    b = search_path.find(':', a);
+    if (b == std::string::npos) b = search_path.size();
+    if (b > a) out.push_back(search_path.substr(a, b - a));
+  }
+  return out;
+}
+
 }  // namespace lrb

@@ -4,6 +4,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace lrb {
 
@@ -13,6 +14,8 @@ void write_atomic(const std::string& path, const std::function<void(std::ostream
 void write_atomic_path(const std::string& path, const std::function<void(const std::string&)>& write);
 void write_text_atomic(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
+// The entries of a ':'-separated search path (PATH style; empty entries dropped).
+std::vector<std::string> split_path(const std::string& search_path);
 // Lower-case hex digests of a byte buffer ("sha256" or "md5").
 std::string digest_hex(const void* data, size_t size, const char* algorithm = "sha256");
 

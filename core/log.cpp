@@ -42,10 +42,10 @@ void init_logging(const std::string& level) {
   spdlog::apply_all([&](std::shared_ptr<spdlog::logger> l) { l->set_level(lvl); });
 }
 
-void log_to_file(const std::string& file) {
+void log_to_file(const std::string& file, bool append) {
   auto& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
-  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/true);
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/!append);
   sink->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%n] %l %v");
   auto old = s.file_sink;
   auto drop_old = [&](std::vector<spdlog::sink_ptr>& v) {
@@ -68,6 +68,8 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
   ensure_stderr_sink(s);
   auto l = std::make_shared<spdlog::logger>(name, s.sinks.begin(), s.sinks.end());
   l->set_level(s.level);
+  // Every info line reaches log.txt at once: a run killed with SIGKILL keeps its log up to the kill.
+  l->flush_on(spdlog::level::info);
   spdlog::register_logger(l);
   return l;
 }

@@ -9,12 +9,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <regex>
 #include <set>
 
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/plugin_abi.h"
 #include "core/registry.h"
 
@@ -64,37 +64,50 @@ void record_clash(std::string message) { clashes().push_back(std::move(message))
 
 std::string plugin_abi() { return LRB_PLUGIN_ABI; }
 
+// Reads only the ELF header, the section table, the section names and the stamp: a plugin may be large,
+// and this runs at every start-up for every --plugin.
 std::string read_plugin_abi(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw refuse(path, "cannot read the file (check the path; build the plugin first)");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto size = bytes.size();
+  const uint64_t size = static_cast<uint64_t>(in.tellg());
   auto bad = [&](const char* why) {
     return refuse(path, fmt::format("not a 64-bit ELF shared object ({}); give the plugin's .so file", why));
   };
+  // Callers check that [offset, offset + n) lies inside the file.
+  auto read_at = [&](uint64_t offset, uint64_t n) {
+    std::string out(n, '\0');
+    in.seekg(static_cast<std::streamoff>(offset));
+    if (!in.read(out.data(), static_cast<std::streamsize>(n))) throw bad("truncated");
+    return out;
+  };
   Elf64_Ehdr eh;
-  if (size < sizeof eh || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0) throw bad("no ELF header");
-  std::memcpy(&eh, bytes.data(), sizeof eh);
+  if (size < sizeof eh) throw bad("no ELF header");
+  const auto head = read_at(0, sizeof eh);
+  if (std::memcmp(head.data(), ELFMAG, SELFMAG) != 0) throw bad("no ELF header");
+  std::memcpy(&eh, head.data(), sizeof eh);
   if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) throw bad("not ELF64 little-endian");
   if (eh.e_type != ET_DYN) throw bad("not a shared object");
   if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > size || eh.e_shnum > (size - eh.e_shoff) / sizeof(Elf64_Shdr) ||
       eh.e_shstrndx >= eh.e_shnum)
     throw bad("section table out of bounds");
+  const auto table = read_at(eh.e_shoff, uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr));
   auto section = [&](size_t i) {
     Elf64_Shdr sh;
-    std::memcpy(&sh, bytes.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+    std::memcpy(&sh, table.data() + i * sizeof sh, sizeof sh);
     return sh;
   };
-  const auto names = section(eh.e_shstrndx);
-  if (names.sh_offset > size || names.sh_size > size - names.sh_offset) throw bad("section names out of bounds");
+  const auto names_sh = section(eh.e_shstrndx);
+  if (names_sh.sh_offset > size || names_sh.sh_size > size - names_sh.sh_offset) throw bad("section names out of bounds");
+  const auto names = read_at(names_sh.sh_offset, names_sh.sh_size);
   for (size_t i = 0; i < eh.e_shnum; ++i) {
     const auto sh = section(i);
-    if (sh.sh_name >= names.sh_size) continue;
-    const char* name = bytes.data() + names.sh_offset + sh.sh_name;
-    const size_t room = names.sh_size - sh.sh_name;  // a name cut off by the table's end never matches
+    if (sh.sh_name >= names.size()) continue;
+    const char* name = names.data() + sh.sh_name;
+    const size_t room = names.size() - sh.sh_name;  // a name cut off by the table's end never matches
     if (!std::memchr(name, '\0', room) || std::strcmp(name, ".lrbench_abi") != 0) continue;
-    if (sh.sh_type != SHT_PROGBITS || sh.sh_offset > size || sh.sh_size > size - sh.sh_offset) throw bad("bad .lrbench_abi");
-    std::string stamp(bytes.data() + sh.sh_offset, sh.sh_size);
+    if (sh.sh_type != SHT_PROGBITS || sh.sh_offset > size || sh.sh_size > size - sh.sh_offset || sh.sh_size > 4096)
+      throw bad("bad .lrbench_abi");
+    const auto stamp = read_at(sh.sh_offset, sh.sh_size);
     return stamp.substr(0, stamp.find('\0'));
   }
   return "";
@@ -126,13 +139,7 @@ void load_plugin(const std::string& path) {
 
 void load_plugins(const std::vector<std::string>& cli, const std::string& env_list) {
   for (const auto& p : cli) load_plugin(p);
-  size_t start = 0;
-  while (start <= env_list.size()) {
-    auto end = env_list.find(':', start);
-    if (end == std::string::npos) end = env_list.size();
-    if (end > start) load_plugin(env_list.substr(start, end - start));
-    start = end + 1;
-  }
+  for (const auto& p : split_path(env_list)) load_plugin(p);
 }
 
 }  // namespace lrb

@@ -135,7 +135,7 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 }  // namespace
 
 std::string save_checkpoint(const std::string& path, ClassifierImpl& model, const torch::optim::Optimizer* opt,
-                            const Trainer* trainer, const CheckpointMeta& meta) {
+                            const Trainer* trainer, const CheckpointMeta& meta, const CheckpointExtras* extras) {
   auto bad = first_nonfinite(stored_tensors(model, opt));
   if (!bad.empty())
     throw TrainingError(fmt::format("{}: not written: '{}' holds NaN or Inf (the run diverged; lower "
@@ -154,6 +154,18 @@ std::string save_checkpoint(const std::string& path, ClassifierImpl& model, cons
     root.write("trainer", t);
   }
   write_meta(root, meta);
+  if (extras) {
+    // Archive keys must be plain identifiers, so tensors are stored by index and named in the record.
+    torch::serialize::OutputArchive x;
+    auto names = c10::impl::GenericList(c10::StringType::get());
+    for (size_t i = 0; i < extras->tensors.size(); ++i) {
+      x.write("t" + std::to_string(i), extras->tensors[i].second, /*is_buffer=*/true);
+      names.push_back(extras->tensors[i].first);
+    }
+    root.write("extras", x);
+    root.write("extras_names", c10::IValue(names));
+    root.write("extras_json", c10::IValue(extras->json));
+  }
   // Through a stream: the archive's internal record names then never depend on the temp file's name,
   // so identical runs give byte-identical checkpoints.
   std::ostringstream bytes;
@@ -170,9 +182,25 @@ CheckpointMeta read_checkpoint_meta(const std::string& path, const std::string& 
 
 CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, torch::optim::Optimizer* opt,
                                Trainer* trainer, const std::string& expected_model_key,
-                               const std::string& expected_model_options, const std::string& expected_sha256) {
+                               const std::string& expected_model_options, const std::string& expected_sha256,
+                               CheckpointExtras* extras) {
   auto a = open_archive(path, expected_sha256);
   auto meta = read_meta(a, path);
+  if (extras) {
+    c10::IValue json, names;
+    torch::serialize::InputArchive x;
+    if (!a.try_read("extras_json", json) || !a.try_read("extras_names", names) || !a.try_read("extras", x))
+      throw CheckpointError(path + ": not a resumable state (it holds no training position); delete it to start "
+                                   "the run from the beginning");
+    extras->json = json.toStringRef();
+    extras->tensors.clear();
+    const auto list = names.toListRef();
+    for (size_t i = 0; i < list.size(); ++i) {
+      torch::Tensor t;
+      x.read("t" + std::to_string(i), t, /*is_buffer=*/true);
+      extras->tensors.emplace_back(list[i].toStringRef(), t);
+    }
+  }
   if (!expected_model_key.empty() && meta.model_key != expected_model_key)
     throw CheckpointError(fmt::format("{}: checkpoint holds model '{}' but the config asks for '{}' (use the run's "
                                       "own config.resolved.yaml, or set model={})",

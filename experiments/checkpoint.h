@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/classifier.h"
 #include "trainers/trainer.h"
@@ -21,20 +23,30 @@ struct CheckpointMeta {
   double test_acc = 0;
 };
 
+// What a resumable state (RUN_DIR/resume.pt) adds to a checkpoint: the orchestration's own record as JSON
+// text and named tensors (generator states, a best-val snapshot). Tensor names are free-form.
+struct CheckpointExtras {
+  std::string json;
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+};
+
 // Writes the checkpoint atomically and returns the sha256 of the bytes written (LibTorch archives carry no
 // checksum of their own; the run directory's run.json keeps it). Throws TrainingError, writing nothing,
 // when a model parameter, buffer or optimizer state holds NaN/Inf.
 std::string save_checkpoint(const std::string& path, ClassifierImpl& model, const torch::optim::Optimizer* opt,
-                            const Trainer* trainer, const CheckpointMeta& meta);
+                            const Trainer* trainer, const CheckpointMeta& meta,
+                            const CheckpointExtras* extras = nullptr);
 // The metadata only. The file must first hash to `expected_sha256`, or when that is empty to the sha256
 // that a run.json beside it records for it (if any); CheckpointError otherwise.
 CheckpointMeta read_checkpoint_meta(const std::string& path, const std::string& expected_sha256 = "");
 // Loads into `model` (and opt/trainer when given) after checking `expected_model_key`/options. Throws
 // CheckpointError (one line naming `path`) when the file is missing or unreadable, does not hash to the
 // expected sha256 (as for read_checkpoint_meta, checked before anything is parsed), does not fit the
-// model, or holds a NaN/Inf parameter, buffer or optimizer state.
+// model, or holds a NaN/Inf parameter, buffer or optimizer state. `extras`, when given, receives what
+// save_checkpoint stored there (CheckpointError when the file has none).
 CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, torch::optim::Optimizer* opt,
                                Trainer* trainer, const std::string& expected_model_key,
-                               const std::string& expected_model_options, const std::string& expected_sha256 = "");
+                               const std::string& expected_model_options, const std::string& expected_sha256 = "",
+                               CheckpointExtras* extras = nullptr);
 
 }  // namespace lrb

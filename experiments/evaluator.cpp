@@ -241,29 +241,52 @@ CsvTable evaluate(const EvalRequest& req) {
               r.n ? 100.0 * r.correct / r.n : 0.0, r.correct, r.n, r.seconds, params);
   };
 
+  const auto out = req.out_csv.empty() ? (fs::path(req.run_dir) / "eval" / (stem + ".csv")).string() : req.out_csv;
+  // Each threat's rows are kept in OUT.parts/ as soon as they are measured, so an interrupted evaluation
+  // (even kill -9) run again skips the threats it has done. A part is reused only for the same checkpoint,
+  // source, threat, settings and examples (its file name hashes them); text attacks asked for --examples
+  // are measured again, since their records are not kept.
+  const fs::path parts = fs::path(out).concat(".parts");
+  const std::string identity = fmt::format("{}|{}|{}|{}|{}", l.record.checkpoint_sha256,
+                                           src ? src->record.checkpoint_sha256 : "", suite.seed, suite.batch_size, mode);
+  int part_index = 0;
+  auto measure = [&](CsvTable& t, const SuiteThreat* entry) {
+    Threat* threat = entry ? entry->threat.get() : nullptr;
+    const Batch inputs = entry ? test_for(*entry) : test;
+    const std::string key = threat ? threat->key() : "", params = threat ? threat->params() : "";
+    const std::string id = identity + "|" + key + "|" + params + "|" + std::to_string(inputs.size());
+    const auto part = parts / fmt::format("{:03d}-{}.csv", part_index++, digest_hex(id.data(), id.size()).substr(0, 16));
+    const bool records = examples_out && dynamic_cast<const text::TextAttack*>(threat);
+    CsvTable one(result_columns());
+    if (!records && fs::exists(part)) {
+      one = CsvTable::load(part.string());
+      log->info("{} {}: measured by an earlier, interrupted run; reusing {}", key.empty() ? "Ori" : key, params,
+                part.string());
+    } else {
+      row(one, threat ? threat->metric() : "Ori",
+          run_threat(*p.model, threat, inputs, suite, ctx, device, examples_out, source), params, key);
+      fs::create_directories(parts);
+      one.save(part.string());
+    }
+    for (const auto& r : one.rows()) t.add(r);
+  };
+
   CsvTable table(result_columns());
   // Transfer mode runs the attacks only: clean accuracy and corruptions do not depend on the source.
   auto skip = [&](const SuiteThreat& t) { return source && !dynamic_cast<const Attack*>(t.threat.get()); };
-  if (!source) row(table, "Ori", run_threat(*p.model, nullptr, test, suite, ctx, device), "", "");
+  if (!source) measure(table, nullptr);
   for (const auto& t : suite.threats)
-    if (!skip(t))
-      row(table, t.threat->metric(),
-          run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out, source),
-          t.threat->params(), t.threat->key());
-
-  const auto out = req.out_csv.empty() ? (fs::path(req.run_dir) / "eval" / (stem + ".csv")).string() : req.out_csv;
+    if (!skip(t)) measure(table, &t);
   if (!suite.sweep.empty()) {
     CsvTable sweep(result_columns());
     for (const auto& t : suite.sweep)
-      if (!skip(t))
-        row(sweep, t.threat->metric(),
-            run_threat(*p.model, t.threat.get(), test_for(t), suite, ctx, device, examples_out, source),
-            t.threat->params(), t.threat->key());
+      if (!skip(t)) measure(sweep, &t);
     auto sweep_path = fs::path(out);
     sweep_path.replace_extension(".sweep.csv");
     if (!sweep.rows().empty()) sweep.save(sweep_path.string());  // transfer mode skips a corruption-only sweep
   }
   table.save(out);
+  fs::remove_all(parts);
   log->info("-> {}", out);
   if (examples_out) {
     std::string text;

@@ -73,15 +73,38 @@ void require_free_out_dir(const std::string& out_dir, const std::string& spec_ha
   if (fs::is_empty(dir)) return;
   auto other = spec_of_dir(dir);
   if (other == spec_hash)
-    throw ConfigError(out_dir, fmt::format("--out already holds a run of this same spec ({}); resuming is not "
-                                           "supported yet: delete the directory to train again, or choose another "
-                                           "--out",
+    throw ConfigError(out_dir, fmt::format("--out already holds a run of this same spec ({}); continue it with "
+                                           "lrbench train ... --resume, or delete the directory to train again",
                                            spec_hash));
   if (!other.empty())
     throw ConfigError(out_dir, fmt::format("--out holds another run (spec {}, this one is {}); choose another --out, "
                                            "or delete that run first",
                                            other, spec_hash));
   throw ConfigError(out_dir, "--out is not empty and holds no lrbench run; choose a new or empty directory");
+}
+
+ResumeFrom resume_point(const std::string& out_dir, const std::string& spec_hash) {
+  const fs::path dir(out_dir);
+  if (!fs::exists(dir)) return ResumeFrom::kStart;
+  if (!fs::is_directory(dir))
+    throw ConfigError(out_dir, "--out names a file, not a directory; choose a run directory to resume");
+  if (fs::is_empty(dir)) return ResumeFrom::kStart;
+  auto other = spec_of_dir(dir);
+  if (other.empty())
+    throw ConfigError(out_dir, "--resume: the directory holds no lrbench run; choose the run's own --out");
+  if (other != spec_hash)
+    throw ConfigError(out_dir, fmt::format("--resume: the directory holds a run of spec {}, this config is spec {} "
+                                           "(resume with the run's own config.resolved.yaml and overrides, or "
+                                           "choose another --out)",
+                                           other, spec_hash));
+  if (fs::exists(dir / "run.json")) {
+    auto r = read_run_record(out_dir);
+    if (r.status == "finished") return ResumeFrom::kFinished;
+    if (r.status == "failed")
+      throw ConfigError(out_dir, "--resume: this run stopped with an error (see its run.json and log.txt), and "
+                                 "resuming would repeat it; delete the directory and train with other settings");
+  }
+  return fs::exists(dir / kResumeFile) ? ResumeFrom::kState : ResumeFrom::kStart;
 }
 
 RunRecord check_run_is_whole(const std::string& run_dir, const std::string& config_spec_hash,

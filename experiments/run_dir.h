@@ -18,9 +18,20 @@ struct RunRecord {
 RunRecord read_run_record(const std::string& run_dir);
 
 // Refuses, with ConfigError naming the directory, a training --out that is a file or is not empty: it
-// holds another run (its spec hash is named), a run of this same spec (resuming is not supported), or
+// holds another run (its spec hash is named), a run of this same spec (continue it with --resume), or
 // other files. A run is never mixed into another's directory.
 void require_free_out_dir(const std::string& out_dir, const std::string& spec_hash);
+
+// What `train --resume` finds in `out_dir` for a run of `spec_hash`.
+enum class ResumeFrom {
+  kStart,     // no directory, an empty one, or this spec's run killed before its first resumable state
+  kState,     // this spec's run with RUN_DIR/resume.pt: continue from there
+  kFinished,  // this spec's run finished: nothing to do
+};
+// Throws ConfigError naming the directory when it is a file, holds another spec's run or files that are
+// not a run, or holds this spec's run that failed (resuming would repeat the failure).
+ResumeFrom resume_point(const std::string& out_dir, const std::string& spec_hash);
+constexpr const char* kResumeFile = "resume.pt";
 
 // Checks that the run's config (whose spec hash is `config_spec_hash`), run.json and the checkpoint's own
 // metadata name the same spec; returns the record (whose sha256 the checkpoint must then hash to).

@@ -35,6 +35,7 @@ TrainSpec decode_train(const Config& c) {
   c.read("batch_size", t.batch_size, Range::at_least(1));
   c.read("eval_batch_size", t.eval_batch_size, Range::at_least(1));
   c.read("checkpoint_every", t.checkpoint_every, Range::at_least(1));
+  c.read("checkpoint_every_steps", t.checkpoint_every_steps, Range::at_least(0));
   c.read("log_every", t.log_every, Range::at_least(0));
   c.read("max_steps", t.max_steps, Range::at_least(0));
   c.read_choice("select", t.select, {"last", "best-val"});

@@ -15,6 +15,7 @@
 #include "core/runtime.h"
 #include "core/seed.h"
 #include "experiments/checkpoint.h"
+#include "experiments/resume_state.h"
 #include "experiments/run_dir.h"
 #include "lrb_git_sha.h"
 #include "trainers/fit.h"
@@ -128,11 +129,32 @@ void restore(ClassifierImpl& m, const std::vector<std::pair<std::string, torch::
 
 }  // namespace
 
-TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
+TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume) {
   auto wall0 = std::chrono::steady_clock::now();
   const std::string started = now_iso();
   RunParts p = plan_run(root);
-  require_free_out_dir(out_dir, p.spec.hash);
+  auto log = logger("train");
+  const std::string ckpt = (fs::path(out_dir) / "checkpoint.pt").string();
+  const std::string run_json = (fs::path(out_dir) / "run.json").string();
+  const std::string state_path = (fs::path(out_dir) / kResumeFile).string();
+  ResumeFrom from = ResumeFrom::kStart;
+  if (resume) {
+    from = resume_point(out_dir, p.spec.hash);
+    if (from == ResumeFrom::kFinished) {
+      log->info("{}: this run (spec {}) has finished; nothing to resume", out_dir, p.spec.hash);
+      TrainResult done;
+      done.run_dir = out_dir;
+      auto j = nlohmann::json::parse(read_text(run_json));
+      if (j.contains("final_test_acc") && j["final_test_acc"].is_number())
+        done.final_test_acc = j["final_test_acc"].get<double>() / 100;
+      return done;
+    }
+    if (from == ResumeFrom::kStart && fs::exists(out_dir) && !fs::is_empty(out_dir))
+      log->info("{}: the run (spec {}) stopped before its first resumable state; starting from the beginning",
+                out_dir, p.spec.hash);
+  } else {
+    require_free_out_dir(out_dir, p.spec.hash);
+  }
   try {  // before any data is read: an --out that cannot be created is a usage error
     fs::create_directories(out_dir);
   } catch (const fs::filesystem_error& e) {
@@ -143,10 +165,8 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
   const auto& spec = p.spec;
   const bool best_val = spec.train.select == "best-val";
   auto device = pick_device(spec.device);
-  auto log = logger("train");
 
-  fs::create_directories(out_dir);
-  log_to_file((fs::path(out_dir) / "log.txt").string());
+  log_to_file((fs::path(out_dir) / "log.txt").string(), /*append=*/from == ResumeFrom::kState);
   log->info("run {} | spec {} | git {} | LibTorch {} | device {} | threads {} | seed {}", spec.name, spec.hash,
             LRB_GIT_SHA, torch_version(), device.str(), at::get_num_threads(), spec.seed);
   log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
@@ -172,8 +192,6 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
 
   TrainResult result;
   result.run_dir = out_dir;
-  const std::string ckpt = (fs::path(out_dir) / "checkpoint.pt").string();
-  const std::string run_json = (fs::path(out_dir) / "run.json").string();
   // run.json is rewritten with every checkpoint, so the checkpoint on disk always has its sha256 recorded
   // (also when training later stops); tools/table.sh counts only status "finished" as trained.
   nlohmann::json info = {{"experiment", spec.name},
@@ -192,6 +210,35 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
   FitHooks hooks;
   std::vector<std::pair<std::string, torch::Tensor>> best;  // best-val: the selected epoch's state
   EpochRecord chosen;
+  FitPosition start;
+  if (from == ResumeFrom::kState) {
+    CheckpointExtras x;
+    auto m = load_checkpoint(state_path, *p.model, opt.get(), p.trainer.get(), p.model->key(),
+                             to_yaml(spec.model.node()), "", &x);
+    if (m.spec_hash != spec.hash)
+      throw CheckpointError(fmt::format("{}: a state of spec {}, the run is spec {} (the directory mixes two runs); "
+                                        "delete it to start the run from the beginning",
+                                        state_path, m.spec_hash, spec.hash));
+    ResumeState r = decode_resume_state(x, state_path);
+    start = r.position;
+    result.epochs = r.epochs;
+    saved_epoch = r.saved_epoch;
+    chosen = r.chosen;
+    best = r.best;
+    if (fs::exists(run_json))  // keep what the interrupted process recorded: its start and last checkpoint
+      if (auto j = nlohmann::json::parse(read_text(run_json), nullptr, false); j.is_object())
+        for (const char* key : {"started", "checkpoint"})
+          if (j.contains(key)) info[key] = j[key];
+    log->info("resuming from {}: epoch {} step {}", state_path, start.epoch + 1, start.step);
+  }
+  // The state is written after the epoch's checkpoint and run.json: a kill in between redoes the epoch's
+  // end, which writes the same bytes again.
+  hooks.on_position = [&](const FitPosition& pos) {
+    ResumeState r{pos, result.epochs, saved_epoch, chosen, best};
+    meta.epoch = pos.epoch;
+    auto x = encode_resume_state(r);
+    save_checkpoint(state_path, *p.model, opt.get(), p.trainer.get(), meta, &x);
+  };
   hooks.on_epoch = [&](const EpochStats& e) {
     result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds, e.val_acc});
     if (best_val && (best.empty() || e.val_acc > chosen.val_acc)) best = snapshot(*p.model), chosen = result.epochs.back();
@@ -206,7 +253,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
     }
   };
   try {
-    fit(*p.model, *p.trainer, *opt, *p.dataset, spec.train, device, spec.seed, 0, hooks);
+    fit(*p.model, *p.trainer, *opt, *p.dataset, spec.train, device, spec.seed, start, hooks);
   } catch (const TrainingError& e) {
     // Only fit() and save_checkpoint() know what went wrong; only this loop knows what is on disk.
     std::string kept = saved_epoch > 0
@@ -241,6 +288,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir) {
   info["seconds"] = total;
   info["final_test_acc"] = 100 * result.final_test_acc;
   write_text_atomic(run_json, info.dump(2) + "\n");
+  fs::remove(state_path);  // a finished run needs no resume state (run.json says it finished)
   log->info("done in {:.1f} s: test accuracy {:.2f}% -> {}", total, 100 * result.final_test_acc, out_dir);
   return result;
 }

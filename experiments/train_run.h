@@ -36,7 +36,10 @@ struct RunParts {
 RunParts plan_run(const NodePtr& root);
 // Loads data and builds the model (seeded from the spec) on the spec's device.
 void materialize(RunParts& parts);
-// Trains per the spec and writes config.resolved.yaml, checkpoint.pt, metrics.csv, log.txt into out_dir.
-TrainResult train_run(const NodePtr& root, const std::string& out_dir);
+// Trains per the spec and writes config.resolved.yaml, checkpoint.pt, metrics.csv, log.txt into out_dir,
+// and a resumable state (resume.pt, removed when the run finishes) every train.checkpoint_every_steps steps
+// and at every epoch end. `resume`: continue the run of this spec in out_dir from its resume.pt (start from
+// the beginning when it has none yet; return at once when the run has finished); see resume_point().
+TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume = false);
 
 }  // namespace lrb

@@ -20,7 +20,8 @@
 #   transfer: bp                                  (also score every other trainer's cell under attacks crafted on
 #                                                  this trainer's cell of the same model, dataset and seed:
 #                                                  lrbench eval --source, eval/<suite>.transfer.csv; list it first)
-# Resumable: a cell whose run finished with the same spec hash is not retrained, and an eval CSV newer
+# Resumable: a cell whose run finished with the same spec hash is not retrained, an interrupted one (even
+# by kill -9) continues from its last resumable state (lrbench train --resume), and an eval CSV newer
 # than its checkpoint is not recomputed, so an interrupted `make table1` continues where it stopped.
 set -euo pipefail
 table=${1:?usage: tools/table.sh TABLE [LRBENCH]}
@@ -105,10 +106,18 @@ for seed in $(seq 0 $((seeds - 1))); do
          grep -q "\"status\": \"finished\"" "$dir/run.json"; then
         echo "== $cell: trained (spec $hash), skipping training"
       else
-        echo "== $cell: training (spec $hash): ${args[*]:1}"
-        rm -rf "$dir"
+        # An interrupted run of this spec continues from its last resumable state; anything else starts afresh.
+        resume=()
+        if [[ -f $dir/config.resolved.yaml ]] && grep -q "spec_hash $hash " "$dir/config.resolved.yaml" &&
+           ! grep -qs '"status": "failed"' "$dir/run.json"; then
+          resume=(--resume)
+          echo "== $cell: resuming the interrupted run (spec $hash): ${args[*]:1}"
+        else
+          echo "== $cell: training (spec $hash): ${args[*]:1}"
+          rm -rf "$dir" "$runs/logs/$cell.train.log"
+        fi
         t0=$(date +%s)
-        "$lrbench" train "${args[@]}" --out "$dir" >"$runs/logs/$cell.train.log" 2>&1 ||
+        "$lrbench" train "${args[@]}" --out "$dir" "${resume[@]}" >>"$runs/logs/$cell.train.log" 2>&1 ||
           { echo "tools/table.sh: $cell: training failed, see $runs/logs/$cell.train.log" >&2; tail -3 "$runs/logs/$cell.train.log" >&2; exit 1; }
         echo "   trained in $(( $(date +%s) - t0 )) s: $(grep -o '"final_test_acc": [0-9.]*' "$dir/run.json")"
       fi

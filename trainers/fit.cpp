@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <mutex>
+#include <optional>
 
 #include "core/errors.h"
 #include "core/log.h"
@@ -86,20 +88,49 @@ std::vector<std::pair<std::string, torch::Tensor>> optimizer_state(torch::optim:
   return out;
 }
 
+torch::Tensor state_of(at::Generator& g) {
+  std::lock_guard<std::mutex> lock(g.mutex());
+  return g.get_state();
+}
+void set_state(at::Generator& g, const torch::Tensor& state) {
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(state);
+}
+
 }  // namespace
 
 void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, const DatasetSource& data,
-         const TrainSpec& spec, const torch::Device& device, uint64_t seed, int64_t start_epoch,
+         const TrainSpec& spec, const torch::Device& device, uint64_t seed, const FitPosition& from,
          const FitHooks& hooks) {
   auto log = logger("train");
   const auto updated = named_updates(model, trainer, opt);
-  for (int64_t epoch = start_epoch; epoch < spec.epochs; ++epoch) {
+  at::Generator global_cpu = at::globalContext().defaultGenerator(c10::Device(c10::kCPU));
+  std::optional<at::Generator> global_device;
+  if (!device.is_cpu()) global_device = at::globalContext().defaultGenerator(device);
+  if (from.global_cpu_state.defined()) set_state(global_cpu, from.global_cpu_state);
+  if (global_device && from.global_device_state.defined()) set_state(*global_device, from.global_device_state);
+  auto position = [&](int64_t epoch, int64_t step, at::Generator* aug, at::Generator* noise) {
+    FitPosition p;
+    p.epoch = epoch;
+    p.step = step;
+    if (aug) p.augment_state = state_of(*aug);
+    if (noise) p.noise_state = state_of(*noise);
+    p.global_cpu_state = state_of(global_cpu);
+    if (global_device) p.global_device_state = state_of(*global_device);
+    return p;
+  };
+  for (int64_t epoch = from.epoch; epoch < spec.epochs; ++epoch) {
+    const bool resumed = epoch == from.epoch && from.step > 0;
     const double lr = scheduled_lr(spec, epoch);
     set_lr(opt, lr);
     // Per-epoch generators: a resumed run draws exactly what an uninterrupted one would.
     auto shuffle_gen = make_generator(derive_seed(seed, "shuffle/" + std::to_string(epoch)));
     auto aug_gen = make_generator(derive_seed(seed, "augment/" + std::to_string(epoch)));
     auto noise_gen = make_generator(derive_seed(seed, "noise/" + std::to_string(epoch)), device);
+    if (resumed) {
+      set_state(aug_gen, from.augment_state);
+      set_state(noise_gen, from.noise_state);
+    }
     auto batches = make_batches(data.train(), spec.batch_size, &shuffle_gen);
     int64_t steps = static_cast<int64_t>(batches.size());
     if (spec.max_steps > 0) steps = std::min(steps, spec.max_steps);
@@ -107,9 +138,13 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
     model.train();
     Progress bar(epoch + 1, spec.epochs, steps);
     auto t0 = std::chrono::steady_clock::now();
-    double loss_sum = 0;
-    int64_t correct = 0, count = 0;
-    for (int64_t step = 0; step < steps; ++step) {
+    double loss_sum = resumed ? from.loss_sum : 0, seconds_before = resumed ? from.seconds : 0;
+    int64_t correct = resumed ? from.correct : 0, count = resumed ? from.count : 0;
+    if (resumed && from.step > steps)
+      throw TrainingError(fmt::format("cannot resume at epoch {} step {}: the epoch has only {} steps (the data or "
+                                      "train.batch_size changed since the state was saved)",
+                                      epoch + 1, from.step, steps));
+    for (int64_t step = resumed ? from.step : 0; step < steps; ++step) {
       Batch b = data.augment(batches[step], aug_gen).to(device);
       StepStats s = trainer.estimate_grad(model, b, noise_gen);
       // Checked before and after the update: a non-finite value must stop the run before it reaches the
@@ -141,6 +176,15 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
       if (spec.log_every > 0 && (step + 1) % spec.log_every == 0)
         log->debug("epoch {} step {}/{} loss {:.4f}", epoch + 1, step + 1, steps, s.loss);
       bar.update(step + 1, loss_sum / count, static_cast<double>(correct) / count, count);
+      if (hooks.on_position && spec.checkpoint_every_steps > 0 && (step + 1) % spec.checkpoint_every_steps == 0 &&
+          step + 1 < steps) {
+        FitPosition p = position(epoch, step + 1, &aug_gen, &noise_gen);
+        p.loss_sum = loss_sum;
+        p.correct = correct;
+        p.count = count;
+        p.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        hooks.on_position(p);
+      }
     }
     bar.finish();
     EpochStats e;
@@ -149,7 +193,7 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
     e.examples = count;
     e.loss = count ? loss_sum / count : 0;
     e.train_acc = count ? static_cast<double>(correct) / count : 0;
-    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    e.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     e.test_acc = evaluate_accuracy(model, data.test(), spec.eval_batch_size, device);
     std::string val;
     if (const Batch* v = data.validation()) {
@@ -160,6 +204,7 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
               spec.epochs, e.loss, 100 * e.train_acc, val, 100 * e.test_acc, lr, e.seconds,
               e.seconds > 0 ? count / e.seconds : 0.0);
     if (hooks.on_epoch) hooks.on_epoch(e);
+    if (hooks.on_position) hooks.on_position(position(epoch + 1, 0, nullptr, nullptr));
   }
 }
 

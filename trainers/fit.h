@@ -19,19 +19,38 @@ struct EpochStats {
   int64_t steps = 0, examples = 0;
 };
 
+// Where training stands between two steps: what a resumed run needs so that the rest of it computes exactly
+// what an uninterrupted run would (bit for bit on CPU). fit() derives each epoch's shuffle, augmentation and
+// noise generators from the seed and the epoch; within an epoch the last two advance with every step, and
+// dropout draws from torch's global generators, so their states are part of the position.
+struct FitPosition {
+  int64_t epoch = 0;  // 0-based epoch to continue
+  int64_t step = 0;   // steps of that epoch already taken (0: the epoch has not started)
+  // The epoch's running totals so far (for its loss and train accuracy), and its seconds of training.
+  double loss_sum = 0, seconds = 0;
+  int64_t correct = 0, count = 0;
+  // at::Generator::get_state() of the epoch's augmentation and noise generators (undefined when step is 0:
+  // fresh ones are derived), of torch's global CPU generator and, on CUDA, of the device's global one.
+  torch::Tensor augment_state, noise_state, global_cpu_state, global_device_state;
+};
+
 struct FitHooks {
   // Called after every epoch, e.g. to write metrics and checkpoints.
   std::function<void(const EpochStats&)> on_epoch;
+  // Called every spec.checkpoint_every_steps steps within an epoch (when that is > 0) and after every epoch
+  // (after on_epoch, with the position at the next epoch's step 0): the point to save a resumable state.
+  std::function<void(const FitPosition&)> on_position;
 };
 
 // Clean accuracy (fraction) of `model` on `split`, in eval mode, without gradients.
 double evaluate_accuracy(ClassifierImpl& model, const Batch& split, int64_t batch_size, const torch::Device& device,
                          int64_t* n_correct = nullptr);
 
-// Trains from epoch `start_epoch` (0-based) to spec.epochs. Throws TrainingError naming the epoch and step
+// Trains from `from` (the start, FitPosition{}, or a position on_position gave a run of the same spec, seed and
+// device, with the model, optimizer and trainer restored to their state there) to spec.epochs. Throws TrainingError naming the epoch and step
 // when the loss or any gradient estimate is NaN/Inf, or when a parameter is after the optimizer step; the
 // message says nothing about checkpoints (the caller knows which one it kept).
 void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, const DatasetSource& data,
-         const TrainSpec& spec, const torch::Device& device, uint64_t seed, int64_t start_epoch, const FitHooks& hooks);
+         const TrainSpec& spec, const torch::Device& device, uint64_t seed, const FitPosition& from, const FitHooks& hooks);
 
 }  // namespace lrb

@@ -21,6 +21,9 @@ struct SchedulerSpec {
 struct TrainSpec {
   int64_t epochs = 1, batch_size = 100, eval_batch_size = 1000;
   int64_t checkpoint_every = 1;  // epochs
+  // Steps between resumable states (RUN_DIR/resume.pt) within an epoch; 0 = at epoch ends only. They cost
+  // one write of model + optimizer state, and bound the work a killed run loses (train --resume).
+  int64_t checkpoint_every_steps = 50;
   int64_t log_every = 0;         // steps between DEBUG lines (0 = never)
   int64_t max_steps = 0;         // per epoch, 0 = all (quick runs and tests)
   // The parameters the run ends with: "last" (the last epoch's) or "best-val" (the epoch with the best

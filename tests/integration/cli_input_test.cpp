@@ -203,7 +203,7 @@ TEST(CliRunDir, AnOutDirHoldingARunIsRefusedAndEvalChecksTheRunIsWhole) {
   auto other = lrbench("train " + demo() + kSmall + "train.epochs=1 seed=1 --out " + (d / "run"));
   expect_one_error(other, 2, {d / "run", "holds another run"});
   auto same = lrbench("train " + demo() + kSmall + "train.epochs=1 --out " + (d / "run"));
-  expect_one_error(same, 2, {"same spec", "resuming is not supported"});
+  expect_one_error(same, 2, {"same spec", "--resume"});
   EXPECT_EQ(read_text(d / "run/config.resolved.yaml"), before);  // the first run is untouched
   ASSERT_EQ(lrbench("eval " + (d / "run")).code, 0);
   std::ofstream(d / "notes.txt") << "x";

@@ -88,7 +88,7 @@ std::string fit_error(TinyImpl& model, Stub& trainer, const TrainSpec& s) {
   Data data;
   auto opt = make_optimizer(s.optimizer, model.parameters());
   try {
-    fit(model, trainer, *opt, data, s, torch::kCPU, 0, 0, {});
+    fit(model, trainer, *opt, data, s, torch::kCPU, 0, FitPosition{}, {});
   } catch (const TrainingError& e) {
     return e.what();
   }
@@ -228,7 +228,7 @@ TEST(RunDir, OutDirHoldingAnythingIsRefused) {
   EXPECT_NE(error(d / "early").find("holds another run (spec cccc"), std::string::npos) << error(d / "early");
   std::filesystem::create_directories(d / "same");
   write_text_atomic(d / "same/run.json", R"({"spec_hash": "aaaa"})");
-  EXPECT_NE(error(d / "same").find("same spec (aaaa); resuming is not supported"), std::string::npos);
+  EXPECT_NE(error(d / "same").find("same spec (aaaa); continue it with lrbench train ... --resume"), std::string::npos);
   std::filesystem::create_directories(d / "stray");
   write_text_atomic(d / "stray/notes.txt", "x");
   EXPECT_NE(error(d / "stray").find("holds no lrbench run"), std::string::npos);
