@@ -11,15 +11,15 @@ rm -rf "$work" && mkdir -p "$work" && work=$(realpath "$work")
 fail() { echo "kill_resume_test: FAIL: $*" >&2; exit 1; }
 RANDOM=$seed  # the kill delays are random but reproducible from the seed
 pid=
-trap '[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; true' EXIT  # never leave a run writing into $work
+trap 'if [[ -n $pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi' EXIT  # never leave a run writing into $work
 
 # Each case: a name, then train arguments. They cover the state a resume must restore: the LR noise
 # generator mid-epoch and the learned noise scales (lr-l), ES's antithetic noise, and dropout drawing from
 # torch's global generator with best-val selection (GCN on Cora: one full-batch step per epoch).
 cases=(
   "mlp-lr-l|$src/experiments/demo.yaml trainer=lr-l dataset.limit_train=4000 dataset.limit_test=500 train.epochs=2 train.checkpoint_every_steps=2 threads=1"
-  "mlp-es|$src/experiments/demo.yaml trainer=es dataset.limit_train=1200 dataset.limit_test=500 train.epochs=2 train.checkpoint_every_steps=2 threads=1"
-  "gcn-bp|$src/experiments/table3.yaml model=gcn trainer=bp train.epochs=30 device=cpu threads=1"
+  "mlp-es|$src/experiments/demo.yaml trainer=es trainer.population=40 dataset.limit_train=2000 dataset.limit_test=500 train.epochs=2 train.checkpoint_every_steps=2 threads=1"
+  "gcn-bp|$src/experiments/table3.yaml model=gcn trainer=bp train.epochs=20 device=cpu threads=1"
 )
 kills=3
 for c in "${cases[@]}"; do
