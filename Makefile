@@ -10,10 +10,11 @@ endif
 # libgomp's busy-wait otherwise keeps a core spinning that OpenBLAS threads need (3x slower LR steps here).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all deps configure build demo test test-fast test-slow regression bench fig1 table1 table2 table3 table4 clean help
+.PHONY: all deps configure build demo test test-fast test-slow regression fuzz bench fig1 table1 table2 table3 table4 clean help
 PROFILE ?= quick
 SEEDS   ?= 1
 CHECK   ?= 0
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -28,6 +29,8 @@ help:
 	@echo "make table3     the paper's Table 3: GCN and GAT x BP/ES/LR on Cora, edge attacks, report (same options)"
 	@echo "make table4     the paper's Table 4: spiking LIF nets on MNIST/Fashion-MNIST x BP/ES/LR, attacks, report (same options)"
 	@echo "                CHECK=1: exit 1 on a cell outside tolerance of the committed results / the paper (profile's check: line)"
+	@echo "make fuzz       libFuzzer + ASan/UBSan on every parser for FUZZ_SECONDS each (default 60); make test replays"
+	@echo "                the committed corpus tests/fuzz/corpus/ in that sanitizer build"
 	@echo "make regression the CI regression tier alone (also part of make test): small cells of all four tables vs"
 	@echo "                reports/expected/regression.csv (rewrite that with tools/update_expected.sh, never by hand)"
 
@@ -58,6 +61,9 @@ test-slow: build
 
 regression: build
 	bash tools/regression.sh $(LRBENCH) $(BUILD)/regression
+
+fuzz: deps
+	bash tools/fuzz.sh fuzz $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 bench: build
 	$(BUILD)/bench/bench_train_step --benchmark_repetitions=3 --benchmark_report_aggregates_only=true

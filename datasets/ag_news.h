@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/formats.h"
 #include "datasets/options.h"
 #include "datasets/tokenizer.h"
 
@@ -23,14 +24,6 @@ struct AgNewsOptions {
   static AgNewsOptions from(const Config& c);
 };
 
-// One parsed row: label 0..3 (= class index - 1) and "title description" with line breaks as spaces.
-struct AgNewsRow {
-  int64_t label = 0;
-  std::string text;
-  size_t title_size = 0;  // characters of the cleaned title at the start of `text` (the seam is text[title_size])
-};
-// Parses ag_news_csv text (quoted fields, doubled quotes, 3 fields per row); `path` names errors.
-std::vector<AgNewsRow> parse_ag_news_csv(const std::string& bytes, const std::string& path, bool unescape);
 // Row indices of a seeded, class-stratified hold-out of `n_train` rows (sorted); the rest is the test split.
 std::vector<int64_t> stratified_pick(const std::vector<int64_t>& labels, int64_t n_train, uint64_t seed);
 

@@ -19,25 +19,17 @@
 
 #include "core/errors.h"
 #include "core/registry.h"
+#include "datasets/formats.h"
 #include "datasets/manifest.h"
 #include "datasets/options.h"
 
 namespace lrb::datasets {
 
 namespace {
-constexpr int64_t kRecord = 3073;
 const char* const kOfficialDir = "cifar-10-batches-bin";
 const char* const kLossyDir = "cifar-10-batches-bin-LOSSY-JPEG-q75";
 const char* const kPartialDir = "lossless-partial";
 
-// Official files carry no pinned digest, so the record structure is what we can check.
-std::string check_records(const std::string& bytes) {
-  if (bytes.size() % kRecord != 0) return fmt::format("{} bytes is not a whole number of 3073-byte records", bytes.size());
-  for (size_t r = 0; r < bytes.size(); r += kRecord)
-    if (static_cast<uint8_t>(bytes[r]) > 9)
-      return fmt::format("label byte {} at record {} (expected 0..9)", int(uint8_t(bytes[r])), r / kRecord);
-  return "";
-}
 }  // namespace
 
 struct Cifar10Options {
@@ -136,7 +128,7 @@ class Cifar10 final : public DatasetSource {
     return "lossy";
   }
   FileCheck check(const std::string& v, const std::string& f) const {
-    return check_file(root_ + "/" + dir_of(v), f, expected("cifar10-" + v, f), "cifar10", check_records);
+    return check_file(root_ + "/" + dir_of(v), f, expected("cifar10-" + v, f), "cifar10", cifar_record_problem);
   }
 
   Batch read_split(const std::vector<std::string>& names, int64_t limit) const {
@@ -145,8 +137,8 @@ class Cifar10 final : public DatasetSource {
     int64_t n = 0;
     for (const auto& f : names) {
       if (limit > 0 && n >= limit) break;  // a slice needs only the first files
-      files.push_back(read_verified(dir, f, expected("cifar10-" + variant_, f), "cifar10", check_records));
-      n += static_cast<int64_t>(files.back().size()) / kRecord;
+      files.push_back(read_verified(dir, f, expected("cifar10-" + variant_, f), "cifar10", cifar_record_problem));
+      n += static_cast<int64_t>(files.back().size()) / kCifarRecord;
     }
     if (limit > 0) n = std::min(n, limit);
     // One pass from the file bytes into the final tensors: the split is large (600 MB of floats for the
@@ -160,9 +152,9 @@ class Cifar10 final : public DatasetSource {
     int64_t i = 0;
     for (const auto& bytes : files) {
       const auto* u = reinterpret_cast<const uint8_t*>(bytes.data());
-      for (size_t r = 0; r < bytes.size() && i < n; r += kRecord, ++i) {
+      for (size_t r = 0; r < bytes.size() && i < n; r += kCifarRecord, ++i) {
         y[i] = u[r];
-        for (int64_t p = 0; p < kRecord - 1; ++p) x[i * (kRecord - 1) + p] = u[r + 1 + p] / 255.0f;  // as ToTensor
+        for (int64_t p = 0; p < kCifarRecord - 1; ++p) x[i * (kCifarRecord - 1) + p] = u[r + 1 + p] / 255.0f;  // as ToTensor
       }
     }
     return b;

@@ -15,36 +15,13 @@
 #include "core/errors.h"
 #include "core/graph.h"
 #include "core/registry.h"
+#include "datasets/formats.h"
 #include "datasets/manifest.h"
 #include "core/graph_edges.h"
 
 namespace lrb::datasets {
 
 namespace {
-
-// Whitespace-separated non-negative integers of one file, with the line of each row kept for errors.
-std::vector<std::vector<int64_t>> int_rows(const std::string& bytes) {
-  std::vector<std::vector<int64_t>> rows;
-  const char* p = bytes.data();
-  const char* end = p + bytes.size();
-  std::vector<int64_t> row;
-  while (p < end) {
-    if (*p == '\n') {
-      if (!row.empty()) rows.push_back(std::move(row)), row.clear();
-      ++p;
-    } else if (*p == ' ' || *p == '\t' || *p == '\r') {
-      ++p;
-    } else {
-      char* q = nullptr;
-      long long v = std::strtoll(p, &q, 10);
-      if (q == p) throw std::invalid_argument(fmt::format("line {}: not an integer", rows.size() + 1));
-      row.push_back(v);
-      p = q;
-    }
-  }
-  if (!row.empty()) rows.push_back(std::move(row));
-  return rows;
-}
 
 torch::Tensor node_mask(const std::vector<std::vector<int64_t>>& rows, int64_t limit, const std::string& file) {
   auto mask = torch::zeros({Cora::kNodes}, torch::kBool);
@@ -81,7 +58,7 @@ void Cora::load() {
   auto read = [&](const char* name) {
     std::string bytes = read_verified(dir_, name, expected("cora", name), "cora");
     try {
-      return int_rows(bytes);
+      return parse_int_rows(bytes);
     } catch (const std::invalid_argument& e) {
       throw DataError(fmt::format("{}: {}", locate(dir_, name), e.what()));
     }

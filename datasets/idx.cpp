@@ -13,26 +13,6 @@ constexpr const char* kFiles[] = {"train-images-idx3-ubyte", "train-labels-idx1-
                                   "t10k-labels-idx1-ubyte"};
 }  // namespace
 
-IdxArray parse_idx(const std::string& bytes, int ndim, const std::string& path) {
-  auto u = reinterpret_cast<const uint8_t*>(bytes.data());
-  const size_t header = 4 + 4 * static_cast<size_t>(ndim);
-  if (bytes.size() < header || u[0] != 0 || u[1] != 0 || u[2] != 0x08 || u[3] != ndim)
-    throw DataError(fmt::format("{}: not an unsigned-byte IDX file with {} dimensions (magic 0x{:08x})", path, ndim,
-                                bytes.size() >= 4 ? (u[0] << 24 | u[1] << 16 | u[2] << 8 | u[3]) : 0));
-  IdxArray a;
-  int64_t count = 1;
-  for (int d = 0; d < ndim; ++d) {
-    const uint8_t* p = u + 4 + 4 * d;
-    a.dims.push_back(int64_t(p[0]) << 24 | int64_t(p[1]) << 16 | int64_t(p[2]) << 8 | int64_t(p[3]));
-    count *= a.dims.back();
-  }
-  if (static_cast<int64_t>(bytes.size() - header) != count)
-    throw DataError(fmt::format("{}: IDX header promises {} data bytes, file has {}", path, count,
-                                bytes.size() - header));
-  a.data = u + header;
-  return a;
-}
-
 IdxImageSource::IdxImageSource(std::string key, std::string group, std::string dir, CommonOptions common,
                                std::vector<double> mean, std::vector<double> std)
     : key_(std::move(key)),

@@ -5,18 +5,10 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/formats.h"
 #include "datasets/options.h"
 
 namespace lrb::datasets {
-
-// An unsigned-byte IDX array inside `bytes`: magic 0x00 0x00 0x08 ndim, ndim big-endian int32 sizes, data.
-struct IdxArray {
-  std::vector<int64_t> dims;
-  const uint8_t* data = nullptr;
-};
-// Throws DataError naming `path` when the header is not an unsigned-byte array of `ndim` dimensions
-// or the sizes disagree with the file length.
-IdxArray parse_idx(const std::string& bytes, int ndim, const std::string& path);
 
 // 28x28 grey images + labels from train-/t10k- image and label files (plain or .gz).
 class IdxImageSource : public DatasetSource {

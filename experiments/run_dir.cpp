@@ -41,12 +41,17 @@ RunRecord read_run_record(const std::string& run_dir) {
   if (!fs::exists(path))
     throw CheckpointError(path + ": not found, so the checkpoint cannot be verified (the run stopped before its "
                                  "first checkpoint, or was not written by lrbench train); retrain it");
+  return parse_run_record(read_text(path), path);
+}
+
+RunRecord parse_run_record(const std::string& text, const std::string& path) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(read_text(path));
+    j = nlohmann::json::parse(text);
   } catch (const std::exception&) {
     throw CheckpointError(path + ": not valid JSON (damaged); retrain the run");
   }
+  if (!j.is_object()) throw CheckpointError(path + ": not a JSON object (damaged); retrain the run");
   RunRecord r;
   auto str = [&](const char* key) -> std::string {
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";

@@ -16,6 +16,8 @@ struct RunRecord {
 // Reads RUN_DIR/run.json. Throws CheckpointError naming it when it is missing, not JSON, or lacks the
 // spec hash or the checkpoint's sha256 (a run from before checksums: retrain it).
 RunRecord read_run_record(const std::string& run_dir);
+// The same from run.json's text (`path` names it in errors); fuzzed under sanitizers (tests/fuzz).
+RunRecord parse_run_record(const std::string& text, const std::string& path);
 
 // Refuses, with ConfigError naming the directory, a training --out that is a file or is not empty: it
 // holds another run (its spec hash is named), a run of this same spec (continue it with --resume), or

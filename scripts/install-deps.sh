@@ -10,6 +10,7 @@ PKGS=(
   dataset-fashion-mnist                       # /usr/share/datasets/fashion-mnist
   wordnet-base wordnet-dev
   gnuplot-nox
+  clang libclang-rt-14-dev                    # libFuzzer + sanitizers for tests/fuzz (make fuzz, ctest fuzz_replay)
 )
 missing=()
 for p in "${PKGS[@]}"; do
