@@ -58,4 +58,18 @@ TEST(TableE2e, TinyTable1TrainsEvaluatesAndReports) {
   EXPECT_NE(again.find("resnet5-bp-s0: trained"), std::string::npos) << again;
   EXPECT_EQ(again.find("training ("), std::string::npos) << again;
   EXPECT_EQ(CsvTable::load(d / "results/table1.csv").str(), t.str());
+
+  // An interrupted cell (run.json still "running", as after kill -9) is continued with train --resume rather
+  // than wiped; with no resume.pt left it starts over and writes the same checkpoint bytes.
+  const std::string cell = d / "runs/resnet5-lr-wl-s0";
+  const auto ckpt = read(cell + "/checkpoint.pt");
+  auto json = read(cell + "/run.json");
+  const auto at = json.find("\"status\": \"finished\"");
+  ASSERT_NE(at, std::string::npos) << json;
+  std::ofstream(cell + "/run.json") << json.replace(at, 20, "\"status\": \"running\"");
+  std::string resumed;
+  ASSERT_EQ(test::run_command(env + "bash tools/table.sh table1 " + LRBENCH_BIN, &resumed), 0) << resumed;
+  EXPECT_NE(resumed.find("resnet5-lr-wl-s0: resuming the interrupted run"), std::string::npos) << resumed;
+  EXPECT_EQ(read(cell + "/checkpoint.pt"), ckpt);
+  EXPECT_EQ(CsvTable::load(d / "results/table1.csv").str(), t.str());
 }
