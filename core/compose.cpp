@@ -29,7 +29,7 @@ namespace {
 
 bool is_group(const std::string& search_path, const std::string& group) {
   for (const auto& d : split_path(search_path))
-    if (fs::is_directory(fs::path(d) / group)) return true;
+    if (std::error_code ec; fs::is_directory(fs::path(d) / group, ec)) return true;  // ec: a name too long is no group
   return false;
 }
 
@@ -37,8 +37,9 @@ std::vector<std::string> options_in(const std::string& search_path, const std::s
   std::set<std::string> out;
   for (const auto& d : split_path(search_path)) {
     auto group_dir = fs::path(d) / group;
-    if (fs::is_directory(group_dir))
-      for (const auto& e : fs::directory_iterator(group_dir))
+    std::error_code ec;
+    if (fs::is_directory(group_dir, ec))
+      for (const auto& e : fs::directory_iterator(group_dir, ec))
         if (e.path().extension() == ".yaml") out.insert(e.path().stem().string());
   }
   return {out.begin(), out.end()};
@@ -48,7 +49,7 @@ NodePtr load_group(const std::string& search_path, const std::string& group, con
                    const std::string& where) {
   for (const auto& d : split_path(search_path)) {
     fs::path file = fs::path(d) / group / (option + ".yaml");
-    if (fs::exists(file)) return parse_yaml_file(file.string());
+    if (std::error_code ec; fs::exists(file, ec)) return parse_yaml_file(file.string());
   }
   auto known = options_in(search_path, group);
   std::vector<std::string> searched;

@@ -30,6 +30,7 @@ void CsvTable::add(std::vector<std::string> row) {
 std::string CsvTable::str() const {
   std::string out;
   auto line = [&](const std::vector<std::string>& r) {
+    if (r.size() == 1 && r[0].empty()) out += "\"\"";  // else an empty line, which a reader skips
     for (size_t i = 0; i < r.size(); ++i) {
       if (i) out += ',';
       out += csv_escape(r[i]);

@@ -187,18 +187,22 @@ CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, t
   auto a = open_archive(path, expected_sha256);
   auto meta = read_meta(a, path);
   if (extras) {
+    const std::string fix = "; delete it to start the run from the beginning";
     c10::IValue json, names;
     torch::serialize::InputArchive x;
     if (!a.try_read("extras_json", json) || !a.try_read("extras_names", names) || !a.try_read("extras", x))
-      throw CheckpointError(path + ": not a resumable state (it holds no training position); delete it to start "
-                                   "the run from the beginning");
-    extras->json = json.toStringRef();
-    extras->tensors.clear();
-    const auto list = names.toListRef();
-    for (size_t i = 0; i < list.size(); ++i) {
-      torch::Tensor t;
-      x.read("t" + std::to_string(i), t, /*is_buffer=*/true);
-      extras->tensors.emplace_back(list[i].toStringRef(), t);
+      throw CheckpointError(path + ": not a resumable state (it holds no training position)" + fix);
+    try {
+      extras->json = json.toStringRef();
+      extras->tensors.clear();
+      const auto list = names.toListRef();
+      for (size_t i = 0; i < list.size(); ++i) {
+        torch::Tensor t;
+        x.read("t" + std::to_string(i), t, /*is_buffer=*/true);
+        extras->tensors.emplace_back(list[i].toStringRef(), t);
+      }
+    } catch (const c10::Error& e) {
+      throw CheckpointError(path + ": damaged resumable state (" + first_line(e.what_without_backtrace()) + ")" + fix);
     }
   }
   if (!expected_model_key.empty() && meta.model_key != expected_model_key)

@@ -247,7 +247,7 @@ CsvTable evaluate(const EvalRequest& req) {
   // source, threat, settings and examples (its file name hashes them); text attacks asked for --examples
   // are measured again, since their records are not kept.
   const fs::path parts = fs::path(out).concat(".parts");
-  const std::string identity = fmt::format("{}|{}|{}|{}|{}", l.record.checkpoint_sha256,
+  const std::string identity = fmt::format("parts-v1|{}|{}|{}|{}|{}|{}", LRB_GIT_SHA, l.record.checkpoint_sha256,
                                            src ? src->record.checkpoint_sha256 : "", suite.seed, suite.batch_size, mode);
   int part_index = 0;
   auto measure = [&](CsvTable& t, const SuiteThreat* entry) {

@@ -43,6 +43,7 @@ CheckpointExtras encode_resume_state(const ResumeState& s) {
                         {"correct", p.correct},
                         {"count", p.count}}},
                       {"saved_epoch", s.saved_epoch},
+                      {"device", s.device},
                       {"chosen", record_json(s.chosen)},
                       {"epochs", nlohmann::json::array()}};
   for (const auto& r : s.epochs) j["epochs"].push_back(record_json(r));
@@ -75,6 +76,7 @@ ResumeState decode_resume_state(const CheckpointExtras& x, const std::string& pa
     s.position.correct = p.at("correct").get<int64_t>();
     s.position.count = p.at("count").get<int64_t>();
     s.saved_epoch = j.at("saved_epoch").get<int64_t>();
+    s.device = j.at("device").get<std::string>();
     s.chosen = record_of(j.at("chosen"));
     for (const auto& r : j.at("epochs")) s.epochs.push_back(record_of(r));
   } catch (const nlohmann::json::exception& e) {

@@ -18,6 +18,7 @@ struct ResumeState {
   FitPosition position;
   std::vector<EpochRecord> epochs;  // the finished epochs (metrics.csv)
   int64_t saved_epoch = 0;          // the epoch checkpoint.pt was last written after (0: none yet)
+  std::string device;               // the training device ("cpu", "cuda:0"): generator states are per device
   // best-val selection: the best epoch so far (epoch 0: none yet) and its parameters and buffers
   EpochRecord chosen;
   std::vector<std::pair<std::string, torch::Tensor>> best;

@@ -142,6 +142,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     from = resume_point(out_dir, p.spec.hash);
     if (from == ResumeFrom::kFinished) {
       log->info("{}: this run (spec {}) has finished; nothing to resume", out_dir, p.spec.hash);
+      fs::remove(state_path);  // left behind by a kill between run.json's "finished" and its removal
       TrainResult done;
       done.run_dir = out_dir;
       auto j = nlohmann::json::parse(read_text(run_json));
@@ -166,15 +167,16 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   const bool best_val = spec.train.select == "best-val";
   auto device = pick_device(spec.device);
 
-  log_to_file((fs::path(out_dir) / "log.txt").string(), /*append=*/from == ResumeFrom::kState);
-  log->info("run {} | spec {} | git {} | LibTorch {} | device {} | threads {} | seed {}", spec.name, spec.hash,
-            LRB_GIT_SHA, torch_version(), device.str(), at::get_num_threads(), spec.seed);
-  log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
+  // The config first: it names the run's spec, so a directory killed right after holds a run to resume.
   write_text_atomic((fs::path(out_dir) / "config.resolved.yaml").string(),
                     fmt::format("# lrbench resolved config: spec_hash {} git {} (reproduce: lrbench train {} --out "
                                 "DIR)\n",
                                 spec.hash, LRB_GIT_SHA, (fs::path(out_dir) / "config.resolved.yaml").string()) +
                         to_yaml(spec.root));
+  log_to_file((fs::path(out_dir) / "log.txt").string(), /*append=*/from == ResumeFrom::kState);
+  log->info("run {} | spec {} | git {} | LibTorch {} | device {} | threads {} | seed {}", spec.name, spec.hash,
+            LRB_GIT_SHA, torch_version(), device.str(), at::get_num_threads(), spec.seed);
+  log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
 
   auto params = p.model->parameters();
   for (auto& t : p.trainer->parameters()) params.push_back(t);
@@ -220,6 +222,10 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
                                         "delete it to start the run from the beginning",
                                         state_path, m.spec_hash, spec.hash));
     ResumeState r = decode_resume_state(x, state_path);
+    if (r.device != device.str())
+      throw ConfigError(state_path, fmt::format("--resume: the run trained on {} and this process would continue on {}, "
+                                                "which draws other random numbers; set device={} to resume it",
+                                                r.device, device.str(), r.device));
     start = r.position;
     result.epochs = r.epochs;
     saved_epoch = r.saved_epoch;
@@ -234,7 +240,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   // The state is written after the epoch's checkpoint and run.json: a kill in between redoes the epoch's
   // end, which writes the same bytes again.
   hooks.on_position = [&](const FitPosition& pos) {
-    ResumeState r{pos, result.epochs, saved_epoch, chosen, best};
+    ResumeState r{pos, result.epochs, saved_epoch, device.str(), chosen, best};
     meta.epoch = pos.epoch;
     auto x = encode_resume_state(r);
     save_checkpoint(state_path, *p.model, opt.get(), p.trainer.get(), meta, &x);

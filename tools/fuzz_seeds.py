@@ -2,7 +2,7 @@
 """Writes the fuzz harnesses' seed corpora (tests/fuzz/corpus/<harness>/seed-*) from small slices of the real
 files: a few MNIST / Fashion-MNIST images and labels (IDX headers rewritten to the slice's size), two CIFAR-10
 records, the first AG News rows, the first rows of each Cora text file, the shipped experiment configs with
-overrides, and a run.json. Plain Python (no torch). Run from the repository root:
+overrides, a run.json, and the first rows of result CSVs. Plain Python (no torch). Run from the repository root:
     python3 tools/fuzz_seeds.py [DATA_ROOT]        (default ../shared/data, or $LRBENCH_DATA)
 """
 import gzip, json, os, struct, sys
@@ -59,3 +59,7 @@ record = {"experiment": "demo", "spec_hash": "e37898817edc2c39", "seed": 0, "sta
 put("run_record", "running", json.dumps(record, indent=2) + "\n")
 record.update(status="finished", final_test_acc=85.94)
 put("run_record", "finished", json.dumps(record, indent=2) + "\n")
+
+for name, path in (("table1", "results/table1.csv"), ("expected", "reports/expected/regression.csv")):
+    with open(path, "rb") as f:
+        put("csv", name, b"".join(f.readlines()[:5]))

@@ -109,7 +109,7 @@ for seed in $(seq 0 $((seeds - 1))); do
         # An interrupted run of this spec continues from its last resumable state; anything else starts afresh.
         resume=()
         if [[ -f $dir/config.resolved.yaml ]] && grep -q "spec_hash $hash " "$dir/config.resolved.yaml" &&
-           ! grep -qs '"status": "failed"' "$dir/run.json"; then
+           ! grep -qsE '"status": "(failed|finished)"' "$dir/run.json"; then
           resume=(--resume)
           echo "== $cell: resuming the interrupted run (spec $hash): ${args[*]:1}"
         else

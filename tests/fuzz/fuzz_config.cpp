@@ -3,6 +3,7 @@
 // It is composed against the built-in experiments/conf (defaults: lists, group choices), printed back,
 // hashed, and decoded as an experiment spec. Only lrb::Error (ConfigError) may leave; anything else
 // (a YAML exception, std::out_of_range, a crash) is a finding.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -17,7 +18,13 @@
 #include "experiments/spec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string file = "/tmp/lrbench_fuzz_config_" + std::to_string(getpid()) + ".yaml";
+  // A private folder: the file's own folder is on the config search path, and so is $LRBENCH_CONFIG_PATH.
+  static const std::string file = [] {
+    unsetenv("LRBENCH_CONFIG_PATH");
+    char dir[] = "/tmp/lrbench_fuzz_config_XXXXXX";
+    if (!mkdtemp(dir)) __builtin_trap();
+    return std::string(dir) + "/experiment.yaml";
+  }();
   std::string text(reinterpret_cast<const char*>(data), size), yaml = text;
   std::vector<std::string> overrides;
   if (auto cut = text.find("\n%%\n"); cut != std::string::npos) {

@@ -19,7 +19,7 @@ trap 'if [[ -n $pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi' EXIT  # nev
 cases=(
   "mlp-lr-l|$src/experiments/demo.yaml trainer=lr-l dataset.limit_train=4000 dataset.limit_test=500 train.epochs=2 train.checkpoint_every_steps=2 threads=1"
   "mlp-es|$src/experiments/demo.yaml trainer=es trainer.population=40 dataset.limit_train=2000 dataset.limit_test=500 train.epochs=2 train.checkpoint_every_steps=2 threads=1"
-  "gcn-bp|$src/experiments/table3.yaml model=gcn trainer=bp train.epochs=20 device=cpu threads=1"
+  "gcn-bp|$src/experiments/table3.yaml model=gcn trainer=bp train.epochs=40 device=cpu threads=1"
 )
 kills=3
 for c in "${cases[@]}"; do
@@ -28,11 +28,11 @@ for c in "${cases[@]}"; do
   want=$(sha256sum <"$work/$name.whole/checkpoint.pt")
   dir=$work/$name.killed interrupted=0
   for k in $(seq "$kills"); do
-    before=$(stat -c %Y.%s "$dir/resume.pt" 2>/dev/null || echo none)
+    before=$(stat -c %i "$dir/resume.pt" 2>/dev/null || echo none)  # every state is a new file renamed in
     "$lrb" train "${args[@]}" --out "$dir" --resume >>"$work/$name.killed.log" 2>&1 &
     pid=$!
     # Wait for this process to write a new state (or to finish), then let it run a random while longer.
-    while kill -0 "$pid" 2>/dev/null && [[ $(stat -c %Y.%s "$dir/resume.pt" 2>/dev/null || echo none) == "$before" ]]; do
+    while kill -0 "$pid" 2>/dev/null && [[ $(stat -c %i "$dir/resume.pt" 2>/dev/null || echo none) == "$before" ]]; do
       sleep 0.05
     done
     sleep "0.$(printf '%03d' $((RANDOM % 600)))"
@@ -56,7 +56,7 @@ run=$work/mlp-lr-l.whole suite=$src/tests/resume/suite.yaml
 "$lrb" eval "$run" --suite "$suite" --out "$work/eval-whole.csv" >"$work/eval.log" 2>&1 || fail "the uninterrupted eval failed"
 "$lrb" eval "$run" --suite "$suite" --out "$work/eval-killed.csv" >>"$work/eval.log" 2>&1 &
 pid=$!
-while kill -0 "$pid" 2>/dev/null && [[ -z $(ls "$work/eval-killed.csv.parts" 2>/dev/null) ]]; do sleep 0.02; done
+while kill -0 "$pid" 2>/dev/null && ! compgen -G "$work/eval-killed.csv.parts/*.csv" >/dev/null; do sleep 0.02; done
 kill -9 "$pid" 2>/dev/null || fail "the eval finished before it could be killed"
 wait "$pid" 2>/dev/null || true
 [[ ! -e $work/eval-killed.csv ]] || fail "a killed eval left its CSV"
