@@ -10,7 +10,7 @@ endif
 # libgomp's busy-wait otherwise keeps a core spinning that OpenBLAS threads need (3x slower LR steps here).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all deps configure build demo test test-fast test-slow regression fuzz bench fig1 table1 table2 table3 table4 clean help
+.PHONY: all deps configure build demo test test-fast test-slow regression fuzz bench fig1 table1 table2 table3 table4 report clean help
 PROFILE ?= quick
 SEEDS   ?= 1
 CHECK   ?= 0
@@ -29,6 +29,9 @@ help:
 	@echo "make table3     the paper's Table 3: GCN and GAT x BP/ES/LR on Cora, edge attacks, report (same options)"
 	@echo "make table4     the paper's Table 4: spiking LIF nets on MNIST/Fashion-MNIST x BP/ES/LR, attacks, report (same options)"
 	@echo "                CHECK=1: exit 1 on a cell outside tolerance of the committed results / the paper (profile's check: line)"
+	@echo "                Each writes results/tableN.csv, .md and .html (one self-contained page: table beside the paper,"
+	@echo "                training curves, eps / edge-rate plots, every run's config, seed and commit)"
+	@echo "make report     re-render those reports (CSV, Markdown, HTML) from the runs already there (PROFILE=...)"
 	@echo "make fuzz       libFuzzer + ASan/UBSan on every parser for FUZZ_SECONDS each (default 60); make test replays"
 	@echo "                the committed corpus tests/fuzz/corpus/ in that sanitizer build"
 	@echo "make regression the CI regression tier alone (also part of make test): small cells of all four tables vs"
@@ -82,6 +85,9 @@ table3: build
 
 table4: build
 	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table4 $(LRBENCH)
+
+report: build
+	PROFILE=$(PROFILE) bash tools/report.sh $(LRBENCH)
 
 clean:
 	rm -rf $(BUILD)

@@ -129,6 +129,15 @@ int main(int argc, char** argv) {
   report->add_option("runs_dir", report_runs, "folder of run directories (default runs/NAME)");
   report->add_option("--out-dir", report_out, "where NAME.csv, NAME.md (and plots) go (default results)");
   report->add_option("--wall-seconds", wall_seconds, "total wall time to print in the footer");
+  ReportOptions report_opt;
+  report->add_flag("--html", report_opt.html,
+                   "also write OUT_DIR/NAME.html: one self-contained page with the table beside the paper's, "
+                   "training curves, sweep plots and every run's provenance");
+  std::optional<double> mark_paper;
+  report->add_option("--mark-paper", mark_paper,
+                     "in the HTML page, mark cells further than this many percentage points from the paper "
+                     "(default: --check-paper's value, else 5)")
+      ->check(CLI::NonNegativeNumber);
   ReportChecks checks;
   report->add_option("--check", checks.files,
                      "compare the cells with expected values and exit 1 on any outside its tolerance: "
@@ -200,7 +209,11 @@ int main(int argc, char** argv) {
         throw ConfigError("report: --tolerance applies to a --check file; give --check results/NAME.csv");
       if (!report->count("--check-paper") && report->count("--paper-metrics"))
         throw ConfigError("report: --paper-metrics applies to --check-paper; give --check-paper PP");
-      return run_report(report_name, report_runs, report_out, wall_seconds, std::cout, checks);
+      if (report->count("--mark-paper") && !report_opt.html)
+        throw ConfigError("report: --mark-paper applies to the HTML page; add --html");
+      report_opt.runs_dir = report_runs, report_opt.out_dir = report_out, report_opt.wall_seconds = wall_seconds;
+      report_opt.html_paper_tolerance = mark_paper ? *mark_paper : checks.paper_tolerance.value_or(5.0);
+      return run_report(report_name, report_opt, std::cout, checks);
     } else if (*list) {
       return list_plugins(list_kind, std::cout);
     } else if (*verify) {

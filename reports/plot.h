@@ -20,6 +20,11 @@ struct SweepOutput {
   std::vector<std::string> notes;
 };
 
+// The path of `name` (a PATH name, or a path when it has a '/') when it is an executable file; nullopt for "".
+std::optional<std::string> find_program(const std::string& name);
+std::string shell_quote(const std::string& s);  // for /bin/sh: 'it'\''s'
+std::string gp_string(const std::string& s);    // a gnuplot string literal: 'it''s'
+
 // The value of `key` in "k=v;k=v", or nullopt.
 std::optional<std::string> threat_param(const std::string& threat_params, const std::string& key);
 

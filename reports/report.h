@@ -7,6 +7,7 @@
 //                     several exist, a footer with provenance (commit, dataset caveat, attack mode, per-cell
 //                     seconds, total wall time when given)
 //   <out>/table1_eps.png  accuracy vs eps per cell (gnuplot) when the suite had a sweep
+//   <out>/table1.html     with --html: one self-contained page (write_html_report below)
 // The report's definition lives in reports/<name>.yaml (title, paper CSV, suite, rows, columns, sweep).
 #pragma once
 #include <iosfwd>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/csv.h"
+#include "reports/check.h"
 
 namespace lrb {
 
@@ -39,7 +41,11 @@ struct ReportOptions {
   std::string runs_dir;                      // default runs/<name>
   std::string out_dir = "results";
   std::optional<double> wall_seconds;        // total wall time of the make target, for the footer
-  std::string gnuplot = "gnuplot";           // program (PATH name or path) for the sweep PNG; "" = no PNG
+  std::string gnuplot = "gnuplot";           // program (PATH name or path) for the plots; "" = no plots
+  bool html = false;                         // run_report also writes <out>/<name>.html
+  // The HTML page marks a cell whose |ours - paper| exceeds this (percentage points); `lrbench report` sets it
+  // from --mark-paper, else --check-paper.
+  double html_paper_tolerance = 5.0;
 };
 
 struct ReportResult {
@@ -54,6 +60,19 @@ struct ReportResult {
 // Throws DataError naming file and column for a malformed eval, metrics or paper CSV.
 ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt);
 
+// Writes <opt.out_dir>/<spec.name>.html atomically and returns its path: one page with no external resource
+// (inline CSS, SVG drawn by gnuplot's svg terminal, a few lines of script), holding
+//  - the paper-shaped table: ours (mean ± std over seeds), the paper's value and the difference, each cell
+//    linked to its runs; cells off the paper by more than opt.html_paper_tolerance pp, and cells that one of
+//    `checks` names, are marked;
+//  - the checks' summaries; accuracy vs the swept parameter (eps, edge rate) per model and metric;
+//  - training curves per model x algorithm (accuracy and loss per epoch of every seed, from metrics.csv);
+//  - method notes, time per run, and per run its run.json (seed, commit, torch, device, dataset with its caveat,
+//    checkpoint sha256) and config.resolved.yaml.
+// Without gnuplot the page is written without plots and says so. Throws as make_report does (same inputs).
+std::string write_html_report(const ReportSpec& spec, const ReportOptions& opt, const ReportResult& res,
+                              const std::vector<CheckResult>& checks);
+
 // Accuracy checks run after the report is made (reports/check.h). Expected files are read before anything is
 // written, so `--check results/table1.csv` compares with the committed file the same run then replaces.
 struct ReportChecks {
@@ -65,11 +84,11 @@ struct ReportChecks {
 };
 
 // The `lrbench report NAME` verb: finds <dir>/<name>.yaml in $LRBENCH_REPORTS (if set), then in the
-// source tree's reports/; runs_dir "" = runs/<name>. Prints the Markdown and the written paths to `out`, then
-// each check's summary and its table of offending cells.
+// source tree's reports/; opt.runs_dir "" = runs/<name>. Prints the Markdown and the written paths to `out`, then
+// each check's summary and its table of offending cells; with opt.html, writes the HTML page last (its marks
+// include the checks' offenders).
 // Unknown name -> ConfigError listing the known reports. Returns the exit code: 0, or 1 when a check failed.
-int run_report(const std::string& name, const std::string& runs_dir, const std::string& out_dir,
-               std::optional<double> wall_seconds, std::ostream& out, const ReportChecks& checks = {});
+int run_report(const std::string& name, const ReportOptions& opt, std::ostream& out, const ReportChecks& checks = {});
 // The folders run_report searches, in order.
 std::vector<std::string> report_search_dirs();
 

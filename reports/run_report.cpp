@@ -25,8 +25,7 @@ std::vector<std::string> report_search_dirs() {
   return dirs;
 }
 
-int run_report(const std::string& name, const std::string& runs_dir, const std::string& out_dir,
-               std::optional<double> wall_seconds, std::ostream& out, const ReportChecks& checks) {
+int run_report(const std::string& name, const ReportOptions& options, std::ostream& out, const ReportChecks& checks) {
   const auto dirs = report_search_dirs();
   // A bare name only: "../x" must not reach outside the report folders.
   const bool plain = !name.empty() && name[0] != '.' && name.find('/') == std::string::npos;
@@ -50,26 +49,26 @@ int run_report(const std::string& name, const std::string& runs_dir, const std::
   }
   std::vector<ExpectedSet> expected;
   for (const auto& f : checks.files) expected.push_back(load_expected(f, name, checks.tolerance));
-  ReportOptions opt;
-  opt.runs_dir = runs_dir;
-  if (!out_dir.empty()) opt.out_dir = out_dir;
-  opt.wall_seconds = wall_seconds;
-  const ReportResult res = make_report(ReportSpec::load(yaml), opt);
+  const ReportOptions& opt = options;
+  const ReportSpec spec = ReportSpec::load(yaml);
+  const ReportResult res = make_report(spec, opt);
   out << res.markdown << "\n";
   for (const auto& w : res.written) out << "wrote " << w << "\n";
   for (const auto& n : res.notes) out << "note: " << n << "\n";
   if (checks.paper_tolerance)
     expected.push_back(paper_expected(res.long_table, *checks.paper_tolerance, checks.paper_metrics));
   int rc = 0;
+  std::vector<CheckResult> results;
   for (const auto& e : expected) {
-    const CheckResult r = check_cells(e, res.long_table);
-    out << format_check(r);
-    rc = r.ok() ? rc : 1;
+    results.push_back(check_cells(e, res.long_table));
+    out << format_check(results.back());
+    rc = results.back().ok() ? rc : 1;
   }
   if (!checks.update_expected.empty()) {
     write_text_atomic(checks.update_expected, updated_expected(checks.update_expected, name, res.long_table).str());
     out << "wrote " << checks.update_expected << " (the rows of " << name << ")\n";
   }
+  if (opt.html) out << "wrote " << write_html_report(spec, opt, res, results) << "\n";
   return rc;
 }
 

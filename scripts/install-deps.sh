@@ -9,7 +9,8 @@ PKGS=(
   libbenchmark-dev libgtest-dev libgmock-dev
   dataset-fashion-mnist                       # /usr/share/datasets/fashion-mnist
   wordnet-base wordnet-dev
-  gnuplot-nox
+  gnuplot-nox                                 # plots of the reports (PNG beside the Markdown, SVG in the HTML page)
+  chromium                                    # headless browser test of the HTML report (ctest html_chromium_test)
   clang libclang-rt-14-dev                    # libFuzzer + sanitizers for tests/fuzz (make fuzz, ctest fuzz_replay)
 )
 missing=()

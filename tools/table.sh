@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces one paper table: trains every cell (model x trainer x seed), evaluates each checkpoint under
-# the table's suite, and writes the paper-shaped report.
+# the table's suite, and writes the paper-shaped report: OUT/<table>.csv, .md and the HTML page .html.
 #   tools/table.sh table1 [LRBENCH]     env: PROFILE=quick|paper (default quick), SEEDS=N (default 1),
 #                                            RUNS=dir (default runs/<table>-<profile>), OUT=results dir,
 #                                            SUITE=name|path (default <table>), EXP=experiment yaml,
@@ -156,4 +156,7 @@ for seed in $(seq 0 $((seeds - 1))); do
     done
   done
 done
-"$lrbench" report "$table" "$runs" --out-dir "$out" --wall-seconds $(( $(date +%s) - start )) "${report_args[@]}"
+# The wall time is kept beside the runs so that `make report` can re-render the page with it later.
+wall=$(( $(date +%s) - start ))
+printf '%s\n' "$wall" >"$runs/wall_seconds"
+"$lrbench" report "$table" "$runs" --out-dir "$out" --wall-seconds "$wall" --html "${report_args[@]}"

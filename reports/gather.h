@@ -1,0 +1,76 @@
+// What a report is made of, gathered from a runs directory before any formatting: the cells (one accuracy per
+// seed), the sweep samples, the time each run took. The Markdown (report.cpp) and the HTML page (html.cpp) are
+// both written from it. Internal to lrb_reports.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "reports/eval_files.h"
+#include "reports/plot.h"
+#include "reports/report.h"
+
+namespace lrb::report_detail {
+
+// All results of one (model, algorithm, metric): one entry per seed.
+struct Cell {
+  std::vector<double> acc;
+  std::vector<std::string> acc_seed;  // the seed of each acc entry (the long CSV's per_seed column)
+  std::map<std::string, std::string> seed_file;  // seed -> the eval CSV it came from (RUN_DIR/eval/<suite>.csv)
+  std::set<std::string> ns, datasets, params, commits;
+};
+
+struct CellTime {
+  std::optional<double> eval, sweep, train;  // seconds
+  std::optional<size_t> epochs;
+};
+
+struct Stats {
+  double mean = 0;
+  std::optional<double> std;  // sample std, only with >= 2 seeds
+  size_t seeds = 0;
+};
+Stats stats(const Cell& c);
+
+// Everything gathered from RUNS_DIR, before formatting.
+struct Gathered {
+  std::filesystem::path root;
+  Found found;
+  std::map<Key, Cell> cells;               // Key = model, row label (algorithm or "ALG (transfer from SRC)"), metric
+  std::map<std::string, CellTime> times;   // run directory relative to root -> its times
+  std::set<std::string> ignored;           // model/algorithm/metric names the spec does not list
+  std::vector<SweepSample> sweep;          // sorted: model, algorithm, metric, x (the spec's print order)
+  std::set<std::string> transfer_modes;    // "transfer from BP", ... (lrbench eval --source)
+};
+
+// RUNS_DIR of a report: opt.runs_dir, or runs/<name> when that is empty.
+std::filesystem::path runs_root(const ReportSpec& spec, const ReportOptions& opt);
+
+// Reads every eval file under `root`. Throws DataError when there is none (naming the folder and the command
+// that writes them), or when two results of one cell and seed exist (RUNS_DIR spans two experiments).
+// What was skipped is appended to `notes`, one line each.
+Gathered gather(const ReportSpec& spec, const std::filesystem::path& root, std::vector<std::string>& notes);
+
+// A table row's algorithm: the spec's name, or for transfer results "LR (transfer from BP)".
+std::string row_label(const std::string& algorithm, const std::string& mode);
+struct RowAlg {
+  std::string label, algorithm, mode;
+};
+// White-box rows in the spec's order, then the same algorithms under each transfer mode found.
+std::vector<RowAlg> row_algorithms(const ReportSpec& spec, const Gathered& g);
+
+// Index in the spec's print order; names the spec does not list sort after it.
+size_t rank(const std::vector<std::string>& order, const std::string& name);
+
+// "0:71.20 1:70.55 2:72.00": every seed's value, in numeric seed order.
+std::string per_seed(const Cell& c);
+
+std::string join(const std::set<std::string>& s, const char* sep);
+std::string signed1(double v);       // "+1.2", "−0.4" (U+2212), "±0.0"
+std::string fixed2(double v);        // "71.20"; never "-0.00"
+std::string opt_seconds(const std::optional<double>& s);  // "12.3" or "—"
+
+}  // namespace lrb::report_detail

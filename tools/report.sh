@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make report`: re-renders the report of every table whose runs exist (what the last `make tableN` trained and
+# evaluated), as OUT/<table>.csv, .md and the self-contained HTML page OUT/<table>.html. Trains nothing.
+#   tools/report.sh [LRBENCH]   env: PROFILE (default quick: runs/<table>-quick), TABLES (default table1 ... table4),
+#                               OUT (default results), REPORT_ARGS (more lrbench report options, e.g. --mark-paper 3)
+set -euo pipefail
+lrbench=${1:-build/apps/lrbench}
+profile=$(basename "${PROFILE:-quick}" .txt)
+out=${OUT:-results}
+read -r -a extra <<<"${REPORT_ARGS:-}"
+found=0
+for t in ${TABLES:-table1 table2 table3 table4}; do
+  runs=runs/$t-$profile
+  [[ -d $runs ]] || { echo "tools/report.sh: $t: no $runs (make $t PROFILE=$profile trains it); skipped"; continue; }
+  found=1
+  wall=()
+  [[ -f $runs/wall_seconds ]] && wall=(--wall-seconds "$(cat "$runs/wall_seconds")")
+  "$lrbench" report "$t" "$runs" --out-dir "$out" --html "${wall[@]}" "${extra[@]}" | grep -E '^(wrote|note|check) '
+done
+(( found )) || { echo "tools/report.sh: no runs/<table>-$profile folder: run make table1 (... table4) first" >&2; exit 1; }
