@@ -28,8 +28,10 @@ std::string chart_script(const Chart& c, size_t index, const std::string& svg_pa
       if (std::isfinite(x) && std::isfinite(y)) data += fmt::format("{:.10g} {:.10g}\n", x, y);
     if (data.empty()) continue;  // gnuplot refuses an empty block; the legend would name a line never drawn
     gp += fmt::format("$c{}s{} << EOD\n{}EOD\n", index, s, data);
-    plots.push_back(fmt::format("$c{}s{} using 1:2 with linespoints lw 1.5 pt 7 ps 0.5 lc {} dt {} title {}", index, s,
-                                c.series[s].color, c.series[s].dash, gp_string(c.series[s].name)));
+    // Markers help read a sweep's few points; on a 100-epoch curve they would only blur the line.
+    const char* style = c.series[s].xy.size() > 25 ? "lines lw 1.5" : "linespoints lw 1.5 pt 7 ps 0.5";
+    plots.push_back(fmt::format("$c{}s{} using 1:2 with {} lc {} dt {} title {}", index, s, style, c.series[s].color,
+                                c.series[s].dash, gp_string(c.series[s].name)));
   }
   // `reset` clears the previous chart's settings (not the terminal, nor the data blocks).
   gp += fmt::format("reset\nset output {}\nset grid\nset key outside right top vertical font ',8'\n", gp_string(svg_path));

@@ -1,6 +1,7 @@
 // `make table1` in miniature: tools/table.sh with a tiny profile (ResNet-5 x {BP, LR-WL}, 500 training
 // images, 3 threats on 100 test images) through train -> eval -> report, then the report's shape and
 // invariants, and that a second invocation resumes (skips) every finished cell.
+#include <filesystem>
 #include <fstream>
 
 #include "core/csv.h"
@@ -51,6 +52,12 @@ TEST(TableE2e, TinyTable1TrainsEvaluatesAndReports) {
   EXPECT_NE(md.find("| ResNet-5 | BP |"), std::string::npos) << md;
   EXPECT_NE(md.find("| ResNet-5 | LR-WL |"), std::string::npos) << md;
   EXPECT_NE(md.find("Wall time"), std::string::npos) << md;
+  // make table1 also writes the HTML page, with both rows and each run's provenance card.
+  auto html = read(d / "results/table1.html");
+  EXPECT_NE(html.find("<th>ResNet-5</th><th>LR-WL</th>"), std::string::npos);
+  EXPECT_NE(html.find("<code>resnet5-bp-s0</code>"), std::string::npos);
+  EXPECT_NE(html.find("<details><summary>config.resolved.yaml</summary>"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(d / "runs/wall_seconds"));
 
   // Resume: nothing is retrained or re-evaluated, and the report is the same.
   std::string again;
