@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -27,6 +28,18 @@ namespace fs = std::filesystem;
 using namespace lrb;
 
 namespace {
+
+// Percentage points of accuracy: a finite number from 0 to 100. CLI11's NonNegativeNumber lets "nan" through
+// and names a 300-digit upper bound in its message.
+const CLI::Validator kPercentagePoints(
+    [](std::string& s) -> std::string {
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0 || v > 100)
+        return "expected percentage points from 0 to 100, got '" + s + "'";
+      return {};
+    },
+    "PP");
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -137,7 +150,7 @@ int main(int argc, char** argv) {
   report->add_option("--mark-paper", mark_paper,
                      "in the HTML page, mark cells further than this many percentage points from the paper "
                      "(default: --check-paper's value, else 5)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kPercentagePoints);
   ReportChecks checks;
   report->add_option("--check", checks.files,
                      "compare the cells with expected values and exit 1 on any outside its tolerance: "
@@ -146,10 +159,10 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   report->add_option("--tolerance", checks.tolerance,
                      "percentage points for a report-format --check file (widened to 2 x its std over seeds)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kPercentagePoints);
   report->add_option("--check-paper", checks.paper_tolerance,
                      "also compare with the paper's value of each cell, allowing this many percentage points")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kPercentagePoints);
   report->add_option("--paper-metrics", checks.paper_metrics,
                      "compare only these columns with the paper, e.g. Ori (comma-separated; default all)")
       ->delimiter(',');

@@ -206,4 +206,30 @@ Gathered gather(const ReportSpec& spec, const fs::path& root, std::vector<std::s
   return g;
 }
 
+// What the transfer rows show: per model, algorithm and transfer mode, the mean over the columns that have both
+// a white-box and a transfer result, and which attack was the stronger one.
+std::string transfer_findings(const ReportSpec& spec, const Gathered& g) {
+  std::string out;
+  for (const auto& m : spec.models)
+    for (const auto& mode : g.transfer_modes)
+      for (const auto& a : spec.algorithms) {
+        double white = 0, transfer = 0;
+        int n = 0;
+        for (const auto& c : spec.columns) {
+          auto w = g.cells.find(Key{m, a, c}), t = g.cells.find(Key{m, row_label(a, mode), c});
+          if (w == g.cells.end() || t == g.cells.end()) continue;
+          white += stats(w->second).mean, transfer += stats(t->second).mean, ++n;
+        }
+        if (n == 0) continue;
+        white /= n, transfer /= n;
+        const char* verdict = transfer < white - 1 ? "the transfer attack is stronger, so the white-box gradient "
+                                                     "understates this model's weakness (gradient masking)"
+                              : transfer > white + 1 ? "the white-box attack is stronger: no sign of gradient masking"
+                                                     : "the two agree within 1 point";
+        out += fmt::format("- {} {}: {:.1f} % under white-box attacks, {:.1f} % {} (mean over {} column(s)): {}.\n", m, a,
+                           white, transfer, mode, n, verdict);
+      }
+  return out;
+}
+
 }  // namespace lrb::report_detail

@@ -54,6 +54,10 @@ std::filesystem::path runs_root(const ReportSpec& spec, const ReportOptions& opt
 // What was skipped is appended to `notes`, one line each.
 Gathered gather(const ReportSpec& spec, const std::filesystem::path& root, std::vector<std::string>& notes);
 
+// What the transfer rows show, one Markdown list item per model, algorithm and transfer mode: the mean over the
+// columns that have both a white-box and a transfer result, and which attack was the stronger one.
+std::string transfer_findings(const ReportSpec& spec, const Gathered& g);
+
 // A table row's algorithm: the spec's name, or for transfer results "LR (transfer from BP)".
 std::string row_label(const std::string& algorithm, const std::string& mode);
 struct RowAlg {

@@ -5,13 +5,17 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "core/csv.h"
+#include "core/errors.h"
 #include "core/fs.h"
 #include "reports/gather.h"
 #include "reports/html_page.h"
@@ -30,8 +34,43 @@ struct Run {
   std::string rel, model, algorithm, seed;
   nlohmann::json record;  // run.json; null when absent or not JSON
   std::string config;     // config.resolved.yaml
-  std::vector<std::map<std::string, double>> epochs;  // metrics.csv rows: column -> value
+  std::vector<std::map<std::string, double>> epochs;  // metrics.csv rows: column -> value (NaN for nan/inf)
+  std::set<std::string> eval_files;                    // the eval CSVs of this run that fed the table
 };
+
+// A metrics.csv field: a number, NaN for a non-finite one ("nan", "-nan", "inf": a failed run's last epoch),
+// nullopt for anything else.
+std::optional<double> metric_value(const std::string& s) {
+  if (s == "nan" || s == "-nan" || s == "inf" || s == "-inf" || s == "+inf") return NAN;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// Curves are extra: a run whose metrics.csv is missing or unreadable is listed without them, with a note.
+void read_curves(Run& r, std::vector<std::string>& notes) {
+  const fs::path file = r.dir / "metrics.csv";
+  if (!fs::exists(file)) {
+    notes.push_back(fmt::format("{}: no metrics.csv; no training curves for this run", r.rel));
+    return;
+  }
+  try {
+    const CsvTable m = CsvTable::load(file.string());
+    for (size_t i = 0; i < m.rows().size(); ++i) {
+      auto& row = r.epochs.emplace_back();
+      for (size_t c = 0; c < m.header().size(); ++c) {
+        const auto v = metric_value(m.rows()[i][c]);
+        if (!v)
+          throw DataError(fmt::format("row {} column {}: '{}' is not a number", i + 1, m.header()[c], m.rows()[i][c]));
+        row[m.header()[c]] = *v;
+      }
+    }
+  } catch (const DataError& e) {
+    r.epochs.clear();
+    notes.push_back(fmt::format("{}/metrics.csv: {}; no training curves for this run", r.rel, e.what()));
+  }
+}
 
 bool seed_less(const std::string& a, const std::string& b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
@@ -43,14 +82,20 @@ std::vector<Run> collect_runs(const ReportSpec& spec, const Gathered& g, std::ve
     for (const auto& [seed, file] : cell.seed_file) {
       const fs::path dir = fs::path(file).parent_path().parent_path();
       auto [it, fresh] = by_dir.try_emplace(dir);
+      it->second.eval_files.insert(file);
       // A run holds white-box and transfer rows; it is listed under its own (white-box) algorithm.
       const std::string alg = std::get<1>(key);
       if (!fresh && (alg.find(" (") != std::string::npos || it->second.algorithm.find(" (") == std::string::npos))
         continue;
       std::error_code ec;
       const auto rel = fs::relative(dir, g.root, ec);
-      it->second = Run{dir, ec || rel.empty() ? dir.string() : rel.generic_string(), std::get<0>(key), alg, seed, {}, {}, {}};
+      auto files = std::move(it->second.eval_files);
+      it->second = Run{dir, ec || rel.empty() ? dir.string() : rel.generic_string(), std::get<0>(key), alg, seed, {}, {}, {}, {}};
+      it->second.eval_files = std::move(files);
     }
+  // A sweep file feeds the plots even where no column averages it.
+  for (const auto& f : g.found.sweep)
+    if (auto it = by_dir.find(f.parent_path().parent_path()); it != by_dir.end()) it->second.eval_files.insert(f.string());
   std::vector<Run> runs;
   for (auto& [dir, r] : by_dir) {
     if (fs::exists(dir / "run.json")) r.record = nlohmann::json::parse(read_text((dir / "run.json").string()), nullptr, false);
@@ -59,15 +104,7 @@ std::vector<Run> collect_runs(const ReportSpec& spec, const Gathered& g, std::ve
       r.record = nullptr;
     }
     if (fs::exists(dir / "config.resolved.yaml")) r.config = read_text((dir / "config.resolved.yaml").string());
-    if (fs::exists(dir / "metrics.csv")) {
-      const std::string file = (dir / "metrics.csv").string();
-      const CsvTable m = CsvTable::load(file);
-      for (size_t i = 0; i < m.rows().size(); ++i) {
-        auto& row = r.epochs.emplace_back();
-        for (size_t c = 0; c < m.header().size(); ++c)
-          row[m.header()[c]] = m.rows()[i][c] == "nan" ? NAN : number(m.rows()[i][c], file, i, m.header()[c]);
-      }
-    }
+    read_curves(r, notes);
     runs.push_back(std::move(r));
   }
   std::stable_sort(runs.begin(), runs.end(), [&](const Run& a, const Run& b) {
@@ -93,7 +130,7 @@ std::vector<Chart> curve_charts(const std::vector<Run>& runs, std::vector<std::s
     for (size_t k = i; k < j; ++k) {
       const int colour = static_cast<int>(k - i) + 1;
       auto series = [&](const char* col, const std::string& name, int dash) {
-        ChartSeries s{fmt::format("seed {} {}", runs[k].seed, name), {}, colour, dash};
+        ChartSeries s{fmt::format("seed {}{}", runs[k].seed, name.empty() ? "" : " " + name), {}, colour, dash};
         for (const auto& e : runs[k].epochs)
           if (e.count("epoch") && e.count(col)) s.xy.emplace_back(e.at("epoch"), e.at(col));
         return s;
@@ -143,12 +180,14 @@ std::vector<Chart> sweep_charts(const ReportSpec& spec, const Gathered& g) {
 
 }  // namespace
 
-std::string write_html_report(const ReportSpec& spec, const ReportOptions& opt, const ReportResult& res,
-                              const std::vector<CheckResult>& checks) {
-  std::vector<std::string> notes = res.notes;
-  const Gathered g = gather(spec, runs_root(spec, opt), notes);
+HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, const ReportResult& res,
+                             const std::vector<CheckResult>& checks) {
+  HtmlResult out;
+  std::vector<std::string> ignored;  // gather's own notes are already in res.notes
+  const auto gathered = res.gathered ? res.gathered : std::make_shared<const Gathered>(gather(spec, runs_root(spec, opt), ignored));
+  const Gathered& g = *gathered;
   const auto paper = load_paper(spec.paper_csv);
-  const std::vector<Run> runs = collect_runs(spec, g, notes);
+  const std::vector<Run> runs = collect_runs(spec, g, out.notes);
 
   std::vector<std::string> curve_titles;
   std::vector<Chart> charts = sweep_charts(spec, g);
@@ -156,7 +195,7 @@ std::string write_html_report(const ReportSpec& spec, const ReportOptions& opt, 
   for (auto& c : curve_charts(runs, curve_titles)) charts.push_back(std::move(c));
   std::string error;
   auto svgs = render_svg_charts(opt.gnuplot, charts, "ch", error);
-  if (!svgs) notes.push_back("no plots in the HTML page: " + error);
+  if (!svgs) out.notes.push_back("no plots in the HTML page: " + error);
 
   HtmlPage page(spec, g, paper, res, checks, opt.html_paper_tolerance);
   std::map<fs::path, size_t> run_index;
@@ -186,13 +225,24 @@ std::string write_html_report(const ReportSpec& spec, const ReportOptions& opt, 
     HtmlPage::RunCard c{run_anchor(i), r.rel, r.model, r.algorithm, r.seed, {}, r.config};
     if (r.record.is_object())
       for (const auto& [k, v] : r.record.items())
-        c.fields.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+        c.fields.emplace_back(k, v.is_string() ? v.get<std::string>()
+                                 : v.is_number_float() ? fmt::format("{:.6g}", v.get<double>()) : v.dump());
+    // Where each number was measured: the eval file and the commit of the binary that evaluated it.
+    for (const auto& f : r.eval_files) {
+      std::set<std::string> commits;
+      for (const auto& row : read_eval(f)) commits.insert(row.git_commit.empty() ? "(unknown)" : row.git_commit);
+      std::error_code ec;
+      const auto rel = fs::relative(f, r.dir, ec);
+      c.fields.emplace_back("evaluated", fmt::format("{} (commit {})", ec ? f : rel.generic_string(), join(commits, ", ")));
+    }
     cards.push_back(std::move(c));
   }
-  page.provenance(cards, notes);
-  const std::string path = (fs::path(opt.out_dir) / (spec.name + ".html")).string();
-  write_text_atomic(path, page.finish());
-  return path;
+  std::vector<std::string> page_notes = res.notes;
+  page_notes.insert(page_notes.end(), out.notes.begin(), out.notes.end());
+  page.provenance(cards, page_notes);
+  out.path = (fs::path(opt.out_dir) / (spec.name + ".html")).string();
+  write_text_atomic(out.path, page.finish());
+  return out;
 }
 
 }  // namespace lrb

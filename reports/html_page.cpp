@@ -26,6 +26,7 @@ body.only-marked td.cell:not(.off):not(.regressed){opacity:.2}
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0;flex:1 1 460px;max-width:560px}
 figure svg{width:100%;height:auto;border:1px solid #eef}figcaption{font-weight:600;margin:.3em 0}
 pre{background:#f6f7fa;padding:.6em;overflow:auto;font-size:12px}
+pre.pass{border-left:4px solid #2e7d32}pre.fail{border-left:4px solid #c62828;background:#fdf0f0}
 details{margin:.3em 0}.card{border:1px solid #d5d8e0;padding:.2em .9em .6em;margin:.8em 0}
 .card table td:first-child{color:#556;white-space:nowrap}.notes li{color:#6a4a00}
 )css";
@@ -99,8 +100,9 @@ void HtmlPage::table(const RunLinks& links) {
         std::vector<std::string> cls{"cell"}, tip;
         if (reg != regressed_.end()) cls.push_back("regressed"), ++regressed_cells_, tip = reg->second;
         if (cell == g_.cells.end()) {
-          tds += fmt::format("<td class=\"{} missing\" title=\"{}\">—</td>", fmt::join(cls, " "),
-                             html_escape(fmt::format("{}", fmt::join(tip, "\n"))));
+          const std::string title = html_escape(fmt::format("{}", fmt::join(tip, "\n")));
+          tds += fmt::format("<td class=\"{} missing\"{}>—</td>", fmt::join(cls, " "),
+                             title.empty() ? "" : " title=\"" + title + "\"");
           continue;
         }
         const Stats st = stats(cell->second);
@@ -138,6 +140,20 @@ void HtmlPage::table(const RunLinks& links) {
                          return h;
                        }(),
                        rows);
+  if (!g_.transfer_modes.empty())
+    body_ += "<p>Rows \"ALG (transfer from SRC)\": transfer (black-box) attacks, crafted on the SRC model of the same "
+             "model, dataset and seed (<code>lrbench eval RUN --source SRC_RUN</code>) and scored on ALG's model; the "
+             "paper has no such rows. Where white-box and transfer accuracy differ much, the white-box number measures "
+             "the gradient the attack got, not the model (gradient masking). What they show:</p>\n<ul>\n" +
+             [&] {
+               std::string items, text = transfer_findings(spec_, g_);
+               for (size_t at = 0, end; at < text.size(); at = end + 1) {
+                 end = text.find('\n', at);
+                 if (end == std::string::npos) end = text.size();
+                 if (text.compare(at, 2, "- ") == 0) items += "<li>" + html_escape(text.substr(at + 2, end - at - 2)) + "</li>\n";
+               }
+               return items;
+             }() + "</ul>\n";
 }
 
 void HtmlPage::checks() {

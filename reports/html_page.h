@@ -37,7 +37,7 @@ class HtmlPage {
   void times(std::optional<double> wall_seconds);
   struct RunCard {
     std::string anchor, path, model, algorithm, seed;
-    std::vector<std::pair<std::string, std::string>> fields;  // run.json, in its order
+    std::vector<std::pair<std::string, std::string>> fields;  // run.json's (sorted by key), then 'evaluated'
     std::string config;                                       // config.resolved.yaml ("" when absent)
   };
   void provenance(const std::vector<RunCard>& runs, const std::vector<std::string>& notes);

@@ -60,32 +60,6 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
 namespace {
 
 
-// What the transfer rows show: per model, algorithm and transfer mode, the mean over the columns that have both
-// a white-box and a transfer result, and which attack was the stronger one.
-std::string transfer_findings(const ReportSpec& spec, const Gathered& g) {
-  std::string out;
-  for (const auto& m : spec.models)
-    for (const auto& mode : g.transfer_modes)
-      for (const auto& a : spec.algorithms) {
-        double white = 0, transfer = 0;
-        int n = 0;
-        for (const auto& c : spec.columns) {
-          auto w = g.cells.find(Key{m, a, c}), t = g.cells.find(Key{m, row_label(a, mode), c});
-          if (w == g.cells.end() || t == g.cells.end()) continue;
-          white += stats(w->second).mean, transfer += stats(t->second).mean, ++n;
-        }
-        if (n == 0) continue;
-        white /= n, transfer /= n;
-        const char* verdict = transfer < white - 1 ? "the transfer attack is stronger, so the white-box gradient "
-                                                     "understates this model's weakness (gradient masking)"
-                              : transfer > white + 1 ? "the white-box attack is stronger: no sign of gradient masking"
-                                                     : "the two agree within 1 point";
-        out += fmt::format("- {} {}: {:.1f} % under white-box attacks, {:.1f} % {} (mean over {} column(s)): {}.\n", m, a,
-                           white, transfer, mode, n, verdict);
-      }
-  return out;
-}
-
 std::string cell_text(const Stats& st, const PaperValue* paper) {
   std::string ours = st.std ? fmt::format("{:.2f}±{:.2f}", st.mean, *st.std) : fmt::format("{:.2f}", st.mean);
   return paper ? fmt::format("{} ({}, {})", ours, paper->text, signed1(st.mean - paper->value)) : ours;
@@ -183,11 +157,12 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
 
 ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
   std::vector<std::string> notes;
-  const Gathered g = gather(spec, runs_root(spec, opt), notes);
+  auto gathered = std::make_shared<const Gathered>(gather(spec, runs_root(spec, opt), notes));
+  const Gathered& g = *gathered;
   const auto paper = load_paper(spec.paper_csv);
   ReportResult res{CsvTable({"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds", "std",
                              "dataset", "threat_params", "git_commit", "mode", "per_seed"}),
-                   "", 0, {}, std::move(notes)};
+                   "", 0, {}, std::move(notes), gathered};
 
   for (const auto& m : spec.models)
     for (const auto& [a, base, mode] : row_algorithms(spec, g))

@@ -12,6 +12,7 @@
 #pragma once
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@
 #include "reports/check.h"
 
 namespace lrb {
+
+namespace report_detail {
+struct Gathered;  // reports/gather.h
+}
 
 struct ReportSpec {
   std::string name;                          // "table1"
@@ -54,6 +59,9 @@ struct ReportResult {
   int cells_missing = 0;                     // model x algorithm x metric with no result
   std::vector<std::string> written;          // paths of the files written, in order
   std::vector<std::string> notes;            // what was skipped or ignored (one line each)
+  // What the report was made of (the cells per seed, sweeps, times): the HTML page is written from the same
+  // reading of the runs as the CSV and Markdown.
+  std::shared_ptr<const report_detail::Gathered> gathered;
 };
 
 // Throws DataError when no eval CSV is found under runs_dir (one line naming the folder and the fix).
@@ -69,9 +77,13 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt);
 //  - training curves per model x algorithm (accuracy and loss per epoch of every seed, from metrics.csv);
 //  - method notes, time per run, and per run its run.json (seed, commit, torch, device, dataset with its caveat,
 //    checkpoint sha256) and config.resolved.yaml.
-// Without gnuplot the page is written without plots and says so. Throws as make_report does (same inputs).
-std::string write_html_report(const ReportSpec& spec, const ReportOptions& opt, const ReportResult& res,
-                              const std::vector<CheckResult>& checks);
+// Without gnuplot the page is written without plots and says so. `res` must come from make_report.
+struct HtmlResult {
+  std::string path;
+  std::vector<std::string> notes;  // what the page lacks and why (no gnuplot, a run without run.json, ...)
+};
+HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, const ReportResult& res,
+                             const std::vector<CheckResult>& checks);
 
 // Accuracy checks run after the report is made (reports/check.h). Expected files are read before anything is
 // written, so `--check results/table1.csv` compares with the committed file the same run then replaces.

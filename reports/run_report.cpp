@@ -68,7 +68,11 @@ int run_report(const std::string& name, const ReportOptions& options, std::ostre
     write_text_atomic(checks.update_expected, updated_expected(checks.update_expected, name, res.long_table).str());
     out << "wrote " << checks.update_expected << " (the rows of " << name << ")\n";
   }
-  if (opt.html) out << "wrote " << write_html_report(spec, opt, res, results) << "\n";
+  if (opt.html) {
+    const HtmlResult html = write_html_report(spec, opt, res, results);
+    out << "wrote " << html.path << "\n";
+    for (const auto& n : html.notes) out << "note: " << n << "\n";
+  }
   return rc;
 }
 

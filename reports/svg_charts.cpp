@@ -24,8 +24,15 @@ std::string chart_script(const Chart& c, size_t index, const std::string& svg_pa
   std::vector<std::string> plots;
   for (size_t s = 0; s < c.series.size(); ++s) {
     std::string data;
+    bool gap = false;  // a blank line in a data block breaks the line there: a NaN epoch is not drawn over
     for (const auto& [x, y] : c.series[s].xy)
-      if (std::isfinite(x) && std::isfinite(y)) data += fmt::format("{:.10g} {:.10g}\n", x, y);
+      if (std::isfinite(x) && std::isfinite(y)) {
+        if (gap && !data.empty()) data += "\n";
+        data += fmt::format("{:.10g} {:.10g}\n", x, y);
+        gap = false;
+      } else {
+        gap = true;
+      }
     if (data.empty()) continue;  // gnuplot refuses an empty block; the legend would name a line never drawn
     gp += fmt::format("$c{}s{} << EOD\n{}EOD\n", index, s, data);
     // Markers help read a sweep's few points; on a 100-epoch curve they would only blur the line.

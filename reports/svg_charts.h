@@ -10,7 +10,7 @@ namespace lrb::report_detail {
 
 struct ChartSeries {
   std::string name;                              // legend entry
-  std::vector<std::pair<double, double>> xy;     // points in x order; non-finite y values are left out
+  std::vector<std::pair<double, double>> xy;     // points in x order; a non-finite y leaves a gap
   int color = 1;                                 // gnuplot line colour index (1 ...): one per seed or algorithm
   int dash = 1;                                  // gnuplot dash type: 1 solid, 2 dashed, 3 dotted
 };

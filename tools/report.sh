@@ -8,13 +8,19 @@ lrbench=${1:-build/apps/lrbench}
 profile=$(basename "${PROFILE:-quick}" .txt)
 out=${OUT:-results}
 read -r -a extra <<<"${REPORT_ARGS:-}"
-found=0
+found=0 rc=0
 for t in ${TABLES:-table1 table2 table3 table4}; do
   runs=runs/$t-$profile
   [[ -d $runs ]] || { echo "tools/report.sh: $t: no $runs (make $t PROFILE=$profile trains it); skipped"; continue; }
   found=1
   wall=()
   [[ -f $runs/wall_seconds ]] && wall=(--wall-seconds "$(cat "$runs/wall_seconds")")
-  "$lrbench" report "$t" "$runs" --out-dir "$out" --html "${wall[@]}" "${extra[@]}" | grep -E '^(wrote|note|check) '
+  # The Markdown is in OUT; the terminal gets the files written, the notes, and any check with its offenders.
+  # A failing check marks the exit status but the other tables are still rendered.
+  "$lrbench" report "$t" "$runs" --out-dir "$out" --html "${wall[@]}" "${extra[@]}" >"$out/$t.report.log" 2>&1 || rc=$?
+  awk '/^(wrote|note|lrbench): / || /^wrote / {print; next}  /^check against/ {p = 1; print; next}
+       p && /^  / {print; next}  {p = 0}' "$out/$t.report.log"
+  rm -f "$out/$t.report.log"
 done
 (( found )) || { echo "tools/report.sh: no runs/<table>-$profile folder: run make table1 (... table4) first" >&2; exit 1; }
+exit $rc

@@ -1,7 +1,9 @@
 // The HTML report page on synthetic run folders: content, marks, links, self-containment, no plots without
-// gnuplot. That the page loads in a browser without errors is tests/reports/html_chromium_test.sh's job.
+// gnuplot. That the page loads in a browser without errors is tests/html/html_chromium_test.sh's job.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -22,6 +24,19 @@ size_t count(const std::string& s, const std::string& what) {
   return n;
 }
 
+// Points TMPDIR somewhere else for one scope.
+class TmpDirEnv {
+ public:
+  explicit TmpDirEnv(const std::string& dir) : had_(std::getenv("TMPDIR") != nullptr), old_(had_ ? std::getenv("TMPDIR") : "") {
+    ::setenv("TMPDIR", dir.c_str(), 1);
+  }
+  ~TmpDirEnv() { had_ ? ::setenv("TMPDIR", old_.c_str(), 1) : ::unsetenv("TMPDIR"); }
+
+ private:
+  bool had_;
+  std::string old_;
+};
+
 // make_runs plus what a real run directory also holds: run.json and config.resolved.yaml.
 void add_provenance(const TempDir& d) {
   write_text_atomic(d / "runs/resnet5_lrwl_s0/run.json",
@@ -35,9 +50,9 @@ std::string write_page(const TempDir& d, ReportOptions o, const std::vector<Chec
   o.html = true;
   const ReportSpec spec = make_spec(d);
   const ReportResult res = make_report(spec, o);
-  const std::string path = write_html_report(spec, o, res, checks);
-  EXPECT_EQ(path, d / "out/t1.html");
-  return read_text(path);
+  const HtmlResult html = write_html_report(spec, o, res, checks);
+  EXPECT_EQ(html.path, d / "out/t1.html");
+  return read_text(html.path);
 }
 
 }  // namespace
@@ -78,11 +93,38 @@ TEST(HtmlReport, ProvenanceShowsRunJsonAndEscapedConfig) {
   // Runs without run.json are listed, with a note saying their provenance is missing.
   EXPECT_NE(html.find("nested/vgg8_bp_s0: run.json missing or not JSON"), std::string::npos);
   EXPECT_NE(html.find("Attacks are white-box."), std::string::npos);
+  // Where each number was measured, per run: the eval files and the commit that evaluated them.
+  EXPECT_NE(html.find("<tr><td>evaluated</td><td>eval/table1.csv (commit abc1234)</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>evaluated</td><td>eval/table1.sweep.csv (commit abc1234)</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("resnet5_lrwl_s1: no metrics.csv; no training curves for this run"), std::string::npos);
+}
+
+TEST(HtmlReport, AnUnreadableMetricsFileCostsOnlyItsCurvesAndNotesAreNotRepeated) {
+  TempDir d;
+  make_runs(d);
+  write_text_atomic(d / "runs/resnet5_lrwl_s0/metrics.csv", "epoch,loss,train_acc,test_acc,seconds\n1,abc,1,2,3\n");
+  write_eval(d / "runs/other/eval/table1.csv", {{"FOO", "BP", "Ori", "50.00", "0"}});
+  ReportOptions o = options(d);
+  o.html = true;
+  const ReportSpec spec = make_spec(d);
+  const ReportResult res = make_report(spec, o);
+  const HtmlResult out = write_html_report(spec, o, res, {});
+  const std::string html = read_text(out.path);
+  const std::string bad = "resnet5_lrwl_s0/metrics.csv: row 1 column loss: &#39;abc&#39; is not a number; no training curves";
+  EXPECT_NE(html.find(bad), std::string::npos);
+  // The caller prints the page's own notes; the report's (an ignored model here) are in the page once.
+  EXPECT_EQ(std::count_if(out.notes.begin(), out.notes.end(),
+                          [](const std::string& n) { return n.find("'abc' is not a number") != std::string::npos; }),
+            1);
+  EXPECT_EQ(count(html, "ignored results not listed"), 1u);
 }
 
 TEST(HtmlReport, PlotsAreInlineSvgWithUniqueIdsAndNoExternalResource) {
   if (!gnuplot_on_path()) GTEST_SKIP() << "gnuplot not installed (scripts/install-deps.sh installs gnuplot-nox)";
   TempDir d;
+  // Its own temporary folder: other tests may be drawing charts at the same time (ctest -j).
+  fs::create_directories(d / "tmp");
+  const TmpDirEnv tmp(d / "tmp");
   make_runs(d);
   add_provenance(d);
   const std::string html = write_page(d, options(d));
@@ -103,8 +145,7 @@ TEST(HtmlReport, PlotsAreInlineSvgWithUniqueIdsAndNoExternalResource) {
     EXPECT_TRUE(ids.count(target.substr(1))) << "dangling link " << target;
   }
   EXPECT_GT(refs, 10u);
-  for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
-    EXPECT_NE(e.path().filename().string().rfind("lrb-svg-", 0), 0u) << "left behind: " << e.path();
+  EXPECT_TRUE(fs::is_empty(d / "tmp")) << "gnuplot's files left behind";
   EXPECT_TRUE(leftover_temps(d / "out").empty());
 }
 
