@@ -126,7 +126,8 @@ std::vector<Chart> curve_charts(const std::vector<Run>& runs, std::vector<std::s
   for (size_t i = 0; i < runs.size();) {
     size_t j = i;
     while (j < runs.size() && runs[j].model == runs[i].model && runs[j].algorithm == runs[i].algorithm) ++j;
-    Chart acc{"accuracy per epoch", "epoch", "accuracy (%)", {}, true}, loss{"training loss per epoch", "epoch", "loss", {}, false};
+    Chart acc{"accuracy per epoch", "epoch", "accuracy (%)", {}, true, true};
+    Chart loss{"training loss per epoch", "epoch", "loss", {}, false, true};
     for (size_t k = i; k < j; ++k) {
       const int colour = static_cast<int>(k - i) + 1;
       auto series = [&](const char* col, const std::string& name, int dash) {

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -45,6 +46,13 @@ std::string chart_script(const Chart& c, size_t index, const std::string& svg_pa
   gp += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gp_string(c.title), gp_string(c.xlabel),
                     gp_string(c.ylabel));
   if (c.y_from_zero) gp += "set yrange [0:*]\n";
+  if (c.integer_x) {
+    double hi = 0;
+    for (const auto& series : c.series)
+      for (const auto& [x, y] : series.xy) hi = std::isfinite(x) ? std::max(hi, x) : hi;
+    // A short run (a 1-epoch regression cell) would otherwise get tics at 0.995, 1.005 ...
+    gp += hi <= 12 ? fmt::format("set xtics 1\nset xrange [0.5:{}]\n", hi + 0.5) : "set format x '%.0f'\n";
+  }
   if (plots.empty()) return gp + "set label 1 'no data' at graph 0.5, 0.5 center\nset xrange [0:1]\nset yrange [0:1]\n"
                                "plot NaN notitle\n";
   return gp + fmt::format("plot {}\n", fmt::join(plots, ", \\\n     "));

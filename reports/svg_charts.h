@@ -19,6 +19,7 @@ struct Chart {
   std::string title, xlabel, ylabel;
   std::vector<ChartSeries> series;
   bool y_from_zero = false;                      // accuracy charts start at 0 so drops read at their true size
+  bool integer_x = false;                        // x counts (epochs): no fractional tics
 };
 
 // One standalone <svg> element per chart, in order: the XML prolog removed and every id prefixed with
