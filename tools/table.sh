@@ -119,7 +119,8 @@ for seed in $(seq 0 $((seeds - 1))); do
         t0=$(date +%s)
         "$lrbench" train "${args[@]}" --out "$dir" "${resume[@]}" >>"$runs/logs/$cell.train.log" 2>&1 ||
           { echo "tools/table.sh: $cell: training failed, see $runs/logs/$cell.train.log" >&2; tail -3 "$runs/logs/$cell.train.log" >&2; exit 1; }
-        echo "   trained in $(( $(date +%s) - t0 )) s: $(grep -o '"final_test_acc": [0-9.]*' "$dir/run.json")"
+        acc=$(grep -o '"final_test_acc": [0-9.e+-]*' "$dir/run.json" | grep -o '[0-9.e+-]*$' || true)
+        echo "   trained in $(( $(date +%s) - t0 )) s${acc:+: final test accuracy $(printf '%.2f' "$acc") %}"
       fi
       csv=$dir/eval/$(basename "$suite" .yaml).csv   # a suite writes eval/<its name>.csv (name = file stem)
       # The eval is current when its CSV is newer than the checkpoint and was made with the same suite
