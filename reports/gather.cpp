@@ -110,7 +110,10 @@ fs::path runs_root(const ReportSpec& spec, const ReportOptions& opt) {
   return opt.runs_dir.empty() ? fs::path("runs") / spec.name : fs::path(opt.runs_dir);
 }
 
-Gathered gather(const ReportSpec& spec, const fs::path& root, std::vector<std::string>& notes) {
+namespace {
+
+// The eval files' part of gather().
+Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<std::string>& notes) {
   Gathered g;
   g.root = root;
   g.found = find_eval_files(g.root, spec.suite);
@@ -119,6 +122,7 @@ Gathered gather(const ReportSpec& spec, const fs::path& root, std::vector<std::s
                                 g.root.string(), spec.suite, spec.suite, spec.name));
   for (const auto& file : g.found.suite) {
     const auto rows = read_eval(file);
+    for (const auto& r : rows) g.file_commits[file.string()].insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
     auto& t = g.times[cell_name(file, g.root)];
     add_seconds(t.eval, rows);
     read_training_time(file.parent_path().parent_path(), t);
@@ -159,6 +163,7 @@ Gathered gather(const ReportSpec& spec, const fs::path& root, std::vector<std::s
   std::map<std::tuple<Key, std::string, std::string>, Mean> means;  // (cell, seed, file)
   for (const auto& file : g.found.sweep) {
     const auto rows = read_eval(file);
+    for (const auto& r : rows) g.file_commits[file.string()].insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
     add_seconds(g.times[cell_name(file, g.root)].sweep, rows);
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
@@ -206,10 +211,18 @@ Gathered gather(const ReportSpec& spec, const fs::path& root, std::vector<std::s
   return g;
 }
 
+}  // namespace
+
+Gathered gather(const ReportSpec& spec, const fs::path& root, std::vector<std::string>& notes) {
+  Gathered g = gather_evals(spec, root, notes);
+  g.paper = load_paper(spec.paper_csv);
+  return g;
+}
+
 // What the transfer rows show: per model, algorithm and transfer mode, the mean over the columns that have both
 // a white-box and a transfer result, and which attack was the stronger one.
-std::string transfer_findings(const ReportSpec& spec, const Gathered& g) {
-  std::string out;
+std::vector<std::string> transfer_findings(const ReportSpec& spec, const Gathered& g) {
+  std::vector<std::string> out;
   for (const auto& m : spec.models)
     for (const auto& mode : g.transfer_modes)
       for (const auto& a : spec.algorithms) {
@@ -226,8 +239,8 @@ std::string transfer_findings(const ReportSpec& spec, const Gathered& g) {
                                                      "understates this model's weakness (gradient masking)"
                               : transfer > white + 1 ? "the white-box attack is stronger: no sign of gradient masking"
                                                      : "the two agree within 1 point";
-        out += fmt::format("- {} {}: {:.1f} % under white-box attacks, {:.1f} % {} (mean over {} column(s)): {}.\n", m, a,
-                           white, transfer, mode, n, verdict);
+        out.push_back(fmt::format("{} {}: {:.1f} % under white-box attacks, {:.1f} % {} (mean over {} column(s)): {}.",
+                                  m, a, white, transfer, mode, n, verdict));
       }
   return out;
 }

@@ -44,19 +44,22 @@ struct Gathered {
   std::set<std::string> ignored;           // model/algorithm/metric names the spec does not list
   std::vector<SweepSample> sweep;          // sorted: model, algorithm, metric, x (the spec's print order)
   std::set<std::string> transfer_modes;    // "transfer from BP", ... (lrbench eval --source)
+  std::map<std::string, std::set<std::string>> file_commits;  // eval CSV -> the git commits of its rows
+  std::map<Key, PaperValue> paper;         // the spec's paper CSV (empty without one)
 };
 
 // RUNS_DIR of a report: opt.runs_dir, or runs/<name> when that is empty.
 std::filesystem::path runs_root(const ReportSpec& spec, const ReportOptions& opt);
 
-// Reads every eval file under `root`. Throws DataError when there is none (naming the folder and the command
-// that writes them), or when two results of one cell and seed exist (RUNS_DIR spans two experiments).
+// Reads every eval file under `root`, then the spec's paper CSV. Throws DataError when there is no eval file
+// (naming the folder and the command that writes them), when two results of one cell and seed exist (RUNS_DIR
+// spans two experiments), or for a malformed or missing file.
 // What was skipped is appended to `notes`, one line each.
 Gathered gather(const ReportSpec& spec, const std::filesystem::path& root, std::vector<std::string>& notes);
 
-// What the transfer rows show, one Markdown list item per model, algorithm and transfer mode: the mean over the
-// columns that have both a white-box and a transfer result, and which attack was the stronger one.
-std::string transfer_findings(const ReportSpec& spec, const Gathered& g);
+// What the transfer rows show, one sentence per model, algorithm and transfer mode: the mean over the columns
+// that have both a white-box and a transfer result, and which attack was the stronger one.
+std::vector<std::string> transfer_findings(const ReportSpec& spec, const Gathered& g);
 
 // A table row's algorithm: the spec's name, or for transfer results "LR (transfer from BP)".
 std::string row_label(const std::string& algorithm, const std::string& mode);

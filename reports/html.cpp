@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -89,13 +90,14 @@ std::vector<Run> collect_runs(const ReportSpec& spec, const Gathered& g, std::ve
         continue;
       std::error_code ec;
       const auto rel = fs::relative(dir, g.root, ec);
-      auto files = std::move(it->second.eval_files);
-      it->second = Run{dir, ec || rel.empty() ? dir.string() : rel.generic_string(), std::get<0>(key), alg, seed, {}, {}, {}, {}};
-      it->second.eval_files = std::move(files);
+      Run& r = it->second;
+      r.dir = dir, r.rel = ec || rel.empty() ? dir.string() : rel.generic_string();
+      r.model = std::get<0>(key), r.algorithm = alg, r.seed = seed;
     }
-  // A sweep file feeds the plots even where no column averages it.
+  // A sweep file feeds the plots even where no column averages it (gather read it: it has commits).
   for (const auto& f : g.found.sweep)
-    if (auto it = by_dir.find(f.parent_path().parent_path()); it != by_dir.end()) it->second.eval_files.insert(f.string());
+    if (auto it = by_dir.find(f.parent_path().parent_path()); it != by_dir.end() && g.file_commits.count(f.string()))
+      it->second.eval_files.insert(f.string());
   std::vector<Run> runs;
   for (auto& [dir, r] : by_dir) {
     if (fs::exists(dir / "run.json")) r.record = nlohmann::json::parse(read_text((dir / "run.json").string()), nullptr, false);
@@ -153,41 +155,28 @@ std::vector<Chart> curve_charts(const std::vector<Run>& runs, std::vector<std::s
 // algorithm in the same colour on every chart.
 std::vector<Chart> sweep_charts(const ReportSpec& spec, const Gathered& g) {
   const bool eps = spec.sweep_param == "eps";  // 4/255 reads better as 4
-  using ChartKey = std::tuple<size_t, std::string, size_t, std::string>;  // model and metric, in print order
-  using SeriesKey = std::pair<size_t, std::string>;                       // algorithm, in print order
-  std::map<ChartKey, std::map<SeriesKey, std::map<double, std::pair<double, int>>>> sums;
-  std::map<SeriesKey, int> colour;
-  for (const auto& s : g.sweep) {
-    const SeriesKey alg{rank(spec.algorithms, s.algorithm), s.algorithm};
-    auto& [sum, n] = sums[{rank(spec.models, s.model), s.model, rank(spec.columns, s.metric), s.metric}][alg]
-                         [s.x * (eps ? 255.0 : 1.0)];
-    sum += s.accuracy, ++n;
-    colour.emplace(alg, 0);
+  std::map<std::tuple<size_t, std::string, size_t, std::string>, Chart> charts;  // model and metric, in print order
+  std::map<std::string, int> colour;  // first seen: g.sweep lists algorithms in the spec's order
+  for (const auto& series : sweep_series(g.sweep)) {
+    auto& chart = charts[{rank(spec.models, series.model), series.model, rank(spec.columns, series.metric), series.metric}];
+    if (chart.title.empty())
+      chart = {series.model + " · " + series.metric, eps ? "eps × 255" : spec.sweep_param, "accuracy (%)", {}, true};
+    ChartSeries line{series.algorithm, {}, colour.emplace(series.algorithm, static_cast<int>(colour.size()) + 1).first->second, 1};
+    for (const auto& p : series.points) line.xy.emplace_back(p.x * (eps ? 255.0 : 1.0), p.sum / p.count);
+    chart.series.push_back(std::move(line));
   }
-  int next = 1;
-  for (auto& [alg, c] : colour) c = next++;
-  std::vector<Chart> charts;
-  for (const auto& [key, series] : sums) {
-    Chart c{std::get<1>(key) + " · " + std::get<3>(key), eps ? "eps × 255" : spec.sweep_param, "accuracy (%)", {}, true};
-    for (const auto& [alg, points] : series) {
-      ChartSeries line{alg.second, {}, colour[alg], 1};
-      for (const auto& [x, sn] : points) line.xy.emplace_back(x, sn.first / sn.second);
-      c.series.push_back(std::move(line));
-    }
-    charts.push_back(std::move(c));
-  }
-  return charts;
+  std::vector<Chart> out;
+  for (auto& [key, chart] : charts) out.push_back(std::move(chart));
+  return out;
 }
 
 }  // namespace
 
 HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, const ReportResult& res,
                              const std::vector<CheckResult>& checks) {
+  if (!res.gathered) throw std::logic_error("write_html_report: the ReportResult does not come from make_report");
   HtmlResult out;
-  std::vector<std::string> ignored;  // gather's own notes are already in res.notes
-  const auto gathered = res.gathered ? res.gathered : std::make_shared<const Gathered>(gather(spec, runs_root(spec, opt), ignored));
-  const Gathered& g = *gathered;
-  const auto paper = load_paper(spec.paper_csv);
+  const Gathered& g = *res.gathered;
   const std::vector<Run> runs = collect_runs(spec, g, out.notes);
 
   std::vector<std::string> curve_titles;
@@ -198,7 +187,7 @@ HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, c
   auto svgs = render_svg_charts(opt.gnuplot, charts, "ch", error);
   if (!svgs) out.notes.push_back("no plots in the HTML page: " + error);
 
-  HtmlPage page(spec, g, paper, res, checks, opt.html_paper_tolerance);
+  HtmlPage page(spec, g, res, checks, opt.html_paper_tolerance);
   std::map<fs::path, size_t> run_index;
   for (size_t i = 0; i < runs.size(); ++i) run_index[runs[i].dir] = i;
   page.table([&](const Cell& cell) {
@@ -230,11 +219,11 @@ HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, c
                                  : v.is_number_float() ? fmt::format("{:.6g}", v.get<double>()) : v.dump());
     // Where each number was measured: the eval file and the commit of the binary that evaluated it.
     for (const auto& f : r.eval_files) {
-      std::set<std::string> commits;
-      for (const auto& row : read_eval(f)) commits.insert(row.git_commit.empty() ? "(unknown)" : row.git_commit);
+      const auto commits = g.file_commits.find(f);
       std::error_code ec;
       const auto rel = fs::relative(f, r.dir, ec);
-      c.fields.emplace_back("evaluated", fmt::format("{} (commit {})", ec ? f : rel.generic_string(), join(commits, ", ")));
+      c.fields.emplace_back("evaluated", fmt::format("{} (commit {})", ec ? f : rel.generic_string(),
+                                                     commits == g.file_commits.end() ? "(unknown)" : join(commits->second, ", ")));
     }
     cards.push_back(std::move(c));
   }

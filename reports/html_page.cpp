@@ -67,9 +67,9 @@ std::string html_escape(const std::string& s) {
   return out;
 }
 
-HtmlPage::HtmlPage(const ReportSpec& spec, const Gathered& g, const std::map<Key, PaperValue>& paper,
-                   const ReportResult& res, const std::vector<CheckResult>& checks, double paper_tolerance)
-    : spec_(spec), g_(g), paper_(paper), res_(res), checks_(checks), tolerance_(paper_tolerance) {
+HtmlPage::HtmlPage(const ReportSpec& spec, const Gathered& g, const ReportResult& res,
+                   const std::vector<CheckResult>& checks, double paper_tolerance)
+    : spec_(spec), g_(g), res_(res), checks_(checks), tolerance_(paper_tolerance) {
   // A sweep value's offender (rate=0.3) marks the averaged cell it belongs to.
   for (const auto& c : checks_)
     for (const auto& f : c.offenders)
@@ -94,7 +94,7 @@ void HtmlPage::table(const RunLinks& links) {
       for (const auto& c : spec_.columns) {
         const Key key{m, label, c};
         auto cell = g_.cells.find(key);
-        auto paper = paper_.find(key);
+        auto paper = g_.paper.find(key);
         auto reg = regressed_.find(key);
         any |= cell != g_.cells.end();
         std::vector<std::string> cls{"cell"}, tip;
@@ -107,7 +107,7 @@ void HtmlPage::table(const RunLinks& links) {
         }
         const Stats st = stats(cell->second);
         std::string paper_text;
-        if (paper != paper_.end()) {
+        if (paper != g_.paper.end()) {
           const double d = st.mean - paper->second.value;
           if (std::fabs(d) > tolerance_) cls.push_back("off"), ++off_;
           paper_text = fmt::format("<span class=\"paper\">paper {} · <span class=\"delta\">{}</span></span>",
@@ -146,12 +146,8 @@ void HtmlPage::table(const RunLinks& links) {
              "paper has no such rows. Where white-box and transfer accuracy differ much, the white-box number measures "
              "the gradient the attack got, not the model (gradient masking). What they show:</p>\n<ul>\n" +
              [&] {
-               std::string items, text = transfer_findings(spec_, g_);
-               for (size_t at = 0, end; at < text.size(); at = end + 1) {
-                 end = text.find('\n', at);
-                 if (end == std::string::npos) end = text.size();
-                 if (text.compare(at, 2, "- ") == 0) items += "<li>" + html_escape(text.substr(at + 2, end - at - 2)) + "</li>\n";
-               }
+               std::string items;
+               for (const auto& f : transfer_findings(spec_, g_)) items += "<li>" + html_escape(f) + "</li>\n";
                return items;
              }() + "</ul>\n";
 }

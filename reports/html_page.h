@@ -20,8 +20,8 @@ class HtmlPage {
  public:
   // A cell is marked "off" when |ours − paper| > paper_tolerance (percentage points), and "regressed" when one
   // of `checks` names it (an offender of a --check file or of --check-paper).
-  HtmlPage(const ReportSpec& spec, const Gathered& g, const std::map<Key, PaperValue>& paper,
-           const ReportResult& res, const std::vector<CheckResult>& checks, double paper_tolerance);
+  HtmlPage(const ReportSpec& spec, const Gathered& g, const ReportResult& res, const std::vector<CheckResult>& checks,
+           double paper_tolerance);
 
   // (seed, anchor of that seed's run card) for each result of a cell.
   using RunLinks = std::function<std::vector<std::pair<std::string, std::string>>(const Cell&)>;
@@ -48,7 +48,6 @@ class HtmlPage {
   void section(const std::string& id, const std::string& heading);
   const ReportSpec& spec_;
   const Gathered& g_;
-  const std::map<Key, PaperValue>& paper_;
   const ReportResult& res_;
   const std::vector<CheckResult>& checks_;
   double tolerance_;

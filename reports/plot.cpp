@@ -18,32 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Point {
-  std::string value;
-  double x = 0, sum = 0;
-  int count = 0;
-};
-struct Series {
-  std::string model, algorithm, metric;
-  std::vector<Point> points;
-};
-
-// Relies on the caller's sort: samples of one series, and of one x within it, are adjacent.
-std::vector<Series> aggregate(const std::vector<SweepSample>& samples) {
-  std::vector<Series> out;
-  for (const auto& s : samples) {
-    if (out.empty() || out.back().model != s.model || out.back().algorithm != s.algorithm ||
-        out.back().metric != s.metric)
-      out.push_back({s.model, s.algorithm, s.metric, {}});
-    auto& pts = out.back().points;
-    if (pts.empty() || pts.back().x != s.x) pts.push_back({s.value, s.x});
-    pts.back().sum += s.accuracy;
-    ++pts.back().count;
-  }
-  return out;
-}
-
-std::string gnuplot_script(const std::vector<Series>& series, const std::string& title, const std::string& param,
+std::string gnuplot_script(const std::vector<SweepSeries>& series, const std::string& title, const std::string& param,
                            const std::string& terminal, const std::string& png) {
   // eps values such as 4/255 read better as 4 than as 0.0156862745098039.
   const bool eps = param == "eps";
@@ -76,7 +51,7 @@ std::string gnuplot_script(const std::vector<Series>& series, const std::string&
 }
 
 // Runs gnuplot into a temp PNG beside the target and renames it, so a failed plot leaves nothing.
-std::optional<std::string> plot_png(const std::string& program, const std::vector<Series>& series,
+std::optional<std::string> plot_png(const std::string& program, const std::vector<SweepSeries>& series,
                                     const std::string& title, const std::string& param, const std::string& png,
                                     std::string& error) {
   const std::string tag = fmt::format("{}", ::getpid());
@@ -106,6 +81,20 @@ std::optional<std::string> plot_png(const std::string& program, const std::vecto
 }
 
 }  // namespace
+
+std::vector<SweepSeries> sweep_series(const std::vector<SweepSample>& samples) {
+  std::vector<SweepSeries> out;
+  for (const auto& s : samples) {
+    if (out.empty() || out.back().model != s.model || out.back().algorithm != s.algorithm ||
+        out.back().metric != s.metric)
+      out.push_back({s.model, s.algorithm, s.metric, {}});
+    auto& pts = out.back().points;
+    if (pts.empty() || pts.back().x != s.x) pts.push_back({s.value, s.x});
+    pts.back().sum += s.accuracy;
+    ++pts.back().count;
+  }
+  return out;
+}
 
 std::optional<std::string> find_program(const std::string& name) {
   if (name.empty()) return std::nullopt;
@@ -153,7 +142,7 @@ std::optional<std::string> threat_param(const std::string& threat_params, const 
 SweepOutput write_sweep(const std::string& out_dir, const std::string& name, const std::string& param,
                         const std::vector<SweepSample>& samples, const std::string& gnuplot) {
   SweepOutput out;
-  const auto series = aggregate(samples);
+  const auto series = sweep_series(samples);
   const std::string stem = (fs::path(out_dir) / fmt::format("{}_{}", name, param)).string();
 
   CsvTable csv({"model", "algorithm", "metric", param, "accuracy", "seeds"});

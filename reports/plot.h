@@ -15,6 +15,19 @@ struct SweepSample {
   std::string seed;  // the run's seed (eval CSV column), for the long CSV's per_seed column
 };
 
+// The mean over seeds of each point of each (model, algorithm, metric) series.
+struct SweepPoint {
+  std::string value;  // as printed in threat_params
+  double x = 0, sum = 0;
+  int count = 0;      // seeds: the mean is sum / count
+};
+struct SweepSeries {
+  std::string model, algorithm, metric;
+  std::vector<SweepPoint> points;
+};
+// `samples` sorted as gather() leaves them (series, then x): samples of one series, and of one x in it, adjacent.
+std::vector<SweepSeries> sweep_series(const std::vector<SweepSample>& samples);
+
 struct SweepOutput {
   std::vector<std::string> written;
   std::vector<std::string> notes;

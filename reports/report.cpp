@@ -93,7 +93,12 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     md += "\nRows \"ALG (transfer from SRC)\": transfer (black-box) attacks, crafted on the SRC model of the same model, "
           "dataset and seed (`lrbench eval RUN --source SRC_RUN`) and scored on ALG's model; the paper has no such "
           "rows. Where white-box and transfer accuracy differ much, the white-box number measures the gradient the "
-          "attack got, not the model (gradient masking). What they show:\n\n" + transfer_findings(spec, g);
+          "attack got, not the model (gradient masking). What they show:\n\n" +
+          [&] {
+            std::string items;
+            for (const auto& f : transfer_findings(spec, g)) items += "- " + f + "\n";
+            return items;
+          }();
 
   if (!sweep_files.empty()) {
     md += fmt::format("\n## Accuracy vs {}\n\n", spec.sweep_param);
@@ -159,7 +164,7 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
   std::vector<std::string> notes;
   auto gathered = std::make_shared<const Gathered>(gather(spec, runs_root(spec, opt), notes));
   const Gathered& g = *gathered;
-  const auto paper = load_paper(spec.paper_csv);
+  const auto& paper = g.paper;
   ReportResult res{CsvTable({"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds", "std",
                              "dataset", "threat_params", "git_commit", "mode", "per_seed"}),
                    "", 0, {}, std::move(notes), gathered};

@@ -77,7 +77,8 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt);
 //  - training curves per model x algorithm (accuracy and loss per epoch of every seed, from metrics.csv);
 //  - method notes, time per run, and per run its run.json (seed, commit, torch, device, dataset with its caveat,
 //    checkpoint sha256) and config.resolved.yaml.
-// Without gnuplot the page is written without plots and says so. `res` must come from make_report.
+// Without gnuplot the page is written without plots and says so. `res` must come from make_report (it holds
+// what make_report read; std::logic_error otherwise).
 struct HtmlResult {
   std::string path;
   std::vector<std::string> notes;  // what the page lacks and why (no gnuplot, a run without run.json, ...)

@@ -149,5 +149,4 @@ std::string error_of(const std::function<void()>& f) {
   return "(no exception)";
 }
 
-
 }  // namespace lrb::report_test
