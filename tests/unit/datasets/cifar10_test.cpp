@@ -5,15 +5,6 @@
 namespace lrb::test {
 namespace {
 
-void expect_images(const Batch& b, int64_t n) {
-  EXPECT_EQ(b.x.sizes(), (std::vector<int64_t>{n, 3, 32, 32}));
-  EXPECT_EQ(b.x.scalar_type(), torch::kFloat);
-  EXPECT_EQ(b.y.sizes(), (std::vector<int64_t>{n}));
-  EXPECT_EQ(b.y.scalar_type(), torch::kLong);
-  EXPECT_GE(b.x.min().item<float>(), 0.f);
-  EXPECT_LE(b.x.max().item<float>(), 1.f);
-}
-
 void expect_first(const torch::Tensor& y, std::vector<int64_t> want) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(y[i].item<int64_t>(), want[i]) << "index " << i;
 }
@@ -21,8 +12,8 @@ void expect_first(const torch::Tensor& y, std::vector<int64_t> want) {
 TEST(Cifar10, LosslessPartial) {
   LRB_REQUIRE_DATA("cifar10/lossless-partial/data_batch_1_first4000.bin.gz");
   auto src = load_source("name: cifar10\nvariant: lossless-partial\n");
-  expect_images(src->train(), 4000);
-  expect_images(src->test(), 1000);
+  expect_images(src->train(), 4000, {3, 32, 32});
+  expect_images(src->test(), 1000, {3, 32, 32});
   expect_first(src->train().y, {6, 9, 9, 4, 1, 1, 2, 7, 8, 3});
   expect_first(src->test().y, {3, 8, 8, 0, 6, 6, 1, 6, 3, 1});
   const int64_t test_counts[] = {103, 89, 100, 103, 90, 86, 112, 102, 106, 109};
@@ -40,8 +31,8 @@ TEST(Cifar10, LosslessPartial) {
 TEST(Cifar10, LossySliceIsTheDefaultWithoutOfficialFiles) {
   LRB_REQUIRE_DATA("cifar10/cifar-10-batches-bin-LOSSY-JPEG-q75/data_batch_1.bin.gz");
   auto src = load_source("name: cifar10\nlimit_train: 50\nlimit_test: 20\n");
-  expect_images(src->train(), 50);
-  expect_images(src->test(), 20);
+  expect_images(src->train(), 50, {3, 32, 32});
+  expect_images(src->test(), 20, {3, 32, 32});
   expect_first(src->train().y, {6, 9, 9, 4, 1});
   // The lossy test set interleaves the classes: record 10k + c has class c.
   EXPECT_TRUE(torch::equal(src->test().y, torch::arange(20, torch::kLong) % 10));
@@ -89,7 +80,7 @@ TEST(Cifar10, OfficialFormatIsSizeAndLabelChecked) {
   spit(dir + "/test_batch.bin", batch);
   auto src = make_source("name: cifar10\nlimit_train: 12\nlimit_test: 3\n", 0, tmp.path());
   src->load();
-  expect_images(src->train(), 12);
+  expect_images(src->train(), 12, {3, 32, 32});
   EXPECT_EQ(src->train().y[11].item<int64_t>(), 1);
   EXPECT_NEAR(src->test().x.mean().item<float>(), 128.f / 255, 1e-6);
   EXPECT_EQ(src->label(), "cifar10 [limit_train=12, limit_test=3]");

@@ -58,4 +58,16 @@ inline void link_dir(const std::string& from, const std::string& to, const std::
 
 inline int64_t count_of(const torch::Tensor& y, int64_t c) { return (y == c).sum().item<int64_t>(); }
 
+// An image batch of n examples shaped [n, C, H, W] (float in [0, 1]) with int64 labels [n].
+inline void expect_images(const Batch& b, int64_t n, std::vector<int64_t> chw) {
+  chw.insert(chw.begin(), n);
+  EXPECT_EQ(b.modality, Modality::kImage);
+  EXPECT_EQ(b.x.sizes(), chw);
+  EXPECT_EQ(b.x.scalar_type(), torch::kFloat);
+  EXPECT_EQ(b.y.sizes(), (std::vector<int64_t>{n}));
+  EXPECT_EQ(b.y.scalar_type(), torch::kLong);
+  EXPECT_GE(b.x.min().item<float>(), 0.f);
+  EXPECT_LE(b.x.max().item<float>(), 1.f);
+}
+
 }  // namespace lrb::test

@@ -7,16 +7,6 @@ namespace {
 
 const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 
-void expect_images(const Batch& b, int64_t n) {
-  EXPECT_EQ(b.modality, Modality::kImage);
-  EXPECT_EQ(b.x.sizes(), (std::vector<int64_t>{n, 1, 28, 28}));
-  EXPECT_EQ(b.x.scalar_type(), torch::kFloat);
-  EXPECT_EQ(b.y.sizes(), (std::vector<int64_t>{n}));
-  EXPECT_EQ(b.y.scalar_type(), torch::kLong);
-  EXPECT_GE(b.x.min().item<float>(), 0.f);
-  EXPECT_LE(b.x.max().item<float>(), 1.f);
-}
-
 // Loaded once for the whole suite: a full load is ~1 s.
 const DatasetSource& mnist() {
   static auto src = load_source("name: mnist\n");
@@ -26,8 +16,8 @@ const DatasetSource& mnist() {
 TEST(Mnist, WholeDatasetCountsLabelsAndClassCounts) {
   LRB_REQUIRE_DATA("mnist/train-images-idx3-ubyte.gz");
   const DatasetSource* src = &mnist();
-  expect_images(src->train(), 60000);
-  expect_images(src->test(), 10000);
+  expect_images(src->train(), 60000, {1, 28, 28});
+  expect_images(src->test(), 10000, {1, 28, 28});
   EXPECT_EQ(src->train().y[0].item<int64_t>(), 5);
   EXPECT_EQ(src->test().y[0].item<int64_t>(), 7);
   const int64_t train_counts[] = {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949};
@@ -49,8 +39,8 @@ TEST(Mnist, LimitTakesTheFirstExamples) {
   LRB_REQUIRE_DATA("mnist/train-images-idx3-ubyte.gz");
   const DatasetSource* full = &mnist();
   auto part = load_source("name: mnist\nlimit_train: 100\nlimit_test: 7\n");
-  expect_images(part->train(), 100);
-  expect_images(part->test(), 7);
+  expect_images(part->train(), 100, {1, 28, 28});
+  expect_images(part->test(), 7, {1, 28, 28});
   EXPECT_TRUE(torch::equal(part->train().x, full->train().x.slice(0, 0, 100)));
   EXPECT_TRUE(torch::equal(part->test().y, full->test().y.slice(0, 0, 7)));
   EXPECT_EQ(part->label(), "mnist [limit_train=100, limit_test=7]");
@@ -70,8 +60,8 @@ TEST(FashionMnist, DebianFilesCountsAndFirstLabels) {
   auto src = make_source("name: fashion-mnist\n", 0, "/nonexistent-root");
   ASSERT_EQ(dynamic_cast<datasets::IdxImageSource&>(*src).dir(), kFashionDir);
   src->load();
-  expect_images(src->train(), 60000);
-  expect_images(src->test(), 10000);
+  expect_images(src->train(), 60000, {1, 28, 28});
+  expect_images(src->test(), 10000, {1, 28, 28});
   const int64_t first[] = {9, 0, 0, 3, 0};
   for (int i = 0; i < 5; ++i) EXPECT_EQ(src->train().y[i].item<int64_t>(), first[i]);
   for (int c = 0; c < 10; ++c) {
