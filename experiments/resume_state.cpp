@@ -44,6 +44,7 @@ CheckpointExtras encode_resume_state(const ResumeState& s) {
                         {"count", p.count}}},
                       {"saved_epoch", s.saved_epoch},
                       {"device", s.device},
+                      {"wall_seconds", s.wall_seconds},
                       {"chosen", record_json(s.chosen)},
                       {"epochs", nlohmann::json::array()}};
   for (const auto& r : s.epochs) j["epochs"].push_back(record_json(r));
@@ -77,6 +78,7 @@ ResumeState decode_resume_state(const CheckpointExtras& x, const std::string& pa
     s.position.count = p.at("count").get<int64_t>();
     s.saved_epoch = j.at("saved_epoch").get<int64_t>();
     s.device = j.at("device").get<std::string>();
+    s.wall_seconds = j.value("wall_seconds", 0.0);
     s.chosen = record_of(j.at("chosen"));
     for (const auto& r : j.at("epochs")) s.epochs.push_back(record_of(r));
   } catch (const nlohmann::json::exception& e) {

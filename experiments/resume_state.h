@@ -19,6 +19,9 @@ struct ResumeState {
   std::vector<EpochRecord> epochs;  // the finished epochs (metrics.csv)
   int64_t saved_epoch = 0;          // the epoch checkpoint.pt was last written after (0: none yet)
   std::string device;               // the training device ("cpu", "cuda:0"): generator states are per device
+  // Wall seconds the run's processes spent up to this state (run.json's `seconds` sums them over resumes;
+  // the work a kill threw away after the state is not counted, its redo is). Absent in older states: 0.
+  double wall_seconds = 0;
   // best-val selection: the best epoch so far (epoch 0: none yet) and its parameters and buffers
   EpochRecord chosen;
   std::vector<std::pair<std::string, torch::Tensor>> best;

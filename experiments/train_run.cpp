@@ -131,6 +131,8 @@ void restore(ClassifierImpl& m, const std::vector<std::pair<std::string, torch::
 
 TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume) {
   auto wall0 = std::chrono::steady_clock::now();
+  double wall_before = 0;  // a resumed run's earlier processes (ResumeState::wall_seconds)
+  auto wall = [&] { return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(); };
   const std::string started = now_iso();
   RunParts p = plan_run(root);
   auto log = logger("train");
@@ -227,6 +229,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
                                                 "which draws other random numbers; set device={} to resume it",
                                                 r.device, device.str(), r.device));
     start = r.position;
+    wall_before = r.wall_seconds;
     result.epochs = r.epochs;
     saved_epoch = r.saved_epoch;
     chosen = r.chosen;
@@ -240,7 +243,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   // The state is written after the epoch's checkpoint and run.json: a kill in between redoes the epoch's
   // end, which writes the same bytes again.
   hooks.on_position = [&](const FitPosition& pos) {
-    ResumeState r{pos, result.epochs, saved_epoch, device.str(), chosen, best};
+    ResumeState r{pos, result.epochs, saved_epoch, device.str(), wall(), chosen, best};
     meta.epoch = pos.epoch;
     auto x = encode_resume_state(r);
     save_checkpoint(state_path, *p.model, opt.get(), p.trainer.get(), meta, &x);
@@ -288,7 +291,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
               100 * chosen.val_acc, 100 * chosen.test_acc);
   }
 
-  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double total = wall();
   info["status"] = "finished";
   info["finished"] = now_iso();
   info["seconds"] = total;

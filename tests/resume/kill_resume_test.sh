@@ -47,6 +47,12 @@ for c in "${cases[@]}"; do
   grep -q '"status": "finished"' "$dir/run.json" || fail "$name: run.json does not say finished"
   [[ ! -e $dir/resume.pt ]] || fail "$name: resume.pt left behind by a finished run"
   cmp -s <(cut -d, -f1-4 "$dir/metrics.csv") <(cut -d, -f1-4 "$work/$name.whole/metrics.csv") || fail "$name: metrics.csv differs"
+  # run.json's seconds sum the processes' wall time: at least the epochs' training seconds (which carry over a
+  # resume), though the last process alone ran only part of them.
+  total=$(sed -n 's/^  "seconds": \([0-9.e+-]*\),\{0,1\}$/\1/p' "$dir/run.json")
+  epochs=$(awk -F, 'NR > 1 { s += $5 } END { print s + 0 }' "$dir/metrics.csv")
+  awk -v t="${total:-0}" -v e="$epochs" 'BEGIN { exit !(t >= e && e > 0) }' ||
+    fail "$name: run.json seconds ${total:-missing} < the epochs' ${epochs} s (a resume lost the earlier processes' time)"
   echo "kill_resume_test: $name: $interrupted kills, $resumed resumes ($(grep "resuming from" "$dir/log.txt" | sed 's/.*: //' | paste -sd, -)), checkpoint identical"
 done
 
