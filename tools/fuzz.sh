@@ -9,7 +9,7 @@
 set -euo pipefail
 mode=${1:?usage: tools/fuzz.sh replay|fuzz BUILD_DIR [SECONDS]} build=${2:?BUILD_DIR} seconds=${3:-60}
 src=$(cd "$(dirname "$0")/.." && pwd)
-harnesses=(idx cifar ag_news cora config run_record csv)
+harnesses=(idx cifar ag_news cora config run_record csv plugin_abi)
 command -v clang++ >/dev/null || { echo "tools/fuzz.sh: clang++ not found (scripts/install-deps.sh installs clang)" >&2; exit 2; }
 cmake -S "$src/tests/fuzz" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" >"$build/build.log" 2>&1 || { echo "tools/fuzz.sh: the harnesses did not build:" >&2; tail -30 "$build/build.log" >&2; exit 1; }

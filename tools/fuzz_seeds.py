@@ -2,7 +2,8 @@
 """Writes the fuzz harnesses' seed corpora (tests/fuzz/corpus/<harness>/seed-*) from small slices of the real
 files: a few MNIST / Fashion-MNIST images and labels (IDX headers rewritten to the slice's size), two CIFAR-10
 records, the first AG News rows, the first rows of each Cora text file, the shipped experiment configs with
-overrides, a run.json, and the first rows of result CSVs. Plain Python (no torch). Run from the repository root:
+overrides, a run.json, the first rows of result CSVs, and two minimal ELF shared objects (with and
+without the plugin ABI stamp section). Plain Python (no torch). Run from the repository root:
     python3 tools/fuzz_seeds.py [DATA_ROOT]        (default ../shared/data, or $LRBENCH_DATA)
 """
 import gzip, json, os, struct, sys
@@ -63,3 +64,21 @@ put("run_record", "finished", json.dumps(record, indent=2) + "\n")
 for name, path in (("table1", "results/table1.csv"), ("expected", "reports/expected/regression.csv")):
     with open(path, "rb") as f:
         put("csv", name, b"".join(f.readlines()[:5]))
+
+
+def elf_so(sections):
+    """A minimal ELF64 little-endian shared object: the header, each (name, type, data) section's bytes, the
+    section names, then the section table (null section first, .shstrtab last)."""
+    names = b"\0" + b"".join(n.encode() + b"\0" for n, _, _ in sections) + b".shstrtab\0"
+    body, headers, off, name_at = b"", [b"\0" * 64], 64, 1
+    for n, kind, data in sections + [(".shstrtab", 3, names)]:
+        headers.append(struct.pack("<IIQQQQIIQQ", name_at, kind, 0, 0, off, len(data), 0, 0, 1, 0))
+        body, off, name_at = body + data, off + len(data), name_at + len(n) + 1
+    ident = b"\x7fELF" + bytes([2, 1, 1]) + b"\0" * 9
+    head = ident + struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, 0, off, 0, 64, 0, 0, 64, len(headers), len(headers) - 1)
+    return head + body + b"".join(headers)
+
+
+stamp = b"lrbench 0.1.0; torch 1.13.0; gxx-abi 1017; cxx11-abi 1\0"
+put("plugin_abi", "stamped", elf_so([(".text", 1, b"\xc3" * 16), (".lrbench_abi", 1, stamp)]))
+put("plugin_abi", "unstamped", elf_so([(".text", 1, b"\xc3" * 16)]))
