@@ -42,7 +42,9 @@ TEST(TableE2e, TinyTable1TrainsEvaluatesAndReports) {
     EXPECT_EQ(r[col("model")], "ResNet-5");
     EXPECT_EQ(r[col("n")], "100");
     acc[r[col("algorithm")]][r[col("metric")]] = std::stod(r[col("accuracy")]);
-    if (r[col("metric")] == "Ori" && r[col("algorithm")] == "BP") EXPECT_EQ(r[col("paper")], "64.40");
+    if (r[col("metric")] == "Ori" && r[col("algorithm")] == "BP") {
+      EXPECT_EQ(r[col("paper")], "64.40");
+    }
   }
   for (const auto& algo : {"BP", "LR-WL"}) {
     ASSERT_EQ(acc[algo].size(), 4u) << algo;
