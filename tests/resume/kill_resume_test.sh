@@ -26,9 +26,10 @@ for c in "${cases[@]}"; do
   name=${c%%|*}; read -r -a args <<<"${c#*|}"
   "$lrb" train "${args[@]}" --out "$work/$name.whole" >"$work/$name.whole.log" 2>&1 || fail "$name: the uninterrupted run failed"
   want=$(sha256sum <"$work/$name.whole/checkpoint.pt")
-  dir=$work/$name.killed interrupted=0
+  dir=$work/$name.killed interrupted=0 lives=0
   for k in $(seq "$kills"); do
     before=$(stat -c %i "$dir/resume.pt" 2>/dev/null || echo none)  # every state is a new file renamed in
+    born=$(date +%s.%N)
     "$lrb" train "${args[@]}" --out "$dir" --resume >>"$work/$name.killed.log" 2>&1 &
     pid=$!
     # Wait for this process to write a new state (or to finish), then let it run a random while longer.
@@ -38,9 +39,12 @@ for c in "${cases[@]}"; do
     sleep "0.$(printf '%03d' $((RANDOM % 600)))"
     if kill -9 "$pid" 2>/dev/null; then interrupted=$((interrupted + 1)); fi
     wait "$pid" 2>/dev/null || true
+    lives=$(awk -v l="$lives" -v b="$born" -v d="$(date +%s.%N)" 'BEGIN { printf "%.3f", l + d - b }')
   done
   (( interrupted >= 2 )) || fail "$name: only $interrupted of $kills kills interrupted training (the case is too short)"
+  born=$(date +%s.%N)
   "$lrb" train "${args[@]}" --out "$dir" --resume >>"$work/$name.killed.log" 2>&1 || fail "$name: the final resume failed"
+  lives=$(awk -v l="$lives" -v b="$born" -v d="$(date +%s.%N)" 'BEGIN { printf "%.3f", l + d - b }')
   got=$(sha256sum <"$dir/checkpoint.pt")
   resumed=$(grep -c "resuming from" "$dir/log.txt" || true)  # log.txt is appended to by every resume
   [[ $got == "$want" ]] || fail "$name: checkpoint after $interrupted kills ($resumed resumes) differs from the uninterrupted run's"
@@ -48,11 +52,15 @@ for c in "${cases[@]}"; do
   [[ ! -e $dir/resume.pt ]] || fail "$name: resume.pt left behind by a finished run"
   cmp -s <(cut -d, -f1-4 "$dir/metrics.csv") <(cut -d, -f1-4 "$work/$name.whole/metrics.csv") || fail "$name: metrics.csv differs"
   # run.json's seconds sum the processes' wall time: at least the epochs' training seconds (which carry over a
-  # resume), though the last process alone ran only part of them.
+  # resume), though the last process alone ran only part of them; at most the processes' lifetimes. The upper
+  # bound is loose (each process's start-up, about a second, lies outside its timed part): it catches a whole
+  # process counted twice, not the few seconds of these short cases' earlier processes.
   total=$(sed -n 's/^  "seconds": \([0-9.e+-]*\),\{0,1\}$/\1/p' "$dir/run.json")
   epochs=$(awk -F, 'NR > 1 { s += $5 } END { print s + 0 }' "$dir/metrics.csv")
   awk -v t="${total:-0}" -v e="$epochs" 'BEGIN { exit !(t >= e && e > 0) }' ||
     fail "$name: run.json seconds ${total:-missing} < the epochs' ${epochs} s (a resume lost the earlier processes' time)"
+  awk -v t="$total" -v l="$lives" 'BEGIN { exit !(t <= l) }' ||
+    fail "$name: run.json seconds $total > the ${lives} s its processes lived (time counted twice)"
   echo "kill_resume_test: $name: $interrupted kills, $resumed resumes ($(grep "resuming from" "$dir/log.txt" | sed 's/.*: //' | paste -sd, -)), checkpoint identical"
 done
 

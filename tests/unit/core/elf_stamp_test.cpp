@@ -53,6 +53,7 @@ TEST(ElfStamp, ReadsTheStampSectionOrNothing) {
 TEST(ElfStamp, RefusesEachDefectWithItsReason) {
   const auto so = seed("stamped");
   Elf64_Ehdr eh;
+  ASSERT_GT(so.size(), sizeof eh);
   std::memcpy(&eh, so.data(), sizeof eh);
   auto with = [&](auto edit) {
     auto copy = so;
@@ -74,6 +75,18 @@ TEST(ElfStamp, RefusesEachDefectWithItsReason) {
   EXPECT_NE(with([&](std::string& b) { poke<uint64_t>(b, stamp_sh + offsetof(Elf64_Shdr, sh_size), so.size()); })
                 .find("(bad .lrbench_abi)"),
             std::string::npos);
+  EXPECT_NE(with([&](std::string& b) {
+              poke<uint64_t>(b, stamp_sh + offsetof(Elf64_Shdr, sh_offset), b.size());
+              poke<uint64_t>(b, stamp_sh + offsetof(Elf64_Shdr, sh_size), 4097);
+              b.append(4097, 'a');
+            }).find("(bad .lrbench_abi)"),
+            std::string::npos);
+  EXPECT_EQ(with([&](std::string& b) {  // 4,096 bytes is still a stamp
+              poke<uint64_t>(b, stamp_sh + offsetof(Elf64_Shdr, sh_offset), b.size());
+              poke<uint64_t>(b, stamp_sh + offsetof(Elf64_Shdr, sh_size), 4096);
+              b.append(4096, 'a');
+            }),
+            "no error");
   EXPECT_NE(with([&](std::string& b) { poke<uint32_t>(b, stamp_sh + offsetof(Elf64_Shdr, sh_type), SHT_NOBITS); })
                 .find("(bad .lrbench_abi)"),
             std::string::npos);
