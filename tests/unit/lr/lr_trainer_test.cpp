@@ -232,8 +232,11 @@ TEST(LrGradcheck, TableHasEveryLayerCopyRepeatAndImproves) {
   auto table = gradcheck(*model, *t, b, spec, gen);
   ASSERT_EQ(table.rows().size(), 2u * 2u * 2u);
   EXPECT_EQ(table.header()[7], "cosine");
-  for (const auto& r : table.rows())
-    if (r[1] == "fc1" && r[5] == "1000") EXPECT_GT(std::stod(r[7]), 0.9) << "fc1 at 1000 copies";
+  for (const auto& r : table.rows()) {
+    if (r[1] == "fc1" && r[5] == "1000") {
+      EXPECT_GT(std::stod(r[7]), 0.9) << "fc1 at 1000 copies";
+    }
+  }
 }
 
 TEST(Es, GradientPointsAlongBp) {
