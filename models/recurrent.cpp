@@ -10,6 +10,7 @@ RecurrentOptions RecurrentOptions::from(const Config& c) {
   c.read("embedding_dim", o.embedding_dim, Range::between(1, 4096));
   c.read("hidden", o.hidden, Range::between(1, 4096));
   c.read("freeze_embedding", o.freeze_embedding);
+  c.read("lr_truncate", o.lr_truncate, Range::at_least(0));
   return o;
 }
 
@@ -67,8 +68,11 @@ torch::Tensor RecurrentClassifier::forward_copies(const Batch& b, int64_t copies
   auto last = s.h;
   for (int64_t t = 0; t < steps; ++t) {
     auto tok = ids.select(1, t).contiguous();
-    // Step t reaches the kept state only in rows whose true length exceeds t; the others are padding.
-    const auto live = t < shortest ? torch::Tensor() : len.gt(t);
+    // Step t reaches the kept state only in rows whose true length exceeds t; the others are padding. With
+    // lr_truncate K, only a row's last K true steps (t >= length - K) carry LR noise.
+    const int64_t K = o_.lr_truncate;
+    torch::Tensor live;
+    if (t >= shortest || (K > 0 && t < longest - K)) live = K > 0 ? len.gt(t).logical_and(len.le(t + K)) : len.gt(t);
     auto x = site_emb_ >= 0 ? call_layer(site_emb_, emb_, tok, live) : emb_(tok);
     s = step(call_layer(site_ih_, ih_, x, live), call_layer(site_hh_, hh_, s.h, live), s);
     last = torch::where(len.eq(t + 1).unsqueeze(1), s.h, last);

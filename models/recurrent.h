@@ -17,6 +17,10 @@
 //   freeze_embedding false: the embedding is trained by every trainer (LR through logit noise on its
 //                    output), so BP and LR train the same parameters. true freezes it at its random init
 //                    (then it is not a site).
+//   lr_truncate 0:   LR noise at every true step. K > 0 puts it only on each sequence's last K true steps,
+//                    so the estimate is that of K-step truncated BPTT (Williams & Peng 1990): biased, but
+//                    the steps whose influence on the loss has vanished stop adding variance. BP and ES
+//                    ignore it.
 // The vocabulary, its minimum count and the maximum length are the dataset's (ag-news: max_len, min_freq,
 // max_vocab); the model reads the vocabulary size and pad id from the dataset's InputSpec.
 // A step loops only to the batch's longest true length, so short batches cost less.
@@ -38,6 +42,7 @@ struct RecurrentOptions {
   int64_t embedding_dim = 100;
   int64_t hidden = 128;
   bool freeze_embedding = false;
+  int64_t lr_truncate = 0;
   static RecurrentOptions from(const Config& c);
 };
 

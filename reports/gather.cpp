@@ -25,6 +25,14 @@ std::string cell_name(const fs::path& eval_file, const fs::path& root) {
   return s.empty() || s == "." ? cell.filename().string() : s;
 }
 
+// A row's commit as the provenance lists it; rows written before eval recorded commits have none.
+std::string commit_of(const EvalRow& r) { return r.git_commit.empty() ? "(unknown)" : r.git_commit; }
+
+// Every commit that wrote a row of `file`, for the report's provenance.
+void record_commits(Gathered& g, const fs::path& file, const std::vector<EvalRow>& rows) {
+  for (const auto& r : rows) g.file_commits[file.string()].insert(commit_of(r));
+}
+
 void add_seconds(std::optional<double>& total, const std::vector<EvalRow>& rows) {
   for (const auto& r : rows)
     if (r.seconds) total = total.value_or(0) + *r.seconds;
@@ -122,7 +130,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
                                 g.root.string(), spec.suite, spec.suite, spec.name));
   for (const auto& file : g.found.suite) {
     const auto rows = read_eval(file);
-    for (const auto& r : rows) g.file_commits[file.string()].insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
+    record_commits(g, file, rows);
     auto& t = g.times[cell_name(file, g.root)];
     add_seconds(t.eval, rows);
     read_training_time(file.parent_path().parent_path(), t);
@@ -143,7 +151,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
                                     file.string(), r.model, r.algorithm, r.metric, r.seed, it->second));
       cell.acc.push_back(r.accuracy), cell.acc_seed.push_back(r.seed);
       cell.ns.insert(r.n), cell.datasets.insert(r.dataset), cell.params.insert(r.threat_params);
-      cell.commits.insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
+      cell.commits.insert(commit_of(r));
     }
   }
   if (!g.ignored.empty())
@@ -163,7 +171,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
   std::map<std::tuple<Key, std::string, std::string>, Mean> means;  // (cell, seed, file)
   for (const auto& file : g.found.sweep) {
     const auto rows = read_eval(file);
-    for (const auto& r : rows) g.file_commits[file.string()].insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
+    record_commits(g, file, rows);
     add_seconds(g.times[cell_name(file, g.root)].sweep, rows);
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
@@ -181,7 +189,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
           rank(spec.algorithms, base) < spec.algorithms.size()) {
         auto& m = means[{Key{r.model, alg, r.metric}, r.seed, file.string()}];
         m.acc.push_back(r.accuracy), m.values.insert(*v);
-        m.ns.insert(r.n), m.datasets.insert(r.dataset), m.commits.insert(r.git_commit.empty() ? "(unknown)" : r.git_commit);
+        m.ns.insert(r.n), m.datasets.insert(r.dataset), m.commits.insert(commit_of(r));
       }
     }
   }

@@ -112,6 +112,53 @@ TEST(RecurrentLr, PaddingStepsCarryNoNoise) {
   }
 }
 
+// lr_truncate K puts noise only on each row's last K true steps, so the LR mean is the gradient of K-step
+// truncated BPTT (the state detached before those steps), which here differs from full BPTT's.
+TEST(RecurrentLr, TruncatedNoiseEstimatesTruncatedBptt) {
+  torch::manual_seed(11);
+  ModelContext ctx;
+  ctx.input.shape = {4};
+  ctx.input.vocab_size = 6;
+  ctx.num_classes = 3;
+  auto model = Registry<ClassifierImpl>::get().make(
+      Config(parse_yaml_string("name: rnn\nembedding_dim: 3\nhidden: 3\nlr_truncate: 2", "test.yaml"), ""), ctx);
+  model->to(torch::kDouble);
+  auto& lm = dynamic_cast<LayeredModel&>(*model);
+  auto layers = lm.layers();
+  ASSERT_EQ(layers.size(), 4u);
+  auto b = test::tiny_text(4, 4, 3);
+  b.lengths = torch::tensor({4, 3, 4, 2}, torch::kLong);
+  // BPTT by hand through the model's own sites, the state detached before a row's last K steps (K 0: never).
+  auto bptt = [&](int64_t K) {
+    torch::AutoGradMode on(true);
+    model->zero_grad();
+    std::vector<torch::Tensor> logits;
+    for (int64_t i = 0; i < b.x.size(0); ++i) {
+      const int64_t len = b.lengths[i].item<int64_t>();
+      auto h = torch::zeros({1, 3}, torch::kDouble);
+      for (int64_t t = 0; t < len; ++t) {
+        if (t == len - K) h = h.detach();
+        h = torch::tanh(layers[1](layers[0](b.x[i].narrow(0, t, 1))) + layers[2](h));
+      }
+      logits.push_back(layers[3](h));
+    }
+    auto all = torch::cat(logits);
+    EXPECT_TRUE(torch::allclose(all, model->forward(b), 1e-10, 1e-12));
+    torch::nn::functional::cross_entropy(all, b.y).backward();
+    std::vector<torch::Tensor> g;
+    for (const auto& l : layers) g.push_back(flat(l.weight().grad(), l.bias().defined() ? l.bias().grad() : torch::Tensor()).clone());
+    return g;
+  };
+  const auto full = bptt(0), truncated = bptt(2);
+  ASSERT_GT((full[2] - truncated[2]).abs().max().item<double>(), 1e-3);  // truncation matters on this batch
+
+  torch::NoGradGuard no_grad;
+  auto [s, sig] = check::logit_settings(layers, -1, 800, 1e-3);
+  Engine e(lm, s, sig);
+  auto est = check::repeated_estimates(e, e.clean_pass(b), -1, 800, layers.size(), 1000);
+  for (size_t l = 0; l < layers.size(); ++l) check::expect_unbiased(est[l], truncated[l], true, "rnn site " + layers[l].name);
+}
+
 // The cells are torch.nn.RNN / GRU / LSTM: with the same weights, torch's module run on each row's first
 // `length` tokens ends in the state our model keeps for that row, so the logits agree (gate order, the
 // GRU's b_hn inside r ⊙ (·), and the last-true-state selection under padding).
