@@ -66,13 +66,14 @@ torch::Tensor RecurrentClassifier::forward_copies(const Batch& b, int64_t copies
   auto opts = out_->weight.options();
   State s{torch::zeros({R, o_.hidden}, opts), has_cell_state() ? torch::zeros({R, o_.hidden}, opts) : torch::Tensor()};
   auto last = s.h;
+  const int64_t K = o_.lr_truncate;
   for (int64_t t = 0; t < steps; ++t) {
     auto tok = ids.select(1, t).contiguous();
     // Step t reaches the kept state only in rows whose true length exceeds t; the others are padding. With
-    // lr_truncate K, only a row's last K true steps (t >= length - K) carry LR noise.
-    const int64_t K = o_.lr_truncate;
+    // lr_truncate K, only a row's last K true steps (t >= length - K) carry LR noise. Undefined: every row.
     torch::Tensor live;
-    if (t >= shortest || (K > 0 && t < longest - K)) live = K > 0 ? len.gt(t).logical_and(len.le(t + K)) : len.gt(t);
+    if (t >= shortest) live = len.gt(t);
+    if (K > 0 && t < longest - K) live = (live.defined() ? live : len.gt(t)).logical_and(len.le(t + K));
     auto x = site_emb_ >= 0 ? call_layer(site_emb_, emb_, tok, live) : emb_(tok);
     s = step(call_layer(site_ih_, ih_, x, live), call_layer(site_hh_, hh_, s.h, live), s);
     last = torch::where(len.eq(t + 1).unsqueeze(1), s.h, last);

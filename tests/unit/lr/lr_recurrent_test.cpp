@@ -20,6 +20,15 @@ namespace {
 
 using check::flat;
 
+// A zoo text model from its YAML options, for token ids [B, steps] in [0, vocab) (0 = <pad>), 3 classes.
+ClassifierImpl::Ptr text_model(const std::string& yaml, int64_t steps, int64_t vocab) {
+  ModelContext ctx;
+  ctx.input.shape = {steps};
+  ctx.input.vocab_size = vocab;
+  ctx.num_classes = 3;
+  return Registry<ClassifierImpl>::get().make(Config(parse_yaml_string(yaml, "test.yaml"), ""), ctx);
+}
+
 struct Case {
   const char* cell;
   int layer;       // the site estimated layer-wise (0 embedding, 1 ih, 2 hh, 3 out); -1: all at once
@@ -32,12 +41,7 @@ class Recurrent : public ::testing::TestWithParam<Case> {};
 TEST_P(Recurrent, MeanMatchesBpttWithinStandardError) {
   const auto& k = GetParam();
   torch::manual_seed(11);
-  ModelContext ctx;
-  ctx.input.shape = {4};
-  ctx.input.vocab_size = 6;  // ids 1..5 in tiny_text, 0 = <pad>
-  ctx.num_classes = 3;
-  auto model = Registry<ClassifierImpl>::get().make(
-      Config(parse_yaml_string(std::string("name: ") + k.cell + "\nembedding_dim: 3\nhidden: 3", "test.yaml"), ""), ctx);
+  auto model = text_model(std::string("name: ") + k.cell + "\nembedding_dim: 3\nhidden: 3", 4, 6);  // tiny_text: ids 1..5
   model->to(torch::kDouble);
   auto& lm = dynamic_cast<LayeredModel&>(*model);
   auto layers = lm.layers();
@@ -78,12 +82,7 @@ INSTANTIATE_TEST_SUITE_P(Lr, Recurrent,
 TEST(RecurrentLr, PaddingStepsCarryNoNoise) {
   for (const std::string cell : {"rnn", "gru", "lstm"}) {
     torch::manual_seed(13);
-    ModelContext ctx;
-    ctx.input.shape = {6};
-    ctx.input.vocab_size = 6;
-    ctx.num_classes = 3;
-    auto model = Registry<ClassifierImpl>::get().make(
-        Config(parse_yaml_string("name: " + cell + "\nembedding_dim: 3\nhidden: 4", "test.yaml"), ""), ctx);
+    auto model = text_model("name: " + cell + "\nembedding_dim: 3\nhidden: 4", 6, 6);
     auto& lm = dynamic_cast<LayeredModel&>(*model);
     auto b = test::tiny_text(5, 6, 4);
     b.lengths = torch::tensor({6, 2, 4, 1, 3}, torch::kLong);
@@ -116,12 +115,7 @@ TEST(RecurrentLr, PaddingStepsCarryNoNoise) {
 // truncated BPTT (the state detached before those steps), which here differs from full BPTT's.
 TEST(RecurrentLr, TruncatedNoiseEstimatesTruncatedBptt) {
   torch::manual_seed(11);
-  ModelContext ctx;
-  ctx.input.shape = {4};
-  ctx.input.vocab_size = 6;
-  ctx.num_classes = 3;
-  auto model = Registry<ClassifierImpl>::get().make(
-      Config(parse_yaml_string("name: rnn\nembedding_dim: 3\nhidden: 3\nlr_truncate: 2", "test.yaml"), ""), ctx);
+  auto model = text_model("name: rnn\nembedding_dim: 3\nhidden: 3\nlr_truncate: 2", 4, 6);
   model->to(torch::kDouble);
   auto& lm = dynamic_cast<LayeredModel&>(*model);
   auto layers = lm.layers();
@@ -170,12 +164,7 @@ torch::Tensor torch_last_state(Module m, const torch::Tensor& x) {
 TEST(RecurrentCells, MatchTorchNnModules) {
   for (const std::string cell : {"rnn", "gru", "lstm"}) {
     torch::manual_seed(12);
-    ModelContext ctx;
-    ctx.input.shape = {7};
-    ctx.input.vocab_size = 9;
-    ctx.num_classes = 3;
-    auto model = Registry<ClassifierImpl>::get().make(
-        Config(parse_yaml_string("name: " + cell + "\nembedding_dim: 4\nhidden: 5", "test.yaml"), ""), ctx);
+    auto model = text_model("name: " + cell + "\nembedding_dim: 4\nhidden: 5", 7, 9);
     auto p = model->named_parameters();
     Batch b;
     b.modality = Modality::kText;
