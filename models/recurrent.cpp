@@ -72,8 +72,8 @@ torch::Tensor RecurrentClassifier::forward_copies(const Batch& b, int64_t copies
     // Step t reaches the kept state only in rows whose true length exceeds t; the others are padding. With
     // lr_truncate K, only a row's last K true steps (t >= length - K) carry LR noise. Undefined: every row.
     torch::Tensor live;
-    if (t >= shortest) live = len.gt(t);
-    if (K > 0 && t < longest - K) live = (live.defined() ? live : len.gt(t)).logical_and(len.le(t + K));
+    if (K > 0 && t < longest - K) live = len.gt(t).logical_and(len.le(t + K));
+    else if (t >= shortest) live = len.gt(t);
     auto x = site_emb_ >= 0 ? call_layer(site_emb_, emb_, tok, live) : emb_(tok);
     s = step(call_layer(site_ih_, ih_, x, live), call_layer(site_hh_, hh_, s.h, live), s);
     last = torch::where(len.eq(t + 1).unsqueeze(1), s.h, last);
