@@ -17,6 +17,30 @@ torch::Tensor Victim::logits(const Batch& batch) {
 torch::Tensor Victim::probs(const Batch& batch) { return torch::softmax(logits(batch), -1); }
 
 torch::Tensor Victim::input_grad(const Batch& batch, torch::Tensor* logits_out) {
+  return grad_of(
+      batch,
+      [&](const torch::Tensor& logits) {
+        return torch::nn::functional::cross_entropy(batch.select(logits), batch.targets());
+      },
+      logits_out);
+}
+
+torch::Tensor Victim::loss_grad(const Batch& batch, const PerExampleLoss& loss, torch::Tensor* logits_out,
+                                torch::Tensor* loss_out) {
+  torch::Tensor per_example;
+  auto g = grad_of(
+      batch,
+      [&](const torch::Tensor& logits) {
+        per_example = loss(batch.select(logits));
+        return per_example.sum();
+      },
+      logits_out);
+  if (loss_out) *loss_out = per_example.detach();
+  return g;
+}
+
+torch::Tensor Victim::grad_of(const Batch& batch, const std::function<torch::Tensor(const torch::Tensor&)>& objective,
+                              torch::Tensor* logits_out) {
   if (!batch.x.is_floating_point())
     throw GradientError("model '" + model_.key() + "': its input (" + modality_name(batch.modality) +
                         ") is not continuous, so it has no input gradient; use a score-based attack");
@@ -26,7 +50,7 @@ torch::Tensor Victim::input_grad(const Batch& batch, torch::Tensor* logits_out) 
   b.x = x;
   queries_ += batch.modality == Modality::kGraph ? 1 : batch.x.size(0);
   auto logits = model_.forward(b);
-  auto loss = torch::nn::functional::cross_entropy(b.select(logits), b.targets());
+  auto loss = objective(logits);
   if (!loss.requires_grad())
     throw GradientError("model '" + model_.key() + "': the loss does not depend on the input through autograd "
                         "(its forward detaches or is not differentiable); a gradient attack would be a no-op");
@@ -38,9 +62,15 @@ torch::Tensor Victim::input_grad(const Batch& batch, torch::Tensor* logits_out) 
     throw GradientError("model '" + model_.key() + "': the input gradient is not finite");
   // Only the first gradient (on the clean batch) must be non-zero: later steps of an iterative attack may
   // legitimately saturate every example's softmax.
-  if (!zero_checked_ && !g.ne(0).any().item<bool>())
-    throw GradientError("model '" + model_.key() + "': the input gradient is zero everywhere (a step or detached "
-                        "forward); a gradient attack would report a no-op as robustness");
+  if (!zero_checked_) {
+    if (batch.modality != Modality::kGraph && g.dim() >= 1 && g.size(0) > 0) {
+      gradient_examples_ += g.size(0);
+      zero_gradient_examples_ += g.flatten(1).ne(0).any(1).logical_not().sum().item<int64_t>();
+    }
+    if (!g.ne(0).any().item<bool>())
+      throw GradientError("model '" + model_.key() + "': the input gradient is zero everywhere (a step or detached "
+                          "forward); a gradient attack would report a no-op as robustness");
+  }
   zero_checked_ = true;
   if (logits_out) *logits_out = logits.detach();
   return g.detach();

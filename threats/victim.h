@@ -11,6 +11,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 
 #include "core/batch.h"
@@ -41,8 +42,20 @@ class Victim {
   // Throws GradientError when x is not floating point or the gradient is undefined or non-finite, or all
   // zero on the Victim's first call (the clean batch: a step or detached forward, never a real optimum).
   torch::Tensor input_grad(const Batch& batch, torch::Tensor* logits_out = nullptr);
+  // Per-example loss for AutoAttack-style attacks: `loss` maps the counted logits [B,K] to one loss per
+  // example [B]; returns d/dx of their sum (AutoAttack's criterion_indiv(...).sum()), so each example's
+  // gradient is its own loss's. `logits_out` / `loss_out` (optional) receive the logits and the losses
+  // of the same pass. Same refusals as input_grad.
+  using PerExampleLoss = std::function<torch::Tensor(const torch::Tensor& logits)>;
+  torch::Tensor loss_grad(const Batch& batch, const PerExampleLoss& loss, torch::Tensor* logits_out = nullptr,
+                          torch::Tensor* loss_out = nullptr);
 
   int64_t queries() const { return queries_; }
+  // Masking check 4 (Carlini et al. 2019; AutoAttack's check_zero_gradients): of the examples whose first
+  // input gradient this Victim took, how many had it exactly zero (every entry). Counted, never refused
+  // here: a share of dead examples is information, a batch of them only is refused as above.
+  int64_t gradient_examples() const { return gradient_examples_; }
+  int64_t zero_gradient_examples() const { return zero_gradient_examples_; }
   ClassifierImpl& model() { return model_; }
 
  private:
@@ -50,6 +63,10 @@ class Victim {
   bool was_training_;
   int64_t queries_ = 0;
   bool zero_checked_ = false;
+  int64_t gradient_examples_ = 0, zero_gradient_examples_ = 0;
+  // Gradient of the scalar `objective(logits)` w.r.t. the input, with every refusal of input_grad.
+  torch::Tensor grad_of(const Batch& batch, const std::function<torch::Tensor(const torch::Tensor&)>& objective,
+                        torch::Tensor* logits_out);
 };
 
 }  // namespace lrb
