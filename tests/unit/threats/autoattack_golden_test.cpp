@@ -167,6 +167,41 @@ TEST_F(Golden, AttacksLeaveMisclassifiedExamplesAlone) {
   }
 }
 
+// The parts of AttackContract that its 2-class model cannot give the targeted attacks.
+TEST_F(Golden, TargetedAttacksKeepTheContract) {
+  const std::pair<const char*, const char*> quick[] = {{"apgd-t", "n_iter: 5\nn_target_classes: 3"},
+                                                       {"autoattack", "n_iter: 5\nn_queries: 20\nn_target_classes: 3"}};
+  for (const auto& [name, settings] : quick) {
+    auto a = make_as<Attack>(threat_yaml(name, settings));
+    auto b = clean.rows(torch::arange(40));
+    model.train();
+    model.zero_grad();
+    torch::nn::functional::cross_entropy(model.forward(b), b.y).backward();
+    auto grad_before = model.fc1->weight.grad().clone();
+    auto weight_before = model.fc1->weight.detach().clone();
+    {
+      auto gen = make_generator(0);
+      Victim victim(model);
+      EXPECT_FALSE(model.is_training());
+      a->perturb(victim, b, gen);
+    }
+    EXPECT_TRUE(model.is_training()) << name;
+    EXPECT_TRUE(torch::equal(model.fc1->weight.grad(), grad_before)) << name;
+    EXPECT_TRUE(torch::equal(model.fc1->weight.detach(), weight_before)) << name;
+    model.eval();
+    struct Detaching : GoldenMlp {
+      torch::Tensor forward(const Batch& x) override {
+        Batch d = x;
+        d.x = x.x.detach();
+        return GoldenMlp::forward(d);
+      }
+    } detaching;
+    auto gen = make_generator(0);
+    Victim v(detaching);
+    EXPECT_THROW(a->perturb(v, b, gen), GradientError) << name;
+  }
+}
+
 TEST_F(Golden, TooFewClassesAreRefusedByCheck) {
   ThreatContext ctx;
   ctx.input.shape = {3, 8, 8};
