@@ -72,6 +72,7 @@ int64_t count_correct(ClassifierImpl& model, const Batch& inputs) {
 
 struct ThreatResult {
   int64_t correct = 0, n = 0, queries = 0;
+  std::optional<int64_t> zero_grad;  // set when the attack took input gradients
   double seconds = 0;
 };
 
@@ -129,6 +130,7 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
       Victim victim(source ? *source : model);
       input = a->perturb(victim, clean, gen);
       r.queries += victim.queries();
+      if (victim.gradient_examples() > 0) r.zero_grad = r.zero_grad.value_or(0) + victim.zero_gradient_examples();
       if (auto* text_attack = dynamic_cast<text::TextAttack*>(a))
         for (const auto& rec : text_attack->take_records())
           if (examples) examples->push_back(example_json(*a, rec, b0));
@@ -236,7 +238,7 @@ CsvTable evaluate(const EvalRequest& req) {
            fmt::format("{:.2f}", r.n ? 100.0 * r.correct / r.n : 0.0), p.dataset->label(), std::to_string(l.meta.seed),
            std::to_string(r.n), std::to_string(r.correct), LRB_GIT_SHA, l.meta.spec_hash, std::to_string(l.meta.epoch),
            params, l.meta.model_key, l.meta.trainer_key, key, std::to_string(r.queries), fmt::format("{:.2f}", r.seconds),
-           mode});
+           mode, r.zero_grad ? std::to_string(*r.zero_grad) : ""});
     log->info("{} {} {:<9} {:6.2f}% ({}/{}) {:.1f} s {}", l.meta.model_key, l.meta.trainer_key, metric,
               r.n ? 100.0 * r.correct / r.n : 0.0, r.correct, r.n, r.seconds, params);
   };
@@ -247,7 +249,7 @@ CsvTable evaluate(const EvalRequest& req) {
   // source, threat, settings and examples (its file name hashes them); text attacks asked for --examples
   // are measured again, since their records are not kept.
   const fs::path parts = fs::path(out).concat(".parts");
-  const std::string identity = fmt::format("parts-v1|{}|{}|{}|{}|{}|{}", LRB_GIT_SHA, l.record.checkpoint_sha256,
+  const std::string identity = fmt::format("parts-v2|{}|{}|{}|{}|{}|{}", LRB_GIT_SHA, l.record.checkpoint_sha256,
                                            src ? src->record.checkpoint_sha256 : "", suite.seed, suite.batch_size, mode);
   int part_index = 0;
   auto measure = [&](CsvTable& t, const SuiteThreat* entry) {

@@ -22,7 +22,9 @@ inline const std::vector<std::string>& result_columns() {
   static const std::vector<std::string> cols = {
       "model",      "algorithm", "metric",      "accuracy",  "dataset",    "seed",
       "n",          "n_correct", "git_commit",  "spec_hash", "epoch",      "threat_params",
-      "model_key",  "trainer_key", "threat_key", "queries",  "seconds",    "mode"};
+      "model_key",  "trainer_key", "threat_key", "queries",  "seconds",    "mode",
+      // gradient attacks: of the n examples, how many had an exactly zero first input gradient (masking check 4)
+      "zero_grad"};
   return cols;
 }
 

@@ -43,6 +43,9 @@ std::vector<EvalRow> read_eval(const fs::path& path) {
   // Files written before transfer mode have no mode column: all their rows are white-box.
   const bool has_mode = std::find(h.begin(), h.end(), "mode") != h.end();
   const size_t mode = has_mode ? column(t, file, "mode") : 0;
+  // Files written before the masking checks have no zero_grad column.
+  const bool has_zero_grad = std::find(h.begin(), h.end(), "zero_grad") != h.end();
+  const size_t zero_grad = has_zero_grad ? column(t, file, "zero_grad") : 0;
   std::vector<EvalRow> out;
   for (size_t i = 0; i < t.rows().size(); ++i) {
     const auto& r = t.rows()[i];
@@ -53,6 +56,13 @@ std::vector<EvalRow> read_eval(const fs::path& path) {
     e.mode = has_mode && !r[mode].empty() ? r[mode] : "white-box";
     e.accuracy = number(r[c["accuracy"]], file, i, "accuracy");
     if (has_seconds && !r[sec].empty()) e.seconds = number(r[sec], file, i, "seconds");
+    if (has_zero_grad && !r[zero_grad].empty()) {
+      const double z = number(r[zero_grad], file, i, "zero_grad"), n = number(e.n, file, i, "n");
+      if (z < 0 || z > n || z != static_cast<int64_t>(z))
+        throw DataError(fmt::format("{}:{}: column 'zero_grad': {} is not a count of the row's {} examples", file, i + 2,
+                                    r[zero_grad], e.n));
+      e.zero_grad = static_cast<int64_t>(z);
+    }
     out.push_back(std::move(e));
   }
   return out;

@@ -20,6 +20,7 @@ struct EvalRow {
   std::string model, algorithm, metric, dataset, seed, n, git_commit, threat_params, mode;
   double accuracy = 0;
   std::optional<double> seconds;
+  std::optional<int64_t> zero_grad;  // examples whose first input gradient was exactly zero (gradient attacks)
 };
 
 // The index of column `name`; throws DataError naming the file and the columns it has.

@@ -21,6 +21,8 @@ struct Cell {
   std::vector<std::string> acc_seed;  // the seed of each acc entry (the long CSV's per_seed column)
   std::map<std::string, std::string> seed_file;  // seed -> the eval CSV it came from (RUN_DIR/eval/<suite>.csv)
   std::set<std::string> ns, datasets, params, commits;
+  // Gradient attacks: examples whose first input gradient was exactly zero, of the examples counted (all seeds).
+  int64_t zero_grad_examples = 0, grad_examples = 0;
 };
 
 struct CellTime {

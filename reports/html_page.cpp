@@ -21,6 +21,7 @@ td.cell .ours{font-weight:600;font-size:1.05em}td.cell .sd{color:#667;font-weigh
 td.cell .paper,td.cell .runs{display:block;color:#556;font-size:.85em}
 td.off{background:#fff4df}td.off .delta{color:#b35900;font-weight:600}
 td.regressed{background:#fde4e4;outline:2px solid #c62828}td.missing{color:#889;text-align:center}
+td.uninformative{opacity:.35;background:#eee}ul.masking li{margin:.2em 0}
 body.only-marked td.cell:not(.off):not(.regressed){opacity:.2}
 .legend span{display:inline-block;padding:0 .5em;margin-right:.6em;border:1px solid #d5d8e0}
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0;flex:1 1 460px;max-width:560px}
@@ -69,7 +70,7 @@ std::string html_escape(const std::string& s) {
 
 HtmlPage::HtmlPage(const ReportSpec& spec, const Gathered& g, const ReportResult& res,
                    const std::vector<CheckResult>& checks, double paper_tolerance)
-    : spec_(spec), g_(g), res_(res), checks_(checks), tolerance_(paper_tolerance) {
+    : spec_(spec), g_(g), res_(res), checks_(checks), tolerance_(paper_tolerance), near_chance_(near_chance_rows(spec, g)) {
   // A sweep value's offender (rate=0.3) marks the averaged cell it belongs to.
   for (const auto& c : checks_)
     for (const auto& f : c.offenders)
@@ -98,6 +99,8 @@ void HtmlPage::table(const RunLinks& links) {
         auto reg = regressed_.find(key);
         any |= cell != g_.cells.end();
         std::vector<std::string> cls{"cell"}, tip;
+        if (c != spec_.columns.front() && near_chance_.count({m, label}))
+          cls.push_back("uninformative"), tip.push_back("clean accuracy within 5 pp of chance: no information");
         if (reg != regressed_.end()) cls.push_back("regressed"), ++regressed_cells_, tip = reg->second;
         if (cell == g_.cells.end()) {
           const std::string title = html_escape(fmt::format("{}", fmt::join(tip, "\n")));
@@ -150,6 +153,20 @@ void HtmlPage::table(const RunLinks& links) {
                for (const auto& f : transfer_findings(spec_, g_)) items += "<li>" + html_escape(f) + "</li>\n";
                return items;
              }() + "</ul>\n";
+}
+
+void HtmlPage::masking() {
+  section("masking", "Gradient-masking checks");
+  const auto findings = masking_findings(spec_, g_);
+  body_ += "<p>" + html_escape(masking_legend()) + "</p>\n";
+  if (findings.empty()) {
+    body_ += "<p class=\"masking-none\">No check triggered on any cell.</p>\n";
+    return;
+  }
+  body_ += "<ul class=\"masking\">\n";
+  for (const auto& f : findings)
+    body_ += fmt::format("<li data-check=\"{}\"><b>check {}</b>: {}</li>\n", f.check, f.check, html_escape(f.text));
+  body_ += "</ul>\n";
 }
 
 void HtmlPage::checks() {

@@ -5,12 +5,14 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "reports/check.h"
 #include "reports/gather.h"
+#include "reports/masking.h"
 
 namespace lrb::report_detail {
 
@@ -27,6 +29,8 @@ class HtmlPage {
   using RunLinks = std::function<std::vector<std::pair<std::string, std::string>>(const Cell&)>;
   void table(const RunLinks& links);
   void checks();
+  // masking.h's findings, every check named, or a line saying none triggered.
+  void masking();
   // `svgs`: one per (model, metric) chart, or empty when gnuplot drew nothing (`expected` says how many).
   void sweeps(const std::vector<std::string>& svgs, size_t expected);
   struct Curves {
@@ -52,6 +56,7 @@ class HtmlPage {
   const std::vector<CheckResult>& checks_;
   double tolerance_;
   std::map<Key, std::vector<std::string>> regressed_;  // cell -> what the checks said
+  std::set<std::pair<std::string, std::string>> near_chance_;  // masking check 5: rows greyed out
   size_t off_ = 0, regressed_cells_ = 0;
   std::vector<std::pair<std::string, std::string>> nav_;  // (id, heading)
   std::string body_;

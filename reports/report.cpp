@@ -16,6 +16,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "reports/gather.h"
+#include "reports/masking.h"
 
 namespace lrb {
 
@@ -41,6 +42,7 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
       c.fail("sweep_mean", "not one of the report's columns", fmt::format("one of {}", fmt::join(s.columns, ", ")), m);
   }
   c.read("notes", s.notes);
+  c.read("chance", s.chance, Range::between(0.0, 100.0));
   auto names = c.sub("algorithm_names");
   for (const auto& ours : names.keys()) {
     auto& paper = s.algorithm_names[ours];
@@ -99,6 +101,12 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
             for (const auto& f : transfer_findings(spec, g)) items += "- " + f + "\n";
             return items;
           }();
+
+  md += "\n## Gradient-masking checks\n\n" + masking_legend() + "\n\n";
+  if (const auto findings = masking_findings(spec, g); findings.empty())
+    md += "No check triggered on any cell.\n";
+  else
+    for (const auto& f : findings) md += fmt::format("- check {}: {}\n", f.check, f.text);
 
   if (!sweep_files.empty()) {
     md += fmt::format("\n## Accuracy vs {}\n\n", spec.sweep_param);

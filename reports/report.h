@@ -39,6 +39,7 @@ struct ReportSpec {
   // Table 3's RA and DICE average the ten edge rates; each rate's value is also a row of the long CSV.
   std::vector<std::string> sweep_mean;
   std::string notes;                         // free text printed under the table (method caveats)
+  double chance = 0;                         // accuracy (%) of guessing, for masking check 5; 0 = not checked
   static ReportSpec load(const std::string& yaml_path);
 };
 
