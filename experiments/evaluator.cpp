@@ -275,7 +275,10 @@ CsvTable evaluate(const EvalRequest& req) {
 
   CsvTable table(result_columns());
   // Transfer mode runs the attacks only: clean accuracy and corruptions do not depend on the source.
-  auto skip = [&](const SuiteThreat& t) { return source && !dynamic_cast<const Attack*>(t.threat.get()); };
+  // Attacks marked `transfer: false` in the suite are white-box only.
+  auto skip = [&](const SuiteThreat& t) {
+    return source && (!dynamic_cast<const Attack*>(t.threat.get()) || !t.transfer);
+  };
   if (!source) measure(table, nullptr);
   for (const auto& t : suite.threats)
     if (!skip(t)) measure(table, &t);

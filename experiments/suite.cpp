@@ -47,6 +47,7 @@ std::vector<SuiteThreat> build_list(const Config& suite, const std::string& key)
       st.config = one;
       // Read (and so marked used) before make_threat rejects the keys its threat does not know.
       Config(one, fmt::format("{}[{}]", key, i)).read("n_examples", st.n_examples, Range::at_least(0));
+      Config(one, fmt::format("{}[{}]", key, i)).read("transfer", st.transfer);
       st.threat = make_threat(Config(one, fmt::format("{}[{}]", key, i)));
       out.push_back(std::move(st));
     }

@@ -24,6 +24,9 @@ struct SuiteThreat {
   NodePtr config;                  // one threat's map (name + scalar settings), with its file:line
   std::unique_ptr<Threat> threat;  // built and checked (unknown keys and bad ranges fail at load)
   int64_t n_examples = -1;         // the entry's n_examples (0 = all); -1: none given, eval.n_examples applies
+  // The entry's `transfer` (default true): false keeps an attack out of transfer evaluations (lrbench eval
+  // --source), e.g. Square and AutoAttack, which are black-box already or would only repeat their white-box cost.
+  bool transfer = true;
 };
 
 struct Suite {

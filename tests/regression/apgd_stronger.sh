@@ -7,10 +7,16 @@
 set -euo pipefail
 lrbench=$1 dir=$2
 out=$dir/apgd_stronger
+# Like tools/regression.sh (run from the repository root): the shared data folder beside the checkout.
+if [[ -z ${LRBENCH_DATA:-} && -d ../shared/data ]]; then LRBENCH_DATA=$(cd ../shared/data && pwd); export LRBENCH_DATA; fi
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 rm -rf "$out" && mkdir -p "$out"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# accuracy column of an eval CSV (header names it) for its one threat row
-acc() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "accuracy") c = i; next } { print $c; exit }' "$1"; }
+# accuracy of the row of metric $2 in eval CSV $1 (an eval with --threat also writes the clean row, Ori)
+acc() {
+  awk -F, -v m="$2" 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "accuracy") c = i; if ($i == "metric") k = i }; next }
+                     $k == m { print $c; found = 1; exit } END { if (!found) exit 1 }' "$1" || fail "$1: no $2 row"
+}
 checked=0
 # table1: CIFAR-10, eps 8/255, I-FGSM step 2/255; table4: MNIST spikes, eps 0.1, step 0.02 (the tier's settings).
 for spec in "table1 0.03137254901960784 0.00784313725490196" "table4 0.1 0.02"; do
@@ -23,8 +29,10 @@ for spec in "table1 0.03137254901960784 0.00784313725490196" "table4 0.1 0.02"; 
     # A model without an input gradient (an SNN without surrogate) is refused by both: nothing to compare.
     "$lrbench" eval "$run" --threat apgd-ce threat.eps="$eps" threat.n_iter=100 \
       --out "$out/$t-$name-apgd.csv" >>"$out/$t-$name.log" 2>&1 || fail "$name: apgd-ce eval failed ($out/$t-$name.log)"
-    i=$(acc "$out/$t-$name-ifgsm.csv") a=$(acc "$out/$t-$name-apgd.csv")
-    printf '%-8s %-24s I-FGSM(5) %6.2f   APGD-CE(100) %6.2f\n' "$t" "$name" "$i" "$a"
+    c=$(acc "$out/$t-$name-ifgsm.csv" Ori) i=$(acc "$out/$t-$name-ifgsm.csv" I-FGSM) a=$(acc "$out/$t-$name-apgd.csv" APGD-CE)
+    printf '%-8s %-20s clean %6.2f   I-FGSM(5) %6.2f   APGD-CE(100) %6.2f\n' "$t" "$name" "$c" "$i" "$a"
+    # Both must have attacked: an attack that leaves clean accuracy on a model this weak is a no-op.
+    awk -v a="$a" -v c="$c" 'BEGIN { exit !(a < c) }' || fail "$t/$name: APGD-CE leaves clean accuracy ($a %)"
     awk -v a="$a" -v i="$i" 'BEGIN { exit !(a <= i) }' || fail "$t/$name: APGD-CE leaves $a % > I-FGSM's $i %"
     checked=$((checked + 1))
   done

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Reference timing of AutoAttack's APGD-CE and Square (fra31/auto-attack, unmodified) on an lrbench checkpoint,
+for the side-by-side comparison with `lrbench eval RUN --threat apgd-ce|square eval.n_examples=N`.
+
+    /usr/bin/python3 tools/bench_peer_autoattack.py RUN_DIR AUTOATTACK_DIR [N_IMAGES] [N_QUERIES] [THREADS]
+
+RUN_DIR: an lrbench run of resnet5 or vgg8 on CIFAR-10 (its checkpoint.pt is read with torch.jit.load: LibTorch
+archives are TorchScript modules, parameters in registration order). AUTOATTACK_DIR: a checkout of
+https://github.com/fra31/auto-attack (tools/golden_autoattack.py says which commit). The images are the first
+N_IMAGES (default 100) of the CIFAR-10 test batch under $LRBENCH_DATA (default ../shared/data), as lrbench's
+eval.n_examples takes them. Debian's python3-torch 1.13 is the same LibTorch lrbench links, so the two sides run
+the same kernels; THREADS (default 2) is set on both.
+"""
+import glob
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResNet5(nn.Module):  # models/resnet5.cpp
+    def __init__(self):
+        super().__init__()
+        self.conv0, self.conv1 = nn.Conv2d(3, 8, 3, 1, 1), nn.Conv2d(8, 16, 3, 1, 1)
+        self.conv2, self.conv3 = nn.Conv2d(16, 32, 3, 1, 1), nn.Conv2d(32, 32, 3, 1, 1)
+        self.fc = nn.Linear(512, 10)
+
+    def forward(self, x):
+        x = (x - self.mean) / self.std
+        x = F.max_pool2d(F.relu(self.conv1(F.relu(self.conv0(x)))), 2)
+        x = F.relu(self.conv2(x))
+        x = F.relu(self.conv3(x)) + x
+        return self.fc(F.max_pool2d(x, 4).flatten(1))
+
+
+class VGG8(nn.Module):  # models/vgg8.cpp
+    def __init__(self):
+        super().__init__()
+        ch = [3, 16, 16, 32, 32, 64, 64]
+        self.convs = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 3, 1, 1) for i in range(6))
+        self.fc0, self.fc1 = nn.Linear(1024, 256), nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = (x - self.mean) / self.std
+        for i, c in enumerate(self.convs):
+            x = F.relu(c(x))
+            if i % 2 == 1:
+                x = F.max_pool2d(x, 2)
+        return self.fc1(F.relu(self.fc0(x.flatten(1))))
+
+
+def load_model(run_dir):
+    ck = torch.jit.load(os.path.join(run_dir, "checkpoint.pt")).model
+    params = [p.detach() for _, p in ck.named_parameters()]
+    buffers = dict(ck.named_buffers())
+    for cls in (ResNet5, VGG8):
+        m = cls()
+        ours = list(m.parameters())
+        if len(ours) == len(params) and all(a.shape == b.shape for a, b in zip(ours, params)):
+            with torch.no_grad():
+                for a, b in zip(ours, params):
+                    a.copy_(b)
+            m.mean, m.std = buffers["input_mean"].clone(), buffers["input_std"].clone()
+            return m.eval()
+    raise SystemExit(f"{run_dir}: neither ResNet-5 nor VGG-8 parameters")
+
+
+def cifar_test(n):
+    root = os.environ.get("LRBENCH_DATA", "../shared/data")
+    files = glob.glob(os.path.join(root, "cifar10", "*", "test_batch.bin"))
+    if not files:
+        raise SystemExit(f"no cifar10/*/test_batch.bin under {root}")
+    raw = np.fromfile(files[0], dtype=np.uint8).reshape(-1, 3073)[:n]
+    y = torch.from_numpy(raw[:, 0].astype(np.int64))
+    x = torch.from_numpy(raw[:, 1:].astype(np.float32) / 255).view(n, 3, 32, 32)
+    return x, y
+
+
+def main():
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    run_dir, src = sys.argv[1], sys.argv[2]
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+    n_queries = int(sys.argv[4]) if len(sys.argv) > 4 else 5000
+    torch.set_num_threads(int(sys.argv[5]) if len(sys.argv) > 5 else 2)
+    sys.path.insert(0, src)
+    from autoattack.autopgd_base import APGDAttack
+    from autoattack.square import SquareAttack
+
+    model = load_model(run_dir)
+    x, y = cifar_test(n)
+    eps = 8 / 255
+
+    def robust(adv):
+        with torch.no_grad():
+            return 100.0 * (model(adv).argmax(1) == y).float().mean().item()
+
+    print(f"clean accuracy {robust(x):.2f} % on {n} images, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for name, attack in [
+        ("apgd-ce", APGDAttack(model, n_iter=100, norm="Linf", n_restarts=1, eps=eps, seed=0, loss="ce", device="cpu")),
+        ("square", SquareAttack(model, p_init=.8, n_queries=n_queries, eps=eps, norm="Linf", n_restarts=1, seed=0,
+                                device="cpu", resc_schedule=False)),
+    ]:
+        t0 = time.perf_counter()
+        adv = attack.perturb(x, y)
+        s = time.perf_counter() - t0
+        print(f"{name:8s} {s:8.2f} s for {n} images ({100 * s / n:.2f} s per 100), robust accuracy {robust(adv):.2f} %")
+
+
+if __name__ == "__main__":
+    main()
