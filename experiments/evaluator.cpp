@@ -20,6 +20,7 @@
 #include "experiments/suite.h"
 #include "experiments/train_run.h"
 #include "lrb_git_sha.h"
+#include "models/layered.h"
 #include "datasets/tokenizer.h"
 #include "threats/text/text_attack.h"
 #include "threats/victim.h"
@@ -64,9 +65,18 @@ Loaded load_run(const std::string& run_dir) {
 }
 
 // Accuracy of `model` on `inputs` (already perturbed), counted over the batch's counted examples.
-int64_t count_correct(ClassifierImpl& model, const Batch& inputs) {
+// With eval.noise: on, the prediction of the stochastic model (Victim::logits: the mean softmax of noisy passes).
+int64_t count_correct(ClassifierImpl& model, const Batch& inputs, const Victim::Noise* noise = nullptr) {
   torch::NoGradGuard no_grad;
-  auto logits = inputs.select(model.forward(inputs));
+  torch::Tensor all;
+  if (noise) {
+    Victim judge(model);
+    judge.set_noise(*noise);
+    all = judge.logits(inputs);
+  } else {
+    all = model.forward(inputs);
+  }
+  auto logits = inputs.select(all);
   return logits.argmax(1).eq(inputs.targets()).sum().item<int64_t>();
 }
 
@@ -110,7 +120,8 @@ nlohmann::ordered_json example_json(const Threat& threat, const text::AttackReco
 // `source`: the model attacks craft their inputs on (transfer mode); the evaluated model otherwise.
 ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test, const Suite& suite,
                         const ThreatContext& ctx, const torch::Device& device,
-                        std::vector<nlohmann::ordered_json>* examples = nullptr, ClassifierImpl* source = nullptr) {
+                        std::vector<nlohmann::ordered_json>* examples = nullptr, ClassifierImpl* source = nullptr,
+                        const Victim::Noise* noise = nullptr) {
   ThreatResult r;
   auto t0 = std::chrono::steady_clock::now();
   const bool graph = test.modality == Modality::kGraph;
@@ -128,6 +139,7 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
       input = corrupt(*c, clean, index, seed, ctx);
     } else if (auto* a = dynamic_cast<Attack*>(threat)) {
       Victim victim(source ? *source : model);
+      if (noise && !source) victim.set_noise(*noise);  // transfer: crafted on the source as it is
       input = a->perturb(victim, clean, gen);
       r.queries += victim.queries();
       if (victim.gradient_examples() > 0) r.zero_grad = r.zero_grad.value_or(0) + victim.zero_gradient_examples();
@@ -135,7 +147,7 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
         for (const auto& rec : text_attack->take_records())
           if (examples) examples->push_back(example_json(*a, rec, b0));
     }
-    r.correct += count_correct(model, input);
+    r.correct += count_correct(model, input, noise);
     r.n += clean.size();
     bar.update(k + 1, 0, r.n ? static_cast<double>(r.correct) / r.n : 0, r.n);
   }
@@ -193,8 +205,10 @@ CsvTable evaluate(const EvalRequest& req) {
     for (const auto& t : *list)
       if (auto* a = dynamic_cast<Attack*>(t.threat.get())) a->bind(ctx);
   const auto ckpt_path = (fs::path(req.run_dir) / "checkpoint.pt").string();
-  l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, nullptr, p.model->key(), to_yaml(p.spec.model.node()),
-                           l.record.checkpoint_sha256);
+  // eval.noise: on needs the trainer's state too (its σ, learned or not).
+  if (suite.noise) p.trainer->attach(*p.model);
+  l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, suite.noise ? p.trainer.get() : nullptr, p.model->key(),
+                           to_yaml(p.spec.model.node()), l.record.checkpoint_sha256);
   auto device = pick_device(p.spec.device);
   // Transfer mode: the source run's model, checked to be a model of the same data.
   std::string mode = "white-box";
@@ -215,6 +229,21 @@ CsvTable evaluate(const EvalRequest& req) {
                            l.meta.model_key, l.meta.seed);
   }
   ClassifierImpl* source = src ? src->parts.model.get() : nullptr;
+  // eval.noise: on — the trainer's noise at every site of the evaluated model, from its own generator.
+  auto noise_gen = make_generator(derive_seed(suite.seed, "eval.noise"), device);
+  std::optional<Victim::Noise> noise;
+  if (suite.noise) {
+    auto hook = p.trainer->inference_noise(*p.model, noise_gen);
+    auto* lm = dynamic_cast<LayeredModel*>(p.model.get());
+    if (!hook || !lm)
+      throw ConfigError("eval.noise", fmt::format("{}: the run's trainer '{}' has no training noise to keep on at "
+                                                  "inference (LR-L and LR-WL have); use eval.noise: off",
+                                                  req.run_dir, p.trainer->key()));
+    noise = Victim::Noise{[lm, hook] { lm->layer_hook = hook; }, [lm] { lm->layer_hook = nullptr; },
+                          suite.noise_samples, suite.eot_iter};
+    mode = (src ? mode + ", " : std::string()) +
+           fmt::format("noise on: {} samples, EOT {}", suite.noise_samples, suite.eot_iter);
+  }
   // A model without an input gradient (a spiking net with surrogate none) is refused for gradient attacks
   // here, before any threat runs and with nothing written, rather than reported as robust to a no-op attack.
   if (auto why = (source ? *source : *p.model).input_grad_refusal(); !why.empty())
@@ -266,7 +295,8 @@ CsvTable evaluate(const EvalRequest& req) {
                 part.string());
     } else {
       row(one, threat ? threat->metric() : "Ori",
-          run_threat(*p.model, threat, inputs, suite, ctx, device, examples_out, source), params, key);
+          run_threat(*p.model, threat, inputs, suite, ctx, device, examples_out, source, noise ? &*noise : nullptr),
+          params, key);
       fs::create_directories(parts);
       one.save(part.string());
     }

@@ -67,9 +67,23 @@ Suite decode(const NodePtr& root, const std::string& file, bool allow_empty = fa
   ev.read("batch_size", s.batch_size, Range::at_least(1));
   int64_t seed = 0;
   if (ev.read("seed", seed, Range::at_least(0))) s.seed = static_cast<uint64_t>(seed);
+  std::string noise = "off";
+  ev.read_choice("noise", noise, {"on", "off"});
+  s.noise = noise == "on";
+  ev.read("noise_samples", s.noise_samples, Range::between(1, 100000));
+  ev.read("eot_iter", s.eot_iter, Range::between(1, 100000));
   s.threats = build_list(c, "threats");
   s.sweep = build_list(c, "sweep");
   if (!allow_empty && s.threats.empty() && s.sweep.empty()) throw ConfigError(file, "the suite lists no threats");
+  // A gradient attack on a noisy model that follows one draw of the noise measures that draw, not the model.
+  if (s.noise && s.eot_iter < 2)
+    for (const auto* list : {&s.threats, &s.sweep})
+      for (const auto& t : *list)
+        if (auto* a = dynamic_cast<const Attack*>(t.threat.get()); a && a->needs_input_grad())
+          throw ConfigError(file, fmt::format("eval.noise: on with eval.eot_iter: {}: the gradient attack '{}' would "
+                                              "follow one random draw of the noise; set eval.eot_iter (AutoAttack's "
+                                              "rand version uses 20) or eval.noise: off",
+                                              s.eot_iter, a->key()));
   c.reject_unread_keys();
   return s;
 }

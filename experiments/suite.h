@@ -34,6 +34,10 @@ struct Suite {
   std::string file;
   int64_t n_examples = 0, batch_size = 500;
   uint64_t seed = 0;               // threat randomness; the same for every model so all see the same inputs
+  // eval.noise: on keeps the model's training noise on at inference (Victim::Noise): predictions average
+  // eval.noise_samples noisy passes, gradient attacks average eval.eot_iter noisy gradients (EOT).
+  bool noise = false;
+  int64_t noise_samples = 20, eot_iter = 20;
   std::vector<SuiteThreat> threats, sweep;
 };
 

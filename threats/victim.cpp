@@ -8,10 +8,37 @@ Victim::Victim(ClassifierImpl& model) : model_(model), was_training_(model.is_tr
 
 Victim::~Victim() { model_.train(was_training_); }
 
+namespace {
+
+// Noise on for exactly one pass, also when the forward throws.
+struct NoiseOn {
+  const Victim::Noise* n;
+  explicit NoiseOn(const Victim::Noise* noise) : n(noise) {
+    if (n) n->install();
+  }
+  ~NoiseOn() {
+    if (n) n->remove();
+  }
+};
+
+}  // namespace
+
+torch::Tensor Victim::forward_once(const Batch& batch) {
+  NoiseOn on(noise_ ? &*noise_ : nullptr);
+  return model_.forward(batch);
+}
+
 torch::Tensor Victim::logits(const Batch& batch) {
   torch::NoGradGuard no_grad;
   queries_ += batch.modality == Modality::kGraph ? 1 : batch.x.size(0);
-  return model_.forward(batch);
+  if (!noise_) return model_.forward(batch);
+  // The stochastic model's prediction: the mean of its softmax over noisy passes, as logits (log-probabilities).
+  torch::Tensor p;
+  for (int64_t k = 0; k < noise_->samples; ++k) {
+    auto pk = torch::softmax(forward_once(batch), -1);
+    p = k == 0 ? pk : p + pk;
+  }
+  return torch::log(p / static_cast<double>(noise_->samples));
 }
 
 torch::Tensor Victim::probs(const Batch& batch) { return torch::softmax(logits(batch), -1); }
@@ -27,15 +54,17 @@ torch::Tensor Victim::input_grad(const Batch& batch, torch::Tensor* logits_out) 
 
 torch::Tensor Victim::loss_grad(const Batch& batch, const PerExampleLoss& loss, torch::Tensor* logits_out,
                                 torch::Tensor* loss_out) {
-  torch::Tensor per_example;
+  torch::Tensor per_example;  // summed over EOT passes, then averaged
+  int64_t passes = 0;
   auto g = grad_of(
       batch,
       [&](const torch::Tensor& logits) {
-        per_example = loss(batch.select(logits));
-        return per_example.sum();
+        auto l = loss(batch.select(logits));
+        per_example = passes++ == 0 ? l.detach() : per_example + l.detach();
+        return l.sum();
       },
       logits_out);
-  if (loss_out) *loss_out = per_example.detach();
+  if (loss_out) *loss_out = per_example / static_cast<double>(passes);
   return g;
 }
 
@@ -45,19 +74,27 @@ torch::Tensor Victim::grad_of(const Batch& batch, const std::function<torch::Ten
     throw GradientError("model '" + model_.key() + "': its input (" + modality_name(batch.modality) +
                         ") is not continuous, so it has no input gradient; use a score-based attack");
   torch::AutoGradMode grad_on(true);  // evaluation loops run under NoGradGuard
-  auto x = batch.x.detach().clone().requires_grad_(true);
-  Batch b = batch;
-  b.x = x;
   queries_ += batch.modality == Modality::kGraph ? 1 : batch.x.size(0);
-  auto logits = model_.forward(b);
-  auto loss = objective(logits);
-  if (!loss.requires_grad())
-    throw GradientError("model '" + model_.key() + "': the loss does not depend on the input through autograd "
-                        "(its forward detaches or is not differentiable); a gradient attack would be a no-op");
-  auto g = torch::autograd::grad({loss}, {x}, /*grad_outputs=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
-                                 /*allow_unused=*/true)[0];
-  if (!g.defined())
-    throw GradientError("model '" + model_.key() + "': no gradient reaches the input; a gradient attack would be a no-op");
+  // EOT: with the noise on, the gradient (and the logits) are the mean over eot_iter noisy passes.
+  const int64_t passes = noise_ ? noise_->eot_iter : 1;
+  torch::Tensor g, logits;
+  for (int64_t k = 0; k < passes; ++k) {
+    auto x = batch.x.detach().clone().requires_grad_(true);
+    Batch b = batch;
+    b.x = x;
+    auto logits_k = forward_once(b);
+    auto loss = objective(logits_k);
+    if (!loss.requires_grad())
+      throw GradientError("model '" + model_.key() + "': the loss does not depend on the input through autograd "
+                          "(its forward detaches or is not differentiable); a gradient attack would be a no-op");
+    auto g_k = torch::autograd::grad({loss}, {x}, /*grad_outputs=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
+                                     /*allow_unused=*/true)[0];
+    if (!g_k.defined())
+      throw GradientError("model '" + model_.key() + "': no gradient reaches the input; a gradient attack would be a no-op");
+    g = k == 0 ? g_k : g + g_k;
+    logits = k == 0 ? logits_k.detach() : logits + logits_k.detach();
+  }
+  if (passes > 1) g = g / static_cast<double>(passes), logits = logits / static_cast<double>(passes);
   if (!torch::isfinite(g).all().item<bool>())
     throw GradientError("model '" + model_.key() + "': the input gradient is not finite");
   // Only the first gradient (on the clean batch) must be non-zero: later steps of an iterative attack may

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 
 #include "core/batch.h"
@@ -28,7 +29,19 @@ struct GradientError : Error {
 
 class Victim {
  public:
+  // eval.noise: on — the model's training noise kept on at inference (the hypothesis that a model looks robust
+  // because its evaluation was noisy). install() turns the noise on for one forward pass, remove() off. Then
+  // logits() returns the log of the mean softmax over `samples` noisy passes (the prediction of the stochastic
+  // model), and every input gradient is the mean over `eot_iter` noisy passes: Expectation over
+  // Transformation (Athalye et al. 2018; AutoAttack's "rand" version uses 20).
+  struct Noise {
+    std::function<void()> install, remove;
+    int64_t samples = 20, eot_iter = 20;
+  };
+
   explicit Victim(ClassifierImpl& model);
+  // Keeps the model's training noise on in every later call (see Noise).
+  void set_noise(Noise noise) { noise_ = std::move(noise); }
   ~Victim();
   Victim(const Victim&) = delete;
   Victim& operator=(const Victim&) = delete;
@@ -64,6 +77,9 @@ class Victim {
   int64_t queries_ = 0;
   bool zero_checked_ = false;
   int64_t gradient_examples_ = 0, zero_gradient_examples_ = 0;
+  std::optional<Noise> noise_;
+  // One forward pass, with the noise on when set.
+  torch::Tensor forward_once(const Batch& batch);
   // Gradient of the scalar `objective(logits)` w.r.t. the input, with every refusal of input_grad.
   torch::Tensor grad_of(const Batch& batch, const std::function<torch::Tensor(const torch::Tensor&)>& objective,
                         torch::Tensor* logits_out);

@@ -9,9 +9,10 @@ archives are TorchScript modules, parameters in registration order). AUTOATTACK_
 https://github.com/fra31/auto-attack (tools/golden_autoattack.py says which commit). The images are the first
 N_IMAGES (default 100) of the CIFAR-10 test batch under $LRBENCH_DATA (default ../shared/data), as lrbench's
 eval.n_examples takes them. Debian's python3-torch 1.13 is the same LibTorch lrbench links, so the two sides run
-the same kernels; THREADS (default 2) is set on both.
+the same kernels; THREADS (default 2) is set on both. Env: EPS (default 8/255), ONLY=apgd-ce|square (one attack).
 """
 import glob
+import gzip
 import os
 import sys
 import time
@@ -71,10 +72,12 @@ def load_model(run_dir):
 
 def cifar_test(n):
     root = os.environ.get("LRBENCH_DATA", "../shared/data")
-    files = glob.glob(os.path.join(root, "cifar10", "*", "test_batch.bin"))
+    files = sorted(glob.glob(os.path.join(root, "cifar10", "*", "test_batch.bin*")))
     if not files:
-        raise SystemExit(f"no cifar10/*/test_batch.bin under {root}")
-    raw = np.fromfile(files[0], dtype=np.uint8).reshape(-1, 3073)[:n]
+        raise SystemExit(f"no cifar10/*/test_batch.bin[.gz] under {root}")
+    opener = gzip.open if files[0].endswith(".gz") else open
+    with opener(files[0], "rb") as f:
+        raw = np.frombuffer(f.read(), dtype=np.uint8).reshape(-1, 3073)[:n]
     y = torch.from_numpy(raw[:, 0].astype(np.int64))
     x = torch.from_numpy(raw[:, 1:].astype(np.float32) / 255).view(n, 3, 32, 32)
     return x, y
@@ -93,18 +96,21 @@ def main():
 
     model = load_model(run_dir)
     x, y = cifar_test(n)
-    eps = 8 / 255
+    eps = float(os.environ.get("EPS", 8 / 255))  # lrbench: threat.eps=...
 
     def robust(adv):
         with torch.no_grad():
             return 100.0 * (model(adv).argmax(1) == y).float().mean().item()
 
     print(f"clean accuracy {robust(x):.2f} % on {n} images, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    only = os.environ.get("ONLY")
     for name, attack in [
         ("apgd-ce", APGDAttack(model, n_iter=100, norm="Linf", n_restarts=1, eps=eps, seed=0, loss="ce", device="cpu")),
         ("square", SquareAttack(model, p_init=.8, n_queries=n_queries, eps=eps, norm="Linf", n_restarts=1, seed=0,
                                 device="cpu", resc_schedule=False)),
     ]:
+        if only and name != only:
+            continue
         t0 = time.perf_counter()
         adv = attack.perturb(x, y)
         s = time.perf_counter() - t0

@@ -40,6 +40,12 @@ class Trainer {
   // NoGradGuard and never call backward. Throws ConfigError when the model does not suit the trainer (e.g.
   // LR on a model that is not a LayeredModel); the caller checks the loss and gradients for NaN/Inf.
   virtual StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) = 0;
+  // The noise this trainer trains under, for an evaluation that keeps it on (eval.noise: on): a hook for the
+  // model's sites (LayeredModel::layer_hook) that draws fresh noise from `gen` at every site call and lets
+  // autograd through to the input. Empty when the trainer has no such noise (BP; ES, whose population noise
+  // is around the parameters it returns). Call after attach() and after the trainer state is loaded.
+  using NoiseHook = std::function<torch::Tensor(int, const torch::Tensor&, const torch::Tensor&)>;
+  virtual NoiseHook inference_noise(ClassifierImpl& model, at::Generator& gen) const { return {}; }
   virtual void save(torch::serialize::OutputArchive& archive) const {}
   virtual void load(torch::serialize::InputArchive& archive) {}
 };

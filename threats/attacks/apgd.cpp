@@ -18,12 +18,14 @@ void Options::read(const Config& c, bool targeted) {
   c.read("n_iter", n_iter, Range::between(1, 100000));
   c.read("n_restarts", n_restarts, Range::between(1, 1000));
   c.read("rho", rho, Range::between(0.0, 1.0));
+  c.read("early_stop", early_stop);
   if (targeted) c.read("n_target_classes", n_target_classes, Range::between(1, 1000));
 }
 
 std::string Options::params(bool targeted) const {
   std::string s = "eps=" + param_number(eps) + ";n_iter=" + std::to_string(n_iter) +
-                  ";n_restarts=" + std::to_string(n_restarts) + ";rho=" + param_number(rho);
+                  ";n_restarts=" + std::to_string(n_restarts) + ";rho=" + param_number(rho) +
+                  ";early_stop=" + (early_stop ? "true" : "false");
   if (targeted) s += ";n_target_classes=" + std::to_string(n_target_classes);
   return s;
 }
@@ -78,8 +80,7 @@ torch::Tensor dlr_targeted_loss(const torch::Tensor& logits, const torch::Tensor
          (x_sorted.select(1, k - 1) - .5 * (x_sorted.select(1, k - 3) + x_sorted.select(1, k - 4)) + 1e-12);
 }
 
-Run single_run(Victim& victim, const Batch& clean, const Victim::PerExampleLoss& loss, const Options& o,
-               at::Generator& gen) {
+Run single_run(Victim& victim, const Batch& clean, const RowLoss& loss, const Options& o, at::Generator& gen) {
   const auto& x = clean.x;
   const auto& y = clean.y;
   const int64_t B = x.size(0);
@@ -101,7 +102,8 @@ Run single_run(Victim& victim, const Batch& clean, const Victim::PerExampleLoss&
   auto loss_steps = torch::zeros({o.n_iter, B}, x.options());
 
   torch::Tensor logits, loss_indiv;
-  auto grad = victim.loss_grad(linf::with_x(clean, x_adv), loss, &logits, &loss_indiv);
+  auto grad = victim.loss_grad(linf::with_x(clean, x_adv), [&](const torch::Tensor& z) { return loss(z, {}); },
+                               &logits, &loss_indiv);
   auto grad_best = grad.clone();
   auto acc = std::get<1>(logits.max(1)).eq(y);
   auto loss_best = loss_indiv.clone();
@@ -125,8 +127,24 @@ Run single_run(Victim& victim, const Batch& clean, const Victim::PerExampleLoss&
       x_adv_1 = project(x_adv + (x_adv_1 - x_adv) * a + grad2 * (1 - a));
       x_adv = x_adv_1 + 0.;
     }
-    grad = victim.loss_grad(linf::with_x(clean, x_adv), loss, &logits, &loss_indiv);
-    auto pred = std::get<1>(logits.max(1)).eq(y);
+    torch::Tensor pred;
+    // early_stop: only the rows still correct are forwarded; the others keep their state, which no longer
+    // matters (a fooled row stays fooled and keeps the adversarial iterate it was fooled at).
+    auto rows = o.early_stop ? acc.nonzero().squeeze(1) : torch::Tensor();
+    if (rows.defined() && rows.numel() == 0) break;
+    if (rows.defined() && rows.numel() < B) {
+      Batch active = clean.rows(rows);
+      torch::Tensor logits_r, loss_r;
+      auto g = victim.loss_grad(linf::with_x(active, x_adv.index_select(0, rows)),
+                                [&](const torch::Tensor& z) { return loss(z, rows); }, &logits_r, &loss_r);
+      grad = grad.index_copy(0, rows, g);
+      loss_indiv = loss_indiv.index_copy(0, rows, loss_r);
+      pred = torch::ones_like(acc).index_copy(0, rows, std::get<1>(logits_r.max(1)).eq(active.y));
+    } else {
+      grad = victim.loss_grad(linf::with_x(clean, x_adv), [&](const torch::Tensor& z) { return loss(z, {}); },
+                              &logits, &loss_indiv);
+      pred = std::get<1>(logits.max(1)).eq(y);
+    }
     acc = torch::min(acc, pred);
     x_best_adv = torch::where(pred.logical_not().view(shape), x_adv, x_best_adv);
 
@@ -181,7 +199,10 @@ Batch untargeted(Victim& victim, const Batch& clean, const std::string& loss, co
   auto acc = still_correct(victim, clean, clean.x);
   for (int64_t r = 0; r < o.n_restarts; ++r)
     attack_still_correct(clean, adv, acc, [&](const Batch& sub) {
-      Victim::PerExampleLoss f = [&](const torch::Tensor& z) { return loss == "dlr" ? dlr_loss(z, sub.y) : ce_loss(z, sub.y); };
+      RowLoss f = [&](const torch::Tensor& z, const torch::Tensor& rows) {
+        auto y = rows.defined() ? sub.y.index_select(0, rows) : sub.y;
+        return loss == "dlr" ? dlr_loss(z, y) : ce_loss(z, y);
+      };
       return single_run(victim, sub, f, o, gen);
     });
   return linf::with_x(clean, adv);
@@ -201,7 +222,10 @@ Batch targeted(Victim& victim, const Batch& clean, const Options& o, at::Generat
       attack_still_correct(clean, adv, acc, [&](const Batch& sub) {
         auto output = victim.logits(sub);
         auto y_target = std::get<1>(output.sort(1)).select(1, output.size(1) - target_class);
-        Victim::PerExampleLoss f = [&](const torch::Tensor& z) { return dlr_targeted_loss(z, sub.y, y_target); };
+        RowLoss f = [&](const torch::Tensor& z, const torch::Tensor& rows) {
+          return rows.defined() ? dlr_targeted_loss(z, sub.y.index_select(0, rows), y_target.index_select(0, rows))
+                                : dlr_targeted_loss(z, sub.y, y_target);
+        };
         return single_run(victim, sub, f, o, gen);
       });
   return linf::with_x(clean, adv);

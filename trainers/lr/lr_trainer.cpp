@@ -235,6 +235,40 @@ StepStats LrTrainer::estimate_grad(ClassifierImpl& model, const Batch& batch, at
   return st;
 }
 
+Trainer::NoiseHook LrTrainer::inference_noise(ClassifierImpl& model, at::Generator& gen) const {
+  if (!attached_) throw std::logic_error("LrTrainer::inference_noise before attach()");
+  auto layers = layered(model, o_.flavor).layers();
+  auto sigma = sigmas();
+  auto settings = settings_;
+  at::Generator* g = &gen;
+  return [layers, sigma, settings, g](int l, const torch::Tensor& x, const torch::Tensor&) -> torch::Tensor {
+    auto site = layers.at(l);  // module handles (shared): a copy calls the same modules
+    const Mode mode = settings.layers.at(l).mode;
+    // σ per output channel, shaped to broadcast over a [R, C, ...] output or a [C, ...] kernel.
+    auto per_channel = [&](int64_t dims, int64_t channel_dim) {
+      std::vector<int64_t> s(dims, 1);
+      s[channel_dim] = -1;
+      return sigma.at(l).view(s).to(site.weight().device());
+    };
+    if (mode == Mode::kWeight && !site.is_embedding()) {
+      auto w = site.weight(), b = site.bias();
+      auto noisy_w = w + per_channel(w.dim(), 0) * at::randn(w.sizes(), *g, w.options());
+      auto noisy_b = b.defined() ? b + per_channel(1, 0) * at::randn(b.sizes(), *g, b.options()) : b;
+      if (!site.is_conv()) return torch::nn::functional::linear(x, noisy_w, noisy_b);
+      const auto& o = site.conv->options;
+      const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+      if (!pad || o.padding_mode().index() != torch::nn::Conv2dOptions::padding_mode_t(torch::kZeros).index())
+        throw ConfigError("eval.noise: site '" + site.name + "' is a convolution with symbolic or non-zero padding, "
+                          "which weight noise at inference does not support");
+      return at::conv2d(x, noisy_w, noisy_b, o.stride(), *pad, o.dilation(), o.groups());
+    }
+    auto z = site.is_conv() ? site.conv->forward(x) : site.is_embedding() ? site.embedding->forward(x)
+                                                                           : site.linear->forward(x);
+    if (mode == Mode::kNone) return z;
+    return z + per_channel(z.dim(), 1) * at::randn(z.sizes(), *g, z.options());
+  };
+}
+
 void LrTrainer::save(torch::serialize::OutputArchive& archive) const {
   for (size_t l = 0; l < log_sigma_.size(); ++l) archive.write(fmt::format("lr_log_sigma_{}", l), log_sigma_[l]);
 }

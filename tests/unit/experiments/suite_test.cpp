@@ -56,11 +56,36 @@ TEST(Suite, Table1HasThePapersColumnsAndSettings) {
   std::vector<std::string> metrics;
   for (const auto& t : s.threats) metrics.push_back(t.threat->metric());
   EXPECT_EQ(metrics, (std::vector<std::string>{"Gaussian", "Uniform", "Poisson", "FGSM", "I-FGSM", "MI-FGSM", "Grey",
-                                               "RanMask"}));
+                                               "RanMask", "APGD-CE", "Square", "AutoAttack"}));
+  // AutoAttack's attacks on the first 1,000 images; Square and AutoAttack stay out of the transfer rows.
+  for (size_t i = 8; i < 11; ++i) EXPECT_EQ(s.threats[i].n_examples, 1000) << i;
+  EXPECT_TRUE(s.threats[8].transfer);
+  EXPECT_FALSE(s.threats[9].transfer);
+  EXPECT_FALSE(s.threats[10].transfer);
   EXPECT_EQ(s.threats[3].threat->params(), "eps=0.03137254901960784");  // 8/255 (paper §4.2)
   EXPECT_NE(s.threats[4].threat->params().find("steps=5"), std::string::npos);
   EXPECT_EQ(s.n_examples, 0);  // the whole test set by default
-  EXPECT_EQ(s.sweep.size(), 5u);
+  EXPECT_EQ(s.sweep.size(), 5u + 5u + 5u + 6u);  // FGSM, I-FGSM, MI-FGSM at 5 eps; APGD-CE also at 0.5
+  EXPECT_FALSE(s.noise);
   auto over = load_suite(find_suite("table1"), {"eval.n_examples=100"});
   EXPECT_EQ(over.n_examples, 100);
+}
+
+TEST(Suite, NoiseOnNeedsEotForGradientAttacks) {
+  auto s = single_threat_suite("fgsm", {"eval.noise=on"});
+  EXPECT_TRUE(s.noise);
+  EXPECT_EQ(s.eot_iter, 20);
+  EXPECT_EQ(s.noise_samples, 20);
+  try {
+    single_threat_suite("fgsm", {"eval.noise=on", "eval.eot_iter=1"});
+    FAIL() << "a gradient attack on a noisy model without EOT was accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("eval.eot_iter"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "one line: " << what;
+  }
+  // Score-based attacks and corruptions take no gradient: no EOT needed.
+  EXPECT_NO_THROW(single_threat_suite("square", {"eval.noise=on", "eval.eot_iter=1"}));
+  EXPECT_NO_THROW(single_threat_suite("gaussian", {"eval.noise=on", "eval.eot_iter=1"}));
+  EXPECT_THROW(single_threat_suite("fgsm", {"eval.noise=maybe"}), ConfigError);
 }

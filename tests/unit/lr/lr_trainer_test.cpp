@@ -257,3 +257,51 @@ TEST(Es, GradientPointsAlongBp) {
 
 }  // namespace
 }  // namespace lrb::lr
+
+namespace lrb::lr {
+namespace {
+
+// eval.noise: on — the trainer's noise at inference. On ResNet-5 with the LR-WL preset (weight noise on conv0
+// and conv1, logit noise on the rest): every pass differs, autograd reaches the input through the noise, the
+// noise has the trained σ (the output's spread over passes shrinks with σ), and ES has none.
+TEST(LrTrainers, InferenceNoiseIsTheTrainedNoise) {
+  auto model = make_model("name: resnet5", {3, 32, 32});
+  auto& lm = dynamic_cast<LayeredModel&>(*model);
+  auto b = Batch{};
+  b.x = torch::rand({4, 3, 32, 32});
+  b.y = torch::zeros({4}, torch::kLong);
+  torch::Tensor clean;
+  {
+    torch::NoGradGuard no_grad;
+    clean = model->forward(b);
+  }
+  auto spread = [&](const std::string& trainer_yaml) {
+    auto t = make_trainer(trainer_yaml, *model);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+    lm.layer_hook = t->inference_noise(*model, gen);
+    EXPECT_TRUE(static_cast<bool>(lm.layer_hook));
+    torch::NoGradGuard no_grad;
+    auto a = model->forward(b), c = model->forward(b);
+    lm.layer_hook = nullptr;
+    EXPECT_FALSE(torch::equal(a, c)) << "two noisy passes gave the same logits";
+    return (a - clean).abs().mean().item<double>();
+  };
+  const double big = spread("name: lr-wl"), small = spread("name: lr-l\nsigma: 0.001");
+  EXPECT_GT(big, 10 * small) << "sigma 0.1 (preset) vs 0.001";
+  // Gradients flow to the input through the noisy sites.
+  auto t = make_trainer("name: lr-wl", *model);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(4);
+  lm.layer_hook = t->inference_noise(*model, gen);
+  auto x = b.x.clone().requires_grad_(true);
+  Batch bx = b;
+  bx.x = x;
+  auto g = torch::autograd::grad({model->forward(bx).sum()}, {x})[0];
+  lm.layer_hook = nullptr;
+  EXPECT_GT(g.abs().sum().item<double>(), 0);
+  auto es = Registry<Trainer>::get().make(yaml("name: es"));  // (BP: the Trainer default, also empty)
+  es->attach(*model);
+  EXPECT_FALSE(static_cast<bool>(es->inference_noise(*model, gen)));
+}
+
+}  // namespace
+}  // namespace lrb::lr

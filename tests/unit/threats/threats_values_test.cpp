@@ -94,12 +94,12 @@ TEST(AttackValues, DefaultsAreThePapersBudget) {
                                                 "I-FGSM", "RanMask", "MI-FGSM", "Poisson", "PWWS", "RA", "Shuffle", "Square",
                                                 "Uniform", "RanMask"}));
   // AutoAttack's defaults (autoattack.py, standard version): 100 iterations, 1 restart, 9 targets, 5000 queries.
-  EXPECT_EQ(make_threat(threat_cfg("name: apgd-ce"))->params(), eps + ";n_iter=100;n_restarts=1;rho=0.75;loss=ce");
-  EXPECT_EQ(make_threat(threat_cfg("name: apgd-t"))->params(), eps + ";n_iter=100;n_restarts=1;rho=0.75;n_target_classes=9");
+  EXPECT_EQ(make_threat(threat_cfg("name: apgd-ce"))->params(), eps + ";n_iter=100;n_restarts=1;rho=0.75;early_stop=true;loss=ce");
+  EXPECT_EQ(make_threat(threat_cfg("name: apgd-t"))->params(), eps + ";n_iter=100;n_restarts=1;rho=0.75;early_stop=true;n_target_classes=9");
   EXPECT_EQ(make_threat(threat_cfg("name: square"))->params(),
             eps + ";n_queries=5000;p_init=0.8;n_restarts=1;rescale_schedule=false");
   EXPECT_EQ(make_threat(threat_cfg("name: autoattack"))->params(),
-            eps + ";n_iter=100;n_restarts=1;rho=0.75;n_target_classes=9;n_queries=5000;p_init=0.8;rescale_schedule=false");
+            eps + ";n_iter=100;n_restarts=1;rho=0.75;early_stop=true;n_target_classes=9;n_queries=5000;p_init=0.8;rescale_schedule=false");
   EXPECT_EQ(make_threat(threat_cfg("name: random-edge"))->params(), "rate=0.1;type=add");
   EXPECT_EQ(make_threat(threat_cfg("name: dice"))->params(), "rate=0.1");
   EXPECT_EQ(make_threat(threat_cfg("name: word-mask"))->params(), "fraction=0.9;token=unk");
