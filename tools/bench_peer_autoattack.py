@@ -19,53 +19,25 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-
-class ResNet5(nn.Module):  # models/resnet5.cpp
-    def __init__(self):
-        super().__init__()
-        self.conv0, self.conv1 = nn.Conv2d(3, 8, 3, 1, 1), nn.Conv2d(8, 16, 3, 1, 1)
-        self.conv2, self.conv3 = nn.Conv2d(16, 32, 3, 1, 1), nn.Conv2d(32, 32, 3, 1, 1)
-        self.fc = nn.Linear(512, 10)
-
-    def forward(self, x):
-        x = (x - self.mean) / self.std
-        x = F.max_pool2d(F.relu(self.conv1(F.relu(self.conv0(x)))), 2)
-        x = F.relu(self.conv2(x))
-        x = F.relu(self.conv3(x)) + x
-        return self.fc(F.max_pool2d(x, 4).flatten(1))
-
-
-class VGG8(nn.Module):  # models/vgg8.cpp
-    def __init__(self):
-        super().__init__()
-        ch = [3, 16, 16, 32, 32, 64, 64]
-        self.convs = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 3, 1, 1) for i in range(6))
-        self.fc0, self.fc1 = nn.Linear(1024, 256), nn.Linear(256, 10)
-
-    def forward(self, x):
-        x = (x - self.mean) / self.std
-        for i, c in enumerate(self.convs):
-            x = F.relu(c(x))
-            if i % 2 == 1:
-                x = F.max_pool2d(x, 2)
-        return self.fc1(F.relu(self.fc0(x.flatten(1))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_peer_attacks as peer  # noqa: E402  (the peer's models, shared with the FGSM-family timing)
 
 
 def load_model(run_dir):
+    """The peer's ResNet-5 or VGG-8 (tools/bench_peer_attacks.py) with the run's weights and normalisation."""
     ck = torch.jit.load(os.path.join(run_dir, "checkpoint.pt")).model
     params = [p.detach() for _, p in ck.named_parameters()]
     buffers = dict(ck.named_buffers())
-    for cls in (ResNet5, VGG8):
+    # The peer's forward reads its module's MEAN/STD: use the run's own (float32 of the dataset's constants).
+    peer.MEAN, peer.STD = buffers["input_mean"].clone(), buffers["input_std"].clone()
+    for cls in (peer.ResNet5, peer.VGG8):
         m = cls()
         ours = list(m.parameters())
         if len(ours) == len(params) and all(a.shape == b.shape for a, b in zip(ours, params)):
             with torch.no_grad():
                 for a, b in zip(ours, params):
                     a.copy_(b)
-            m.mean, m.std = buffers["input_mean"].clone(), buffers["input_std"].clone()
             return m.eval()
     raise SystemExit(f"{run_dir}: neither ResNet-5 nor VGG-8 parameters")
 

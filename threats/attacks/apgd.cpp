@@ -1,6 +1,6 @@
-// The APGD engine; see apgd.h for the source and the deviations. Each line below names the reference
-// line it mirrors where the correspondence is not obvious: float results depend on operation order, and
-// the golden test compares adversarial examples with the reference's at 1e-6.
+// The APGD engine; see apgd.h for the source and the deviations. The operations follow the reference's in
+// order and form (x + eps * ones * t / max|t|, max/min then clamp, (1 - a) * grad2, ...): float results depend
+// on operation order, and the golden test compares the adversarial images with the reference's.
 #include "threats/attacks/apgd.h"
 
 #include <torch/torch.h>
