@@ -81,7 +81,8 @@ TEST(Registry, ExactKeySets) {
   EXPECT_EQ(Registry<ClassifierImpl>::get().keys(),
             (std::vector<std::string>{"gat", "gcn", "gru", "lstm", "mlp", "resnet5", "rnn", "snn", "vgg8"}));
   EXPECT_EQ(Registry<Attack>::get().keys(),
-            (std::vector<std::string>{"dice", "fgsm", "ga", "i-fgsm", "mi-fgsm", "pwws", "random-edge"}));
+            (std::vector<std::string>{"apgd-ce", "apgd-t", "autoattack", "dice", "fgsm", "ga", "i-fgsm", "mi-fgsm",
+                                      "pwws", "random-edge", "square"}));
   EXPECT_EQ(Registry<Corruption>::get().keys(),
             (std::vector<std::string>{"gaussian", "grey", "mask", "poisson", "shuffle", "uniform", "word-mask"}));
   EXPECT_EQ(Registry<DatasetSource>::get().keys(),

@@ -181,7 +181,9 @@ TEST(ReportSpec, LoadsTable1AndRejectsUnknownKeys) {
   EXPECT_EQ(spec.suite, "table1");
   EXPECT_EQ(spec.models, (std::vector<std::string>{"ResNet-5", "VGG-8"}));
   EXPECT_EQ(spec.algorithms, (std::vector<std::string>{"BP", "ES", "LR-L", "LR-WL"}));
-  EXPECT_EQ(spec.columns.size(), 9u);
+  EXPECT_EQ(spec.columns.size(), 12u);  // the paper's 9, then APGD-CE, Square, AutoAttack (not in the paper)
+  EXPECT_EQ(spec.columns.back(), "AutoAttack");
+  EXPECT_EQ(spec.chance, 10);
   EXPECT_EQ(spec.sweep_param, "eps");
   EXPECT_TRUE(fs::exists(spec.paper_csv)) << spec.paper_csv;
   EXPECT_EQ(CsvTable::load(spec.paper_csv).rows().size(), 2u * 4u * 9u);
