@@ -77,8 +77,12 @@ wait "$pid" 2>/dev/null || true
 out=$("$lrb" eval "$run" --suite "$suite" --out "$work/eval-killed.csv" 2>&1) || fail "the eval after the kill failed"
 reused=$(grep -c "reusing" <<<"$out" || true)
 (( reused >= 1 )) || fail "the eval after the kill reused nothing: $out"
-# blanks the seconds column (found by its header name)
-no_seconds() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i } { $c = ""; print }' OFS=, "$1"; }
+# Blanks the seconds column, found by its header name and counted from the end of the row: the dataset column
+# before it may hold a quoted comma.
+no_seconds() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") back = NF - i } { $(NF - back) = ""; print }' \
+    OFS=, "$1"
+}
 cmp -s <(no_seconds "$work/eval-whole.csv") <(no_seconds "$work/eval-killed.csv") || fail "the resumed eval's CSV differs"
 [[ ! -e $work/eval-killed.csv.parts ]] || fail "the finished eval left its parts"
 echo "kill_resume_test: eval: killed after a threat, $reused threat(s) reused, CSV identical"
