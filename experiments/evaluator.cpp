@@ -82,7 +82,7 @@ int64_t count_correct(ClassifierImpl& model, const Batch& inputs, const Victim::
 
 struct ThreatResult {
   int64_t correct = 0, n = 0, queries = 0;
-  std::optional<int64_t> zero_grad;  // set when the attack took input gradients
+  std::optional<int64_t> zero_grad, grad_n;  // set when the attack took input gradients of the evaluated model
   double seconds = 0;
 };
 
@@ -142,7 +142,11 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
       if (noise && !source) victim.set_noise(*noise);  // transfer: crafted on the source as it is
       input = a->perturb(victim, clean, gen);
       r.queries += victim.queries();
-      if (victim.gradient_examples() > 0) r.zero_grad = r.zero_grad.value_or(0) + victim.zero_gradient_examples();
+      // Transfer: the gradients were the source's, which says nothing about this model's.
+      if (!source && victim.gradient_examples() > 0) {
+        r.zero_grad = r.zero_grad.value_or(0) + victim.zero_gradient_examples();
+        r.grad_n = r.grad_n.value_or(0) + victim.gradient_examples();
+      }
       if (auto* text_attack = dynamic_cast<text::TextAttack*>(a))
         for (const auto& rec : text_attack->take_records())
           if (examples) examples->push_back(example_json(*a, rec, b0));
@@ -243,6 +247,7 @@ CsvTable evaluate(const EvalRequest& req) {
                           suite.noise_samples, suite.eot_iter};
     mode = (src ? mode + ", " : std::string()) +
            fmt::format("noise on: {} samples, EOT {}", suite.noise_samples, suite.eot_iter);
+    stem += ".noise";  // beside the noise-off results, never over them
   }
   // A model without an input gradient (a spiking net with surrogate none) is refused for gradient attacks
   // here, before any threat runs and with nothing written, rather than reported as robust to a no-op attack.
@@ -267,7 +272,7 @@ CsvTable evaluate(const EvalRequest& req) {
            fmt::format("{:.2f}", r.n ? 100.0 * r.correct / r.n : 0.0), p.dataset->label(), std::to_string(l.meta.seed),
            std::to_string(r.n), std::to_string(r.correct), LRB_GIT_SHA, l.meta.spec_hash, std::to_string(l.meta.epoch),
            params, l.meta.model_key, l.meta.trainer_key, key, std::to_string(r.queries), fmt::format("{:.2f}", r.seconds),
-           mode, r.zero_grad ? std::to_string(*r.zero_grad) : ""});
+           mode, r.zero_grad ? std::to_string(*r.zero_grad) : "", r.grad_n ? std::to_string(*r.grad_n) : ""});
     log->info("{} {} {:<9} {:6.2f}% ({}/{}) {:.1f} s {}", l.meta.model_key, l.meta.trainer_key, metric,
               r.n ? 100.0 * r.correct / r.n : 0.0, r.correct, r.n, r.seconds, params);
   };
@@ -294,6 +299,8 @@ CsvTable evaluate(const EvalRequest& req) {
       log->info("{} {}: measured by an earlier, interrupted run; reusing {}", key.empty() ? "Ori" : key, params,
                 part.string());
     } else {
+      // The noise of each threat's evaluation is its own stream: results do not depend on the threats before.
+      noise_gen.set_current_seed(derive_seed(suite.seed, "eval.noise|" + key + "|" + params));
       row(one, threat ? threat->metric() : "Ori",
           run_threat(*p.model, threat, inputs, suite, ctx, device, examples_out, source, noise ? &*noise : nullptr),
           params, key);

@@ -23,8 +23,10 @@ inline const std::vector<std::string>& result_columns() {
       "model",      "algorithm", "metric",      "accuracy",  "dataset",    "seed",
       "n",          "n_correct", "git_commit",  "spec_hash", "epoch",      "threat_params",
       "model_key",  "trainer_key", "threat_key", "queries",  "seconds",    "mode",
-      // gradient attacks: of the n examples, how many had an exactly zero first input gradient (masking check 4)
-      "zero_grad"};
+      // gradient attacks on the evaluated model (blank otherwise): of the grad_n examples whose first input
+      // gradient was taken (an attack skips those already misclassified), how many had it exactly zero (masking
+      // check 4)
+      "zero_grad",  "grad_n"};
   return cols;
 }
 

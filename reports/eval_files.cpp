@@ -46,6 +46,8 @@ std::vector<EvalRow> read_eval(const fs::path& path) {
   // Files written before the masking checks have no zero_grad column.
   const bool has_zero_grad = std::find(h.begin(), h.end(), "zero_grad") != h.end();
   const size_t zero_grad = has_zero_grad ? column(t, file, "zero_grad") : 0;
+  const bool has_grad_n = std::find(h.begin(), h.end(), "grad_n") != h.end();
+  const size_t grad_n = has_grad_n ? column(t, file, "grad_n") : 0;
   std::vector<EvalRow> out;
   for (size_t i = 0; i < t.rows().size(); ++i) {
     const auto& r = t.rows()[i];
@@ -62,6 +64,12 @@ std::vector<EvalRow> read_eval(const fs::path& path) {
         throw DataError(fmt::format("{}:{}: column 'zero_grad': {} is not a count of the row's {} examples", file, i + 2,
                                     r[zero_grad], e.n));
       e.zero_grad = static_cast<int64_t>(z);
+      // Examples whose gradient was taken: grad_n where written, else (older files) every example of the row.
+      const double g = has_grad_n && !r[grad_n].empty() ? number(r[grad_n], file, i, "grad_n") : n;
+      if (g < z || g > n || g != static_cast<int64_t>(g))
+        throw DataError(fmt::format("{}:{}: column 'grad_n': {} is not a count between zero_grad {} and n {}", file,
+                                    i + 2, g, r[zero_grad], e.n));
+      e.grad_n = static_cast<int64_t>(g);
     }
     out.push_back(std::move(e));
   }
@@ -77,8 +85,11 @@ Found find_eval_files(const fs::path& root, const std::string& suite) {
     if (ec) break;
     if (!it->is_regular_file(ec) || it->path().parent_path().filename() != "eval") continue;
     const auto name = it->path().filename().string();
-    if (name == suite + ".csv" || name == suite + ".transfer.csv") f.suite.push_back(it->path());
-    if (name == suite + ".sweep.csv" || name == suite + ".transfer.sweep.csv") f.sweep.push_back(it->path());
+    // <suite>[.transfer][.noise].csv and the .sweep.csv of each (lrbench eval --source, eval.noise: on)
+    for (const char* variant : {"", ".transfer", ".noise", ".transfer.noise"}) {
+      if (name == suite + variant + ".csv") f.suite.push_back(it->path());
+      if (name == suite + variant + ".sweep.csv") f.sweep.push_back(it->path());
+    }
   }
   std::sort(f.suite.begin(), f.suite.end());
   std::sort(f.sweep.begin(), f.sweep.end());

@@ -21,6 +21,7 @@ struct EvalRow {
   double accuracy = 0;
   std::optional<double> seconds;
   std::optional<int64_t> zero_grad;  // examples whose first input gradient was exactly zero (gradient attacks)
+  std::optional<int64_t> grad_n;     // ... of the examples whose gradient was taken
 };
 
 // The index of column `name`; throws DataError naming the file and the columns it has.

@@ -152,7 +152,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
       cell.acc.push_back(r.accuracy), cell.acc_seed.push_back(r.seed);
       cell.ns.insert(r.n), cell.datasets.insert(r.dataset), cell.params.insert(r.threat_params);
       cell.commits.insert(commit_of(r));
-      if (r.zero_grad) cell.zero_grad_examples += *r.zero_grad, cell.grad_examples += std::stoll(r.n);
+      if (r.zero_grad) cell.zero_grad_examples += *r.zero_grad, cell.grad_examples += *r.grad_n;
     }
   }
   if (!g.ignored.empty())

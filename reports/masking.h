@@ -1,12 +1,14 @@
 // Gradient-masking checks on a gathered report (issue 27): the sanity checks of Carlini et al. 2019 ("On
 // evaluating adversarial robustness", §5) and of AutoAttack's checks.py, applied to every cell a table has.
 // Each finding names its cell and the numbers that triggered it; the Markdown and the HTML page print them.
+// White-box rows are checked with the noise off and on (eval.noise); cells measured on different numbers of
+// examples (AutoAttack's on 1,000 images, the rest on eval.n_examples) get two standard errors more tolerance.
 //   1 black-box below white-box: Square, or a transfer row, leaves lower accuracy than the white-box
 //     gradient attacks of the same cell (AutoAttack check_square_sr, alpha 0.2 pp);
-//   2 the accuracy-vs-eps sweep rises as eps grows, or stays above 5 % at eps >= 0.5 (L-inf, images);
+//   2 the accuracy-vs-eps sweep rises as eps grows, or (white-box only) stays above 5 % at eps >= 0.5;
 //   3 an iterative attack is weaker than the single-step one (I-FGSM or MI-FGSM above FGSM), or APGD-CE weaker
 //     than I-FGSM;
-//   4 the input gradient was exactly zero on more than 5 % of a white-box cell's examples (AutoAttack
+//   4 the input gradient was exactly zero on more than 5 % of the examples a white-box attack took it on (AutoAttack
 //     check_zero_gradients warns on any; a confident model's float32 softmax makes a few legitimate zeros);
 //   5 a row's clean accuracy is within 5 pp of chance (the report's `chance:`): its attacked cells say nothing
 //     about robustness and are greyed out in the HTML page.

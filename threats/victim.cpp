@@ -92,9 +92,15 @@ torch::Tensor Victim::grad_of(const Batch& batch, const std::function<torch::Ten
     if (!g_k.defined())
       throw GradientError("model '" + model_.key() + "': no gradient reaches the input; a gradient attack would be a no-op");
     g = k == 0 ? g_k : g + g_k;
-    logits = k == 0 ? logits_k.detach() : logits + logits_k.detach();
+    if (noise_) {  // the prediction of the stochastic model, as logits() gives it: the mean softmax
+      auto p_k = torch::softmax(logits_k.detach(), -1);
+      logits = k == 0 ? p_k : logits + p_k;
+    } else {
+      logits = logits_k.detach();
+    }
   }
-  if (passes > 1) g = g / static_cast<double>(passes), logits = logits / static_cast<double>(passes);
+  if (passes > 1) g = g / static_cast<double>(passes);
+  if (noise_) logits = torch::log(logits / static_cast<double>(passes));
   if (!torch::isfinite(g).all().item<bool>())
     throw GradientError("model '" + model_.key() + "': the input gradient is not finite");
   // Only the first gradient (on the clean batch) must be non-zero: later steps of an iterative attack may

@@ -42,6 +42,7 @@ class Victim {
   explicit Victim(ClassifierImpl& model);
   // Keeps the model's training noise on in every later call (see Noise).
   void set_noise(Noise noise) { noise_ = std::move(noise); }
+  bool noisy() const { return noise_.has_value(); }
   ~Victim();
   Victim(const Victim&) = delete;
   Victim& operator=(const Victim&) = delete;
@@ -51,7 +52,8 @@ class Victim {
   // Softmax probabilities [B,K]: what score-based (black-box) attacks read.
   torch::Tensor probs(const Batch& batch);
   // d/dx of the mean cross-entropy over the batch's counted examples (torchattacks: reduction='mean'),
-  // shape of batch.x, float. `logits_out` (optional) receives the clean logits of the same pass.
+  // shape of batch.x, float. `logits_out` (optional) receives the clean logits of the same pass (with noise:
+  // the log of the mean softmax of the EOT passes, like logits()).
   // Throws GradientError when x is not floating point or the gradient is undefined or non-finite, or all
   // zero on the Victim's first call (the clean batch: a step or detached forward, never a real optimum).
   torch::Tensor input_grad(const Batch& batch, torch::Tensor* logits_out = nullptr);

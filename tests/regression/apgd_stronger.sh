@@ -26,7 +26,7 @@ for spec in "table1 0.03137254901960784 0.00784313725490196" "table4 0.1 0.02"; 
     name=$(basename "$run")
     "$lrbench" eval "$run" --threat i-fgsm threat.eps="$eps" threat.alpha="$alpha" threat.steps=5 \
       --out "$out/$t-$name-ifgsm.csv" >"$out/$t-$name.log" 2>&1 || fail "$name: i-fgsm eval failed ($out/$t-$name.log)"
-    # A model without an input gradient (an SNN without surrogate) is refused by both: nothing to compare.
+    # The tier's image checkpoints all have an input gradient: a refused eval is a failure here.
     "$lrbench" eval "$run" --threat apgd-ce threat.eps="$eps" threat.n_iter=100 \
       --out "$out/$t-$name-apgd.csv" >>"$out/$t-$name.log" 2>&1 || fail "$name: apgd-ce eval failed ($out/$t-$name.log)"
     c=$(acc "$out/$t-$name-ifgsm.csv" Ori) i=$(acc "$out/$t-$name-ifgsm.csv" I-FGSM) a=$(acc "$out/$t-$name-apgd.csv" APGD-CE)

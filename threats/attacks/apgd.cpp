@@ -130,7 +130,8 @@ Run single_run(Victim& victim, const Batch& clean, const RowLoss& loss, const Op
     torch::Tensor pred;
     // early_stop: only the rows still correct are forwarded; the others keep their state, which no longer
     // matters (a fooled row stays fooled and keeps the adversarial iterate it was fooled at).
-    auto rows = o.early_stop ? acc.nonzero().squeeze(1) : torch::Tensor();
+    // Not with the noise on: a noisy verdict is not final (the next draw may classify the row right again).
+    auto rows = o.early_stop && !victim.noisy() ? acc.nonzero().squeeze(1) : torch::Tensor();
     if (rows.defined() && rows.numel() == 0) break;
     if (rows.defined() && rows.numel() < B) {
       Batch active = clean.rows(rows);
@@ -216,7 +217,9 @@ Batch targeted(Victim& victim, const Batch& clean, const Options& o, at::Generat
   if (k < std::max<int64_t>(4, o.n_target_classes + 1))  // check() refuses this before any work in an eval
     throw ConfigError("apgd-t: the targeted DLR loss with n_target_classes " + std::to_string(o.n_target_classes) +
                       " needs at least " + std::to_string(std::max<int64_t>(4, o.n_target_classes + 1)) +
-                      " classes, the model has " + std::to_string(k) + "; lower threat.n_target_classes");
+                      " classes, the model has " + std::to_string(k) + "; " +
+                      (k >= 4 ? "set threat.n_target_classes to at most " + std::to_string(k - 1)
+                              : std::string("use apgd-ce (the targeted DLR loss needs 4 classes)")));
   for (int64_t target_class = 2; target_class < o.n_target_classes + 2; ++target_class)
     for (int64_t r = 0; r < o.n_restarts; ++r)
       attack_still_correct(clean, adv, acc, [&](const Batch& sub) {

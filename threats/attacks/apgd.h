@@ -31,10 +31,11 @@ struct Options {
   int64_t n_restarts = 1;
   double rho = 0.75;             // oscillation threshold of the step-size checkpoints
   int64_t n_target_classes = 9;  // apgd-t only
-  // Stop forwarding an example once it is misclassified (true: lrbench's default). The robust/fooled verdict
-  // of every example is the reference's — each row's trajectory is its own, and a fooled row stays fooled —
-  // but the image kept for a fooled row is the iterate that first fooled it, where the reference keeps
-  // iterating and returns the last misclassified one. false: the reference's images exactly (golden test).
+  // Stop forwarding an example once it is misclassified (true: lrbench's default). On a deterministic model
+  // the robust/fooled verdict of every example is the reference's — each row's trajectory is its own, and a
+  // fooled row stays fooled — but the image kept for a fooled row is the iterate that first fooled it, where
+  // the reference keeps iterating and returns the last misclassified one. false: the reference's images
+  // (golden test). Ignored while the Victim's noise is on (eval.noise): a noisy verdict is not final.
   bool early_stop = true;
   void read(const Config& c, bool targeted);
   std::string params(bool targeted) const;

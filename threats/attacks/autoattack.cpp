@@ -21,17 +21,23 @@ namespace lrb {
 
 namespace {
 
-// Refusals shared by the four: images [C,H,W] for Square, enough classes for the DLR losses.
-void check_autoattack_data(const std::string& key, const ThreatContext& ctx, bool needs_square, int64_t min_classes,
-                           const std::string& why_classes) {
-  if (needs_square && ctx.input.shape.size() != 3)
-    throw ConfigError(fmt::format("{}: Square needs images [C,H,W], but the dataset's examples have {} dimensions; use "
-                                  "apgd-ce on this data",
-                                  key, ctx.input.shape.size()));
+// Refusals shared by the four: images [C,H,W] for Square, enough classes for the DLR losses. `fix` is what the
+// user can change.
+void check_square_data(const std::string& key, const ThreatContext& ctx) {
+  if (ctx.input.shape.size() != 3)
+    throw ConfigError(fmt::format("{}: Square needs images [C,H,W], but the dataset's examples have {} dimensions; "
+                                  "use apgd-ce on this data", key, ctx.input.shape.size()));
+}
+void check_classes(const std::string& key, const ThreatContext& ctx, int64_t min_classes, const std::string& why,
+                   const std::string& fix) {
   if (ctx.num_classes > 0 && ctx.num_classes < min_classes)
-    throw ConfigError(fmt::format("{}: {} needs at least {} classes, the dataset has {}; {}", key, why_classes,
-                                  min_classes, ctx.num_classes,
-                                  "lower threat.n_target_classes or use apgd-ce"));
+    throw ConfigError(fmt::format("{}: {} needs at least {} classes, the dataset has {}; {}", key, why, min_classes,
+                                  ctx.num_classes, fix));
+}
+// What lowers APGD-T's need: fewer targets, unless the DLR loss itself (4 classes) is the limit.
+std::string targets_fix(const ThreatContext& ctx, const std::string& other) {
+  return ctx.num_classes >= 4 ? fmt::format("set threat.n_target_classes to at most {}, or use {}", ctx.num_classes - 1, other)
+                              : "use " + other + " (the targeted DLR loss needs 4 classes)";
 }
 
 class ApgdCe : public Attack {
@@ -47,7 +53,8 @@ class ApgdCe : public Attack {
   std::vector<Modality> modalities() const override { return linf::modalities(); }
   bool needs_input_grad() const override { return true; }
   void check(const ThreatContext& ctx) const override {
-    if (loss_ == "dlr") check_autoattack_data(key(), ctx, false, 3, "the DLR loss (largest minus third-largest logit)");
+    if (loss_ == "dlr")
+      check_classes(key(), ctx, 3, "the DLR loss (largest minus third-largest logit)", "set threat.loss: ce");
   }
   Batch perturb(Victim& victim, const Batch& clean, at::Generator& gen) override {
     return apgd::untargeted(victim, clean, loss_, o_, gen);
@@ -70,8 +77,9 @@ class ApgdT : public Attack {
   std::vector<Modality> modalities() const override { return linf::modalities(); }
   bool needs_input_grad() const override { return true; }
   void check(const ThreatContext& ctx) const override {
-    check_autoattack_data(key(), ctx, false, std::max<int64_t>(4, o_.n_target_classes + 1),
-                          fmt::format("the targeted DLR loss with n_target_classes {}", o_.n_target_classes));
+    check_classes(key(), ctx, std::max<int64_t>(4, o_.n_target_classes + 1),
+                  fmt::format("the targeted DLR loss with n_target_classes {}", o_.n_target_classes),
+                  targets_fix(ctx, "apgd-ce"));
   }
   Batch perturb(Victim& victim, const Batch& clean, at::Generator& gen) override {
     return apgd::targeted(victim, clean, o_, gen);
@@ -92,7 +100,7 @@ class Square : public Attack {
   std::string params() const override { return o_.params(); }
   std::vector<Modality> modalities() const override { return linf::modalities(); }
   bool needs_input_grad() const override { return false; }
-  void check(const ThreatContext& ctx) const override { check_autoattack_data(key(), ctx, true, 2, ""); }
+  void check(const ThreatContext& ctx) const override { check_square_data(key(), ctx); }
   Batch perturb(Victim& victim, const Batch& clean, at::Generator& gen) override {
     return square::perturb(victim, clean, o_, gen);
   }
@@ -118,11 +126,13 @@ class AutoAttack : public Attack {
   std::vector<Modality> modalities() const override { return linf::modalities(); }
   bool needs_input_grad() const override { return true; }
   void check(const ThreatContext& ctx) const override {
-    check_autoattack_data(key(), ctx, true, std::max<int64_t>(4, apgd_.n_target_classes + 1),
-                          fmt::format("APGD-T with n_target_classes {}", apgd_.n_target_classes));
+    check_square_data(key(), ctx);
+    check_classes(key(), ctx, std::max<int64_t>(4, apgd_.n_target_classes + 1),
+                  fmt::format("its APGD-T stage with n_target_classes {}", apgd_.n_target_classes),
+                  targets_fix(ctx, "apgd-ce and square alone"));
   }
-  // Each stage sees only the rows still correct, so its random draws (and Square's shared squares) are
-  // those of AutoAttack's run_standard_evaluation on the same batch.
+  // Each stage sees only the rows still correct, as in AutoAttack's run_standard_evaluation; the stages draw
+  // from one stream where the reference re-seeds each (so its composition is compared within a tolerance).
   Batch perturb(Victim& victim, const Batch& clean, at::Generator& gen) override {
     auto adv = clean.x.detach().clone();
     auto robust = apgd::still_correct(victim, clean, clean.x);

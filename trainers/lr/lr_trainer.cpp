@@ -259,7 +259,7 @@ Trainer::NoiseHook LrTrainer::inference_noise(ClassifierImpl& model, at::Generat
       const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
       if (!pad || o.padding_mode().index() != torch::nn::Conv2dOptions::padding_mode_t(torch::kZeros).index())
         throw ConfigError("eval.noise: site '" + site.name + "' is a convolution with symbolic or non-zero padding, "
-                          "which weight noise at inference does not support");
+                          "which weight noise at inference does not support; use eval.noise: off");
       return at::conv2d(x, noisy_w, noisy_b, o.stride(), *pad, o.dilation(), o.groups());
     }
     auto z = site.is_conv() ? site.conv->forward(x) : site.is_embedding() ? site.embedding->forward(x)

@@ -50,7 +50,8 @@ class LrTrainer : public Trainer {
   StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) override;
   // The engine's noise at inference, per site as trained: logit noise N(0, σ²) on the pre-activation, or
   // weight noise on the kernel and bias — one kernel draw per pass, shared by the batch (the engine draws one
-  // per example; for an EOT average over passes the difference is a correlation between examples only).
+  // per example where weight_per_row is set, convolutions by default; for an EOT average over passes the
+  // difference is a correlation between examples only).
   NoiseHook inference_noise(ClassifierImpl& model, at::Generator& gen) const override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;

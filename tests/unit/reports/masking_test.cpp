@@ -99,6 +99,41 @@ TEST(Masking, TransferBelowWhiteBoxIsCheck1) {
   EXPECT_NE(f[0].text.find("FGSM transfer from BP leaves 25.00 %, below the white-box FGSM"), std::string::npos);
 }
 
+// Cells on different numbers of examples (AutoAttack's attacks on 1,000 images, the rest on 2,000) differ by
+// sampling alone: 1.5 pp at p = 0.5 is within two standard errors (2.2 pp) of the nested subsample, 3 pp is not.
+TEST(Masking, DifferentExampleCountsWidenTheTolerance) {
+  auto table = [](double apgd_on_1000) {
+    Gathered g;
+    auto with_n = [&](const std::string& metric, double acc, const char* n) {
+      put(g, "BP", metric, acc);
+      g.cells[Key{"M", "BP", metric}].ns = {n};
+    };
+    with_n("Ori", 80, "2000"), with_n("FGSM", 50, "2000"), with_n("I-FGSM", 50, "2000");
+    with_n("APGD-CE", apgd_on_1000, "1000"), with_n("Square", 48.5, "1000");
+    return masking_findings(spec(), g);
+  };
+  EXPECT_TRUE(table(51.5).empty());
+  auto f = table(53);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].check, 3);
+}
+
+// The eps-0.5 floor is for white-box attacks: a transfer series may stay above it. Rows with the noise kept on
+// (eval.noise) are white-box rows and are checked.
+TEST(Masking, FloorIsWhiteBoxOnlyAndNoiseRowsAreChecked) {
+  Gathered g;
+  healthy(g, "BP");
+  g.transfer_modes.insert("transfer from BP");
+  g.sweep = {{"M", "LR (transfer from BP)", "APGD-CE", "0.1", 0.1, 30, "0"},
+             {"M", "LR (transfer from BP)", "APGD-CE", "0.5", 0.5, 20, "0"}};
+  EXPECT_TRUE(masking_findings(spec(), g).empty());
+  const std::string noisy = "LR (noise on: 20 samples, EOT 20)";
+  g.transfer_modes.insert("noise on: 20 samples, EOT 20");
+  put(g, noisy, "Ori", 70), put(g, noisy, "FGSM", 30), put(g, noisy, "Square", 20);
+  auto f = masking_findings(spec(), g);
+  EXPECT_EQ(checks_of(f, noisy), (std::vector<int>{1}));
+}
+
 // Examples whose mean pixel is above 0.5 go through a 1/64 quantiser (no gradient): the gradient attacks cannot
 // move them, a score-based attack can (each pixel step of eps = 8/255 crosses a quantisation level).
 class HalfMaskedNet : public TinyConvNet {
