@@ -48,6 +48,7 @@ std::optional<Value> value_of(const Gathered& g, const std::string& model, const
 // the two accuracies differ by sampling alone, with standard error sqrt(p(1-p)(1/n_small - 1/n_large)); two
 // of those are added.
 double tolerance(double base, const Value& a, const Value& b) {
+  base += kRoundingPp;
   if (a.n <= 0 || b.n <= 0 || a.n == b.n) return base;
   const double p = std::clamp((a.mean + b.mean) / 200.0, 0.0, 1.0);
   return base + 2 * 100 * std::sqrt(p * (1 - p) * std::fabs(1 / a.n - 1 / b.n));
@@ -128,7 +129,7 @@ std::vector<MaskingFinding> masking_findings(const ReportSpec& spec, const Gathe
     for (size_t i = 1; i < s.points.size(); ++i) {
       const auto &p0 = s.points[i - 1], &p1 = s.points[i];
       const double a0 = p0.sum / p0.count, a1 = p1.sum / p1.count;
-      if (a1 > a0 + kSweepRiseTolerancePp)
+      if (a1 > a0 + kSweepRiseTolerancePp + kRoundingPp)
         add(2, s.model, s.algorithm, fmt::format("{} {}: {} accuracy rises from {:.2f} % to {:.2f} % as {} grows from "
                                                  "{} to {}", s.model, s.algorithm, s.metric, a0, a1,
                                                  spec.sweep_param, p0.value, p1.value));
@@ -136,7 +137,7 @@ std::vector<MaskingFinding> masking_findings(const ReportSpec& spec, const Gathe
     // The floor holds for white-box attacks only: a transfer attack need not reach ~0 (chance alone is above it).
     if (spec.sweep_param == "eps" && !s.points.empty() && s.algorithm.find("(transfer") == std::string::npos) {
       const auto& last = s.points.back();
-      if (last.x >= 0.5 && last.sum / last.count > kLargeEpsFloorPp)
+      if (last.x >= 0.5 && last.sum / last.count > kLargeEpsFloorPp + kRoundingPp)
         add(2, s.model, s.algorithm, fmt::format("{} {}: {} leaves {:.2f} % at eps {} (an L-inf ball of radius 0.5 "
                                                  "contains a grey image; accuracy should be near 0)", s.model,
                                                  s.algorithm, s.metric, last.sum / last.count, last.value));

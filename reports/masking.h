@@ -33,6 +33,8 @@ inline constexpr double kSweepRiseTolerancePp = 0.2;
 inline constexpr double kLargeEpsFloorPp = 5.0;
 inline constexpr double kZeroGradientShare = 0.05;
 inline constexpr double kChanceMarginPp = 5.0;
+// "More than 0.2 pp" means more: 13.8 − 13.6 is 0.20000000000000107 in binary, and the CSVs hold 2 decimals.
+inline constexpr double kRoundingPp = 1e-6;
 
 std::vector<MaskingFinding> masking_findings(const ReportSpec& spec, const Gathered& g);
 

@@ -81,6 +81,15 @@ TEST(Masking, EachCheckNamesItsCellAndNumbers) {
   EXPECT_EQ(near_chance_rows(spec(), g), (std::set<std::pair<std::string, std::string>>{{"M", "LR"}}));
 }
 
+TEST(Masking, ThresholdsAreStrictInDecimal) {
+  Gathered g;
+  healthy(g, "BP");
+  g.sweep = {{"M", "BP", "APGD-CE", "0.2", 0.2, 13.6, "0"}, {"M", "BP", "APGD-CE", "0.5", 0.5, 13.8, "0"}};
+  auto f = masking_findings(spec(), g);
+  ASSERT_EQ(f.size(), 1u) << "13.6 -> 13.8 is exactly the 0.2 pp tolerance; only the 5 % floor at eps 0.5 applies";
+  EXPECT_NE(f[0].text.find("leaves 13.80 % at eps 0.5"), std::string::npos) << f[0].text;
+}
+
 TEST(Masking, ThresholdsAreStrict) {
   Gathered g;
   put(g, "BP", "Ori", 15.0), put(g, "BP", "FGSM", 30), put(g, "BP", "I-FGSM", 30.125), put(g, "BP", "Square", 29.875);
