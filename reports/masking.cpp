@@ -19,13 +19,6 @@ const std::vector<std::string>& gradient_metrics() {
   return m;
 }
 
-std::optional<double> mean_of(const Gathered& g, const std::string& model, const std::string& row,
-                              const std::string& metric) {
-  auto it = g.cells.find(Key{model, row, metric});
-  if (it == g.cells.end() || it->second.acc.empty()) return std::nullopt;
-  return stats(it->second).mean;
-}
-
 // A cell's mean accuracy and its number of examples (the smallest over its seeds).
 struct Value {
   double mean = 0, n = 0;
@@ -146,7 +139,7 @@ std::vector<MaskingFinding> masking_findings(const ReportSpec& spec, const Gathe
   // 5: rows at chance.
   for (const auto& [m, a] : near_chance_rows(spec, g))
     add(5, m, a, fmt::format("{} {}: clean accuracy {:.2f} % is within {} pp of chance ({:.1f} %): its attacked cells "
-                             "carry no information about robustness", m, a, *mean_of(g, m, a, spec.columns.front()),
+                             "carry no information about robustness", m, a, value_of(g, m, a, spec.columns.front())->mean,
                              kChanceMarginPp, spec.chance));
   return out;
 }

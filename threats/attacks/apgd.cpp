@@ -180,26 +180,11 @@ torch::Tensor still_correct(Victim& victim, const Batch& clean, const torch::Ten
   return std::get<1>(victim.logits(linf::with_x(clean, x)).max(1)).eq(clean.y);
 }
 
-namespace {
-
-// The restart loop of both perturb()s: attack the rows still correct, keep each newly fooled row's example.
-template <class Attack1>
-void attack_still_correct(const Batch& clean, torch::Tensor& adv, torch::Tensor& acc, Attack1&& run) {
-  auto ind = acc.nonzero().squeeze(1);
-  if (ind.numel() == 0) return;
-  Run r = run(clean.rows(ind));
-  auto newly = ind.index({r.fooled});
-  acc.index_put_({newly}, false);
-  adv.index_put_({newly}, r.x_adv.index({r.fooled}));
-}
-
-}  // namespace
-
 Batch untargeted(Victim& victim, const Batch& clean, const std::string& loss, const Options& o, at::Generator& gen) {
   auto adv = clean.x.detach().clone();
   auto acc = still_correct(victim, clean, clean.x);
   for (int64_t r = 0; r < o.n_restarts; ++r)
-    attack_still_correct(clean, adv, acc, [&](const Batch& sub) {
+    linf::attack_robust_rows(clean, adv, acc, [&](const Batch& sub) {
       RowLoss f = [&](const torch::Tensor& z, const torch::Tensor& rows) {
         auto y = rows.defined() ? sub.y.index_select(0, rows) : sub.y;
         return loss == "dlr" ? dlr_loss(z, y) : ce_loss(z, y);
@@ -222,7 +207,7 @@ Batch targeted(Victim& victim, const Batch& clean, const Options& o, at::Generat
                               : std::string("use apgd-ce (the targeted DLR loss needs 4 classes)")));
   for (int64_t target_class = 2; target_class < o.n_target_classes + 2; ++target_class)
     for (int64_t r = 0; r < o.n_restarts; ++r)
-      attack_still_correct(clean, adv, acc, [&](const Batch& sub) {
+      linf::attack_robust_rows(clean, adv, acc, [&](const Batch& sub) {
         auto output = victim.logits(sub);
         auto y_target = std::get<1>(output.sort(1)).select(1, output.size(1) - target_class);
         RowLoss f = [&](const torch::Tensor& z, const torch::Tensor& rows) {

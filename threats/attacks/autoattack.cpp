@@ -11,6 +11,8 @@
 // per-threat generator, not torch's global generator re-seeded by every call.
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "core/registry.h"
 #include "threats/attacks/apgd.h"
 #include "threats/attacks/linf.h"
@@ -137,14 +139,10 @@ class AutoAttack : public Attack {
     auto adv = clean.x.detach().clone();
     auto robust = apgd::still_correct(victim, clean, clean.x);
     auto stage = [&](auto&& attack) {
-      auto ind = robust.nonzero().squeeze(1);
-      if (ind.numel() == 0) return;
-      Batch sub = clean.rows(ind);
-      auto x = attack(sub).x;
-      auto fooled = apgd::still_correct(victim, sub, x).logical_not();
-      auto newly = ind.index({fooled});
-      robust.index_put_({newly}, false);
-      adv.index_put_({newly}, x.index({fooled}));
+      linf::attack_robust_rows(clean, adv, robust, [&](const Batch& sub) {
+        auto x = attack(sub).x;
+        return std::pair{x, apgd::still_correct(victim, sub, x).logical_not()};
+      });
     };
     stage([&](const Batch& b) { return apgd::untargeted(victim, b, "ce", apgd_, gen); });
     stage([&](const Batch& b) { return apgd::targeted(victim, b, apgd_, gen); });

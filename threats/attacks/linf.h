@@ -1,5 +1,5 @@
-// Shared pieces of the L-inf gradient-sign attacks (FGSM, I-FGSM, MI-FGSM), in [0,1] pixel space.
-// The formulas are torchattacks 3.5.1's (attacks/fgsm.py, bim.py, mifgsm.py); see ATTACKS.md §1.
+// Shared pieces of the L-inf attacks in [0,1] pixel space: the FGSM family (formulas of torchattacks 3.5.1,
+// attacks/fgsm.py, bim.py, mifgsm.py; ATTACKS.md §1) and the restart/stage loop of AutoAttack's attacks.
 #pragma once
 #include <torch/torch.h>
 
@@ -51,6 +51,20 @@ inline Batch with_x(const Batch& clean, const torch::Tensor& x) {
   Batch out = clean;
   out.x = x.detach();
   return out;
+}
+
+// AutoAttack's restart and stage loop: attacks the rows of `clean` still marked in `robust` (bool [B]) with
+// `run`, which gets those rows as one batch and returns {their adversarial images, which of them are fooled};
+// a fooled row leaves `robust` and keeps its image in `adv`. Returns the rows attacked (empty: none was left).
+template <class Run>
+torch::Tensor attack_robust_rows(const Batch& clean, torch::Tensor& adv, torch::Tensor& robust, Run&& run) {
+  auto ind = robust.nonzero().squeeze(1);
+  if (ind.numel() == 0) return ind;
+  auto [x, fooled] = run(clean.rows(ind));
+  auto newly = ind.index({fooled});
+  robust.index_put_({newly}, false);
+  adv.index_put_({newly}, x.index({fooled}));
+  return ind;
 }
 
 }  // namespace lrb::linf

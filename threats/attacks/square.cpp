@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <limits>
 
 #include "threats/attacks/linf.h"
@@ -131,15 +132,15 @@ Batch perturb(Victim& victim, const Batch& clean, const Options& o, at::Generato
   auto acc = std::get<1>(victim.logits(clean).max(1)).eq(clean.y);
   auto queries = torch::zeros({clean.x.size(0)}, clean.x.options());
   for (int64_t r = 0; r < o.n_restarts; ++r) {
-    auto ind = acc.nonzero().squeeze(1);
+    torch::Tensor n_queries;
+    auto ind = linf::attack_robust_rows(clean, adv, acc, [&](const Batch& sub) {
+      auto run = attack_single_run(victim, sub, o, gen);
+      n_queries = run.n_queries;
+      auto fooled = std::get<1>(victim.logits(linf::with_x(sub, run.x_best)).max(1)).ne(sub.y);
+      return std::pair{run.x_best, fooled};
+    });
     if (ind.numel() == 0) break;
-    Batch sub = clean.rows(ind);
-    auto run = attack_single_run(victim, sub, o, gen);
-    auto fooled = std::get<1>(victim.logits(linf::with_x(sub, run.x_best)).max(1)).ne(sub.y);
-    queries.index_put_({ind}, run.n_queries);
-    auto newly = ind.index({fooled});
-    acc.index_put_({newly}, false);
-    adv.index_put_({newly}, run.x_best.index({fooled}));
+    queries.index_put_({ind}, n_queries);
   }
   if (queries_out) *queries_out = queries;
   return linf::with_x(clean, adv);
