@@ -15,6 +15,10 @@ PROFILE ?= quick
 SEEDS   ?= 1
 CHECK   ?= 0
 FUZZ_SECONDS ?= 60
+# LAUNCHER=slurm: make tableN submits the table's cells as a Slurm job array and its report as a dependent job
+# (tools/slurm_table.sh; SBATCH_ARGS, CPUS_PER_TASK) instead of running them here one after another.
+LAUNCHER ?= local
+TABLE_SH := $(if $(filter slurm,$(LAUNCHER)),tools/slurm_table.sh,tools/table.sh)
 
 all: build
 
@@ -29,6 +33,7 @@ help:
 	@echo "make table3     the paper's Table 3: GCN and GAT x BP/ES/LR on Cora, edge attacks, report (same options)"
 	@echo "make table4     the paper's Table 4: spiking LIF nets on MNIST/Fashion-MNIST x BP/ES/LR, attacks, report (same options)"
 	@echo "                CHECK=1: exit 1 on a cell outside tolerance of the committed results / the paper (profile's check: line)"
+	@echo "                LAUNCHER=slurm: submit the cells as a Slurm job array, the report as a dependent job"
 	@echo "                Each writes results/tableN.csv, .md and .html (one self-contained page: table beside the paper,"
 	@echo "                training curves, eps / edge-rate plots, every run's config, seed and commit)"
 	@echo "make report     re-render those reports (CSV, Markdown, HTML) from the runs already there (PROFILE=...)"
@@ -75,16 +80,16 @@ fig1: build
 	bash tools/fig1.sh $(LRBENCH)
 
 table1: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table1 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash $(TABLE_SH) table1 $(LRBENCH)
 
 table2: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table2 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash $(TABLE_SH) table2 $(LRBENCH)
 
 table3: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table3 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash $(TABLE_SH) table3 $(LRBENCH)
 
 table4: build
-	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash tools/table.sh table4 $(LRBENCH)
+	PROFILE=$(PROFILE) SEEDS=$(SEEDS) CHECK=$(CHECK) bash $(TABLE_SH) table4 $(LRBENCH)
 
 report: build
 	PROFILE=$(PROFILE) bash tools/report.sh $(LRBENCH)

@@ -21,6 +21,7 @@
 #include "core/registry.h"
 #include "experiments/evaluator.h"
 #include "experiments/train_run.h"
+#include "trainers/distributed.h"
 #include "apps/verbs.h"
 #include "reports/report.h"
 
@@ -107,6 +108,12 @@ int main(int argc, char** argv) {
       ->required();
   train->add_option("overrides", overrides, "key=value overrides, e.g. train.epochs=3 or trainer=lr-wl");
   train->add_option("--out", out, "run directory (default runs/<name>/<model>-<trainer>-s<seed>; env LRBENCH_OUT)");
+  int nproc = 1;
+  train->add_option("--nproc", nproc,
+                    "run on N local processes (LR/ES: each does a share of every layer's copies or of the "
+                    "population; BP: of the batch's rows); under torchrun's or srun's environment the ranks are "
+                    "theirs instead")
+      ->check(CLI::Range(1, 1024));
   bool resume = false;
   train->add_flag("--resume", resume,
                   "continue the run of this config in --out from its last resumable state (resume.pt); a run killed "
@@ -193,14 +200,24 @@ int main(int argc, char** argv) {
   }
 
   try {
-    init_logging(log_level);
+    const auto world = *train ? world_from_env() : std::nullopt;
+    // Ranks other than 0 say only what goes wrong: rank 0 speaks for the run.
+    init_logging(world && world->rank > 0 && (log_level == "info" || log_level == "debug" || log_level == "trace")
+                     ? "warn"
+                     : log_level);
     load_plugins(plugins, env_or("LRBENCH_PLUGINS", ""));
     if (*train) {
       if (train->count("--out") && out.empty())
         throw ConfigError("--out", "empty path (give a run directory, or drop --out for the default)");
       auto root = load_config(config_file, overrides);
       if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
-      train_run(root, out, resume);
+      if (nproc > 1 && !world) {
+        plan_run(root);  // a config error is reported once, before any rank starts
+        return launch_local(nproc, argv);
+      }
+      std::unique_ptr<Collective> team;
+      if (world) team = join_world(*world, dist_timeout());
+      train_run(root, out, resume, team.get());
     } else if (*check) {
       return check_experiment(load_config(config_file, overrides), std::cout);
     } else if (*eval) {

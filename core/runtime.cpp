@@ -8,6 +8,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "core/config.h"
@@ -29,7 +30,10 @@ int set_threads(const std::string& setting) {
   keep_freed_memory();
   int n = 0;
   if (setting == "auto") {
-    n = static_cast<int>(std::thread::hardware_concurrency());
+    // A Slurm task gets the cores it asked for (--cpus-per-task), not the node's.
+    const char* slurm = std::getenv("SLURM_CPUS_PER_TASK");
+    n = slurm ? std::atoi(slurm) : 0;
+    if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
     if (n <= 0) n = 1;
   } else {
     try {

@@ -6,7 +6,8 @@
 
 namespace lrb {
 
-// "auto" = every core (LibTorch starts with 1 intra-op thread on small machines); else a positive count.
+// "auto" = every core (LibTorch starts with 1 intra-op thread on small machines), or a Slurm task's
+// SLURM_CPUS_PER_TASK; else a positive count.
 int set_threads(const std::string& setting);
 // "auto" = CUDA when available, else CPU; "cpu", "cuda", "cuda:N".
 c10::Device pick_device(const std::string& setting);

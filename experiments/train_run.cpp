@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "core/registry.h"
 #include "core/runtime.h"
 #include "core/seed.h"
+#include "core/stop_request.h"
 #include "experiments/checkpoint.h"
 #include "experiments/resume_state.h"
 #include "experiments/run_dir.h"
@@ -129,7 +131,33 @@ void restore(ClassifierImpl& m, const std::vector<std::pair<std::string, torch::
 
 }  // namespace
 
-TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume) {
+namespace {
+
+// The state every rank must hold alike: the model's parameters and buffers and the trainer's own parameters.
+std::vector<torch::Tensor> shared_state(ClassifierImpl& model, Trainer& trainer) {
+  std::vector<torch::Tensor> out;
+  for (auto& t : model.parameters()) out.push_back(t);
+  for (auto& t : model.buffers()) out.push_back(t);
+  for (auto& t : trainer.parameters()) out.push_back(t);
+  return out;
+}
+
+// FNV-1a over the bytes of every tensor: equal on two ranks only when their states are bit for bit equal.
+int64_t state_hash(const std::vector<torch::Tensor>& state) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const auto& t : state) {
+    auto c = t.detach().to(torch::kCPU).contiguous();
+    const auto* p = static_cast<const unsigned char*>(c.data_ptr());
+    for (size_t i = 0, n = c.numel() * c.element_size(); i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  }
+  return static_cast<int64_t>(h);
+}
+
+}  // namespace
+
+TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume, Collective* team_in) {
+  Collective& team = team_in ? *team_in : solo();
+  const bool writer = team.rank() == 0;
   auto wall0 = std::chrono::steady_clock::now();
   double wall_before = 0;  // a resumed run's earlier processes (ResumeState::wall_seconds)
   auto wall = [&] { return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(); };
@@ -144,7 +172,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     from = resume_point(out_dir, p.spec.hash);
     if (from == ResumeFrom::kFinished) {
       log->info("{}: this run (spec {}) has finished; nothing to resume", out_dir, p.spec.hash);
-      fs::remove(state_path);  // left behind by a kill between run.json's "finished" and its removal
+      if (writer) fs::remove(state_path);  // left behind by a kill between run.json's "finished" and its removal
       TrainResult done;
       done.run_dir = out_dir;
       auto j = nlohmann::json::parse(read_text(run_json));
@@ -155,29 +183,37 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     if (from == ResumeFrom::kStart && fs::exists(out_dir) && !fs::is_empty(out_dir))
       log->info("{}: the run (spec {}) stopped before its first resumable state; starting from the beginning",
                 out_dir, p.spec.hash);
-  } else {
+  } else if (writer) {
     require_free_out_dir(out_dir, p.spec.hash);
   }
-  try {  // before any data is read: an --out that cannot be created is a usage error
-    fs::create_directories(out_dir);
-  } catch (const fs::filesystem_error& e) {
-    throw ConfigError(out_dir, fmt::format("--out: cannot create the run directory ({}); choose a writable path",
-                                           e.code().message()));
-  }
+  if (writer) try {  // before any data is read: an --out that cannot be created is a usage error
+      fs::create_directories(out_dir);
+    } catch (const fs::filesystem_error& e) {
+      throw ConfigError(out_dir, fmt::format("--out: cannot create the run directory ({}); choose a writable path",
+                                             e.code().message()));
+    }
   materialize(p);
+  if (team.world() > 1) {
+    // Ranks on one host share its cores (unless threads is given); every rank's trainer does its share.
+    auto local = std::getenv("LOCAL_WORLD_SIZE");
+    if (p.spec.threads == "auto" && local && std::atoi(local) > 1)
+      at::set_num_threads(std::max(1, at::get_num_threads() / std::atoi(local)));
+    p.trainer->set_collective(team);
+  }
   const auto& spec = p.spec;
   const bool best_val = spec.train.select == "best-val";
   auto device = pick_device(spec.device);
 
   // The config first: it names the run's spec, so a directory killed right after holds a run to resume.
-  write_text_atomic((fs::path(out_dir) / "config.resolved.yaml").string(),
+  if (writer) write_text_atomic((fs::path(out_dir) / "config.resolved.yaml").string(),
                     fmt::format("# lrbench resolved config: spec_hash {} git {} (reproduce: lrbench train {} --out "
                                 "DIR)\n",
                                 spec.hash, LRB_GIT_SHA, (fs::path(out_dir) / "config.resolved.yaml").string()) +
                         to_yaml(spec.root));
-  log_to_file((fs::path(out_dir) / "log.txt").string(), /*append=*/from == ResumeFrom::kState);
+  if (writer) log_to_file((fs::path(out_dir) / "log.txt").string(), /*append=*/from == ResumeFrom::kState);
   log->info("run {} | spec {} | git {} | LibTorch {} | device {} | threads {} | seed {}", spec.name, spec.hash,
             LRB_GIT_SHA, torch_version(), device.str(), at::get_num_threads(), spec.seed);
+  if (team.world() > 1) log->info("ranks {} (this is rank 0; Gloo process group)", team.world());
   log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
 
   auto params = p.model->parameters();
@@ -210,6 +246,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
                          {"trainer", p.trainer->key()},
                          {"started", started},
                          {"status", "running"}};
+  if (team.world() > 1) info["ranks"] = team.world();
   int64_t saved_epoch = 0;
   FitHooks hooks;
   std::vector<std::pair<std::string, torch::Tensor>> best;  // best-val: the selected epoch's state
@@ -242,7 +279,45 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   }
   // The state is written after the epoch's checkpoint and run.json: a kill in between redoes the epoch's
   // end, which writes the same bytes again.
+  if (team.world() > 1) {
+    // Every rank starts from rank 0's state (a resumed run: the same file, read by each).
+    auto state = shared_state(*p.model, *p.trainer);
+    torch::NoGradGuard no_grad;
+    team.broadcast(state, 0);
+    int every = 50;
+    if (const char* e = std::getenv("LRBENCH_DIST_CHECK_EVERY")) every = std::max(1, std::atoi(e));
+    hooks.after_step = [&, every](int64_t epoch, int64_t step) {
+      // Buffers (BatchNorm running statistics) follow rank 0's, as DDP's broadcast_buffers does: ranks that see
+      // other rows of a batch (bp) or other population members (es) would otherwise drift apart.
+      std::vector<torch::Tensor> buffers;
+      for (auto& b : p.model->buffers()) buffers.push_back(b);
+      if (!buffers.empty()) team.broadcast(buffers, 0);
+      if (step % every != 0) return;
+      auto mine = torch::full({1}, state_hash(shared_state(*p.model, *p.trainer)), torch::kLong);
+      std::vector<torch::Tensor> theirs{mine.clone()};
+      team.broadcast(theirs, 0);
+      if (!mine.equal(theirs[0]))
+        throw TrainingError(fmt::format("rank {} of {}: parameters differ from rank 0's after epoch {} step {} "
+                                        "(state hash {:x} vs {:x}); the ranks run different builds, libraries or "
+                                        "devices: run every rank from one build on one kind of machine",
+                                        team.rank(), team.world(), epoch, step, mine.item<int64_t>(),
+                                        theirs[0].item<int64_t>()));
+    };
+  }
+  // Preemption (Slurm's SIGTERM/SIGUSR1) or Ctrl-C: stop at the next step with the state saved. All ranks stop
+  // at the same step: the flag is summed over them.
+  StopListener listener;
+  hooks.stop_signal = [&]() -> int {
+    int sig = stop_requested();
+    if (team.world() > 1) {
+      std::vector<torch::Tensor> t{torch::full({1}, sig, torch::kLong)};
+      team.all_reduce_sum(t);
+      if (t[0].item<int64_t>() > 0 && sig == 0) sig = SIGTERM;  // another rank's signal
+    }
+    return sig;
+  };
   hooks.on_position = [&](const FitPosition& pos) {
+    if (!writer) return;
     ResumeState r{pos, result.epochs, saved_epoch, device.str(), wall(), chosen, best};
     meta.epoch = pos.epoch;
     auto x = encode_resume_state(r);
@@ -250,6 +325,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   };
   hooks.on_epoch = [&](const EpochStats& e) {
     result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds, e.val_acc});
+    if (!writer) return;
     if (best_val && (best.empty() || e.val_acc > chosen.val_acc)) best = snapshot(*p.model), chosen = result.epochs.back();
     write_metrics((fs::path(out_dir) / "metrics.csv").string(), result.epochs);
     if (e.epoch % spec.train.checkpoint_every == 0 || e.epoch == spec.train.epochs) {
@@ -269,7 +345,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
                            ? fmt::format("the checkpoint of epoch {} (the last good one) is kept in {}", saved_epoch,
                                          out_dir)
                            : "no checkpoint was written (the run stopped before its first one)";
-    if (saved_epoch > 0) {
+    if (saved_epoch > 0 && writer) {
       info["status"] = "failed";
       info["error"] = e.what();
       write_text_atomic(run_json, info.dump(2) + "\n");
@@ -277,6 +353,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     throw TrainingError(fmt::format("{}; {}", e.what(), kept));
   }
   result.final_test_acc = result.epochs.empty() ? 0 : result.epochs.back().test_acc;
+  if (!writer) return result;
   if (best_val && !best.empty()) {
     // The checkpoint holds the selected epoch's parameters (the optimizer state stays the last epoch's).
     restore(*p.model, best);
@@ -291,6 +368,13 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
               100 * chosen.val_acc, 100 * chosen.test_acc);
   }
 
+  if (team.world() > 1) {  // this process's part of the run (a resumed run: since it resumed)
+    double train_seconds = 0;
+    for (const auto& e : result.epochs) train_seconds += e.seconds;
+    info["collective_seconds"] = team.seconds();
+    log->info("rank 0 spent {:.2f} s in collectives ({:.2f}% of {:.1f} s of training)", team.seconds(),
+              train_seconds > 0 ? 100 * team.seconds() / train_seconds : 0.0, train_seconds);
+  }
   const double total = wall();
   info["status"] = "finished";
   info["finished"] = now_iso();

@@ -40,6 +40,11 @@ void materialize(RunParts& parts);
 // and a resumable state (resume.pt, removed when the run finishes) every train.checkpoint_every_steps steps
 // and at every epoch end. `resume`: continue the run of this spec in out_dir from its resume.pt (start from
 // the beginning when it has none yet; return at once when the run has finished); see resume_point().
-TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume = false);
+// `team`: the processes this run spans (trainers/distributed.h), or null for one. Every rank runs the same
+// loop on the same batches and does its share of each step; rank 0 alone writes out_dir, every rank reads it
+// on --resume (a file system all hosts share, as on a cluster). Parameters and buffers are broadcast from rank
+// 0 at the start and after every step's update checked equal on every rank (a hash every
+// LRBENCH_DIST_CHECK_EVERY steps, default 50; a mismatch is a TrainingError).
+TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume = false, Collective* team = nullptr);
 
 }  // namespace lrb

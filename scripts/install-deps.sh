@@ -12,6 +12,8 @@ PKGS=(
   gnuplot-nox                                 # plots of the reports (PNG beside the Markdown, SVG in the HTML page)
   chromium                                    # headless browser test of the HTML report (ctest html_chromium_test)
   clang libclang-rt-14-dev                    # libFuzzer + sanitizers for tests/fuzz (make fuzz, ctest fuzz_replay)
+  libgloo-dev                                 # headers of Gloo, which LibTorch's c10d ProcessGroupGloo includes (--nproc)
+  slurm-wlm munge                             # a single-node Slurm that ctest slurm_array_test starts (LAUNCHER=slurm)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -23,9 +23,28 @@
 # Resumable: a cell whose run finished with the same spec hash is not retrained, an interrupted one (even
 # by kill -9) continues from its last resumable state (lrbench train --resume), and an eval CSV newer
 # than its checkpoint is not recomputed, so an interrupted `make table1` continues where it stopped.
+# Cells one at a time (a cluster's job array, tools/slurm_table.sh):
+#   tools/table.sh TABLE [LRBENCH] --cells    the cells, one per line: index (stable for a profile and SEEDS),
+#                                              name, lrbench train arguments
+#   tools/table.sh TABLE [LRBENCH] --cell I   trains and evaluates cell I only. SIGTERM/SIGUSR1 (Slurm's
+#                                              preemption and --signal=B:USR1@T) stop its lrbench at the next
+#                                              step with the state saved; inside a Slurm job the cell then
+#                                              requeues itself (scontrol requeue) and resumes when it runs again
+#   tools/table.sh TABLE [LRBENCH] --gather   the transfer evaluations and the report, once every cell is done
 set -euo pipefail
-table=${1:?usage: tools/table.sh TABLE [LRBENCH]}
-lrbench=${2:-build/apps/lrbench}
+table=${1:?usage: tools/table.sh TABLE [LRBENCH] [--cells | --cell I | --gather]}
+shift
+lrbench=build/apps/lrbench
+[[ $# -gt 0 && $1 != --* ]] && { lrbench=$1; shift; }
+mode=all cell_index=
+case ${1:-} in
+  '') ;;
+  --cells) mode=list ;;
+  --gather) mode=gather ;;
+  --cell) mode=cell; cell_index=${2:-}
+          [[ $cell_index =~ ^[0-9]+$ ]] || { echo "tools/table.sh: --cell needs a cell index (see --cells)" >&2; exit 2; } ;;
+  *) echo "tools/table.sh: unknown option '$1' (expected --cells, --cell I or --gather)" >&2; exit 2 ;;
+esac
 profile=${PROFILE:-quick}
 seeds=${SEEDS:-1}
 runs=${RUNS:-runs/$table-$(basename "$profile" .txt)}
@@ -91,73 +110,149 @@ if [[ ${CHECK:-0} == 1 ]]; then
   done
 fi
 
-start=$(date +%s)
-mkdir -p "$runs/logs"
+# The cells in a fixed order (seed, then model, then trainer as the profile lists them): index i is cells[i].
+cells=()
 for seed in $(seq 0 $((seeds - 1))); do
   for m in $models; do
-    for t in $trainers; do
-      cell=${m/@/-}-$t-s$seed
-      dir=$runs/$cell
-      data=(); [[ $m == *@* ]] && data=("dataset=${m#*@}")
-      args=("$exp" "model=${m%%@*}" "${data[@]}" "trainer=$t" "seed=$seed" $(overrides "$m" "$t"))
-      hash=$("$lrbench" check "${args[@]}" | sed -n 's/^# ok: spec_hash //p') || true
-      [[ -n $hash ]] || { echo "tools/table.sh: $cell: config check failed: $lrbench check ${args[*]}" >&2; exit 2; }
-      if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" &&
-         grep -q "\"status\": \"finished\"" "$dir/run.json"; then
-        echo "== $cell: trained (spec $hash), skipping training"
-      else
-        # An interrupted run of this spec continues from its last resumable state; anything else starts afresh.
-        resume=()
-        if [[ -f $dir/config.resolved.yaml ]] && grep -q "spec_hash $hash " "$dir/config.resolved.yaml" &&
-           ! grep -qsE '"status": "(failed|finished)"' "$dir/run.json"; then
-          resume=(--resume)
-          echo "== $cell: resuming the interrupted run (spec $hash): ${args[*]:1}"
-        else
-          echo "== $cell: training (spec $hash): ${args[*]:1}"
-          rm -rf "$dir" "$runs/logs/$cell.train.log"
-        fi
-        t0=$(date +%s)
-        "$lrbench" train "${args[@]}" --out "$dir" "${resume[@]}" >>"$runs/logs/$cell.train.log" 2>&1 ||
-          { echo "tools/table.sh: $cell: training failed, see $runs/logs/$cell.train.log" >&2; tail -3 "$runs/logs/$cell.train.log" >&2; exit 1; }
-        acc=$(grep -o '"final_test_acc": [0-9.e+-]*' "$dir/run.json" | grep -o '[0-9.e+-]*$' || true)
-        echo "   trained in $(( $(date +%s) - t0 )) s${acc:+: final test accuracy $(printf '%.2f' "$acc") %}"
-      fi
-      csv=$dir/eval/$(basename "$suite" .yaml).csv   # a suite writes eval/<its name>.csv (name = file stem)
-      # The eval is current when its CSV is newer than the checkpoint and was made with the same suite
-      # file and eval overrides (stamp beside the CSV).
-      stamp="$(cat "$(find_suite_file)" 2>/dev/null | cksum) ${eval_args[*]}"
-      if [[ -f $csv && $csv -nt $dir/checkpoint.pt && -f $csv.stamp && $(cat "$csv.stamp") == "$stamp" ]]; then
-        echo "   evaluated, skipping"
-      else
-        t0=$(date +%s)
-        "$lrbench" eval "$dir" --suite "$suite" "${eval_args[@]}" >"$runs/logs/$cell.eval.log" 2>&1 ||
-          { echo "tools/table.sh: $cell: evaluation failed, see $runs/logs/$cell.eval.log" >&2; tail -3 "$runs/logs/$cell.eval.log" >&2; exit 1; }
-        printf '%s' "$stamp" >"$csv.stamp"
-        echo "   evaluated in $(( $(date +%s) - t0 )) s"
-      fi
-      if [[ -n $transfer && $t != "$transfer" ]]; then
-        src=$runs/${m/@/-}-$transfer-s$seed
-        tcsv=${csv%.csv}.transfer.csv
-        [[ -f $src/checkpoint.pt ]] ||
-          { echo "tools/table.sh: $cell: no source run $src for transfer (list $transfer first in trainers:)" >&2; exit 1; }
-        # Current when made from this source (its trainer and spec) with the same suite and eval overrides.
-        tstamp="$stamp source=$transfer $(grep -o '"spec_hash": "[0-9a-f]*"' "$src/run.json")"
-        if [[ -f $tcsv && $tcsv -nt $dir/checkpoint.pt && $tcsv -nt $src/checkpoint.pt && -f $tcsv.stamp &&
-              $(cat "$tcsv.stamp") == "$tstamp" ]]; then
-          echo "   transfer from $transfer evaluated, skipping"
-        else
-          t0=$(date +%s)
-          "$lrbench" eval "$dir" --suite "$suite" --source "$src" "${eval_args[@]}" >"$runs/logs/$cell.transfer.log" 2>&1 ||
-            { echo "tools/table.sh: $cell: transfer evaluation failed, see $runs/logs/$cell.transfer.log" >&2;
-              tail -3 "$runs/logs/$cell.transfer.log" >&2; exit 1; }
-          printf '%s' "$tstamp" >"$tcsv.stamp"
-          echo "   transfer from $transfer evaluated in $(( $(date +%s) - t0 )) s"
-        fi
-      fi
-    done
+    for t in $trainers; do cells+=("$seed $m $t"); done
   done
 done
-# The wall time is kept beside the runs so that `make report` can re-render the page with it later.
-wall=$(( $(date +%s) - start ))
-printf '%s\n' "$wall" >"$runs/wall_seconds"
-"$lrbench" report "$table" "$runs" --out-dir "$out" --wall-seconds "$wall" --html "${report_args[@]}"
+
+cell_args() {  # seed model trainer -> the lrbench train arguments of the cell
+  local seed=$1 m=$2 t=$3 data=()
+  [[ $m == *@* ]] && data=("dataset=${m#*@}")
+  args=("$exp" "model=${m%%@*}" "${data[@]}" "trainer=$t" "seed=$seed" $(overrides "$m" "$t"))
+}
+
+# Runs lrbench in the background and waits, so that a trapped signal is handled at once (bash runs traps only
+# between foreground commands) and passed on to lrbench, which then stops at its next step with the state saved.
+child=
+stopped=
+forward() { stopped=$1; [[ -n $child ]] && kill -s "$1" "$child" 2>/dev/null || true; }
+run_lrbench() {  # log file, then the lrbench arguments
+  local log=$1 rc=0; shift
+  "$lrbench" "$@" >>"$log" 2>&1 & child=$!
+  while true; do
+    wait "$child" && rc=0 || rc=$?
+    # wait returns > 128 when a trapped signal interrupted it; the child may still run
+    kill -0 "$child" 2>/dev/null || break
+  done
+  child=
+  return $rc
+}
+
+train_and_eval() {  # seed model trainer
+  local seed=$1 m=$2 t=$3
+  cell=${m/@/-}-$t-s$seed
+  dir=$runs/$cell
+  cell_args "$seed" "$m" "$t"
+  hash=$("$lrbench" check "${args[@]}" | sed -n 's/^# ok: spec_hash //p') || true
+  [[ -n $hash ]] || { echo "tools/table.sh: $cell: config check failed: $lrbench check ${args[*]}" >&2; exit 2; }
+  if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" &&
+     grep -q "\"status\": \"finished\"" "$dir/run.json"; then
+    echo "== $cell: trained (spec $hash), skipping training"
+  else
+    # An interrupted run of this spec continues from its last resumable state; anything else starts afresh.
+    resume=()
+    if [[ -f $dir/config.resolved.yaml ]] && grep -q "spec_hash $hash " "$dir/config.resolved.yaml" &&
+       ! grep -qsE '"status": "(failed|finished)"' "$dir/run.json"; then
+      resume=(--resume)
+      echo "== $cell: resuming the interrupted run (spec $hash): ${args[*]:1}"
+    else
+      echo "== $cell: training (spec $hash): ${args[*]:1}"
+      rm -rf "$dir" "$runs/logs/$cell.train.log"
+    fi
+    t0=$(date +%s)
+    local rc=0
+    run_lrbench "$runs/logs/$cell.train.log" train "${args[@]}" --out "$dir" "${resume[@]}" || rc=$?
+    if [[ -n $stopped ]]; then
+      echo "== $cell: stopped by SIG$stopped after $(( $(date +%s) - t0 )) s (lrbench exit $rc); its state is saved"
+      return 0
+    fi
+    (( rc == 0 )) ||
+      { echo "tools/table.sh: $cell: training failed, see $runs/logs/$cell.train.log" >&2; tail -3 "$runs/logs/$cell.train.log" >&2; exit 1; }
+    acc=$(grep -o '"final_test_acc": [0-9.e+-]*' "$dir/run.json" | grep -o '[0-9.e+-]*$' || true)
+    echo "   trained in $(( $(date +%s) - t0 )) s${acc:+: final test accuracy $(printf '%.2f' "$acc") %}"
+  fi
+  csv=$dir/eval/$(basename "$suite" .yaml).csv   # a suite writes eval/<its name>.csv (name = file stem)
+  # The eval is current when its CSV is newer than the checkpoint and was made with the same suite
+  # file and eval overrides (stamp beside the CSV).
+  stamp="$(cat "$(find_suite_file)" 2>/dev/null | cksum) ${eval_args[*]}"
+  if [[ -f $csv && $csv -nt $dir/checkpoint.pt && -f $csv.stamp && $(cat "$csv.stamp") == "$stamp" ]]; then
+    echo "   evaluated, skipping"
+  else
+    t0=$(date +%s)
+    : >"$runs/logs/$cell.eval.log"
+    run_lrbench "$runs/logs/$cell.eval.log" eval "$dir" --suite "$suite" "${eval_args[@]}" ||
+      { [[ -n $stopped ]] && { echo "== $cell: evaluation stopped by SIG$stopped"; return 0; }
+        echo "tools/table.sh: $cell: evaluation failed, see $runs/logs/$cell.eval.log" >&2; tail -3 "$runs/logs/$cell.eval.log" >&2; exit 1; }
+    printf '%s' "$stamp" >"$csv.stamp"
+    echo "   evaluated in $(( $(date +%s) - t0 )) s"
+  fi
+}
+
+transfer_eval() {  # seed model trainer: score the cell under attacks crafted on the transfer source's cell
+  local seed=$1 m=$2 t=$3
+  [[ -n $transfer && $t != "$transfer" ]] || return 0
+  cell=${m/@/-}-$t-s$seed
+  dir=$runs/$cell
+  csv=$dir/eval/$(basename "$suite" .yaml).csv
+  stamp="$(cat "$(find_suite_file)" 2>/dev/null | cksum) ${eval_args[*]}"
+  src=$runs/${m/@/-}-$transfer-s$seed
+  tcsv=${csv%.csv}.transfer.csv
+  [[ -f $src/checkpoint.pt ]] ||
+    { echo "tools/table.sh: $cell: no source run $src for transfer (list $transfer first in trainers:)" >&2; exit 1; }
+  # Current when made from this source (its trainer and spec) with the same suite and eval overrides.
+  tstamp="$stamp source=$transfer $(grep -o '"spec_hash": "[0-9a-f]*"' "$src/run.json")"
+  if [[ -f $tcsv && $tcsv -nt $dir/checkpoint.pt && $tcsv -nt $src/checkpoint.pt && -f $tcsv.stamp &&
+        $(cat "$tcsv.stamp") == "$tstamp" ]]; then
+    echo "   transfer from $transfer evaluated, skipping"
+  else
+    t0=$(date +%s)
+    "$lrbench" eval "$dir" --suite "$suite" --source "$src" "${eval_args[@]}" >"$runs/logs/$cell.transfer.log" 2>&1 ||
+      { echo "tools/table.sh: $cell: transfer evaluation failed, see $runs/logs/$cell.transfer.log" >&2;
+        tail -3 "$runs/logs/$cell.transfer.log" >&2; exit 1; }
+    printf '%s' "$tstamp" >"$tcsv.stamp"
+    echo "   transfer from $transfer evaluated in $(( $(date +%s) - t0 )) s"
+  fi
+}
+
+report() {
+  "$lrbench" report "$table" "$runs" --out-dir "$out" ${wall:+--wall-seconds "$wall"} --html "${report_args[@]}"
+}
+
+mkdir -p "$runs/logs"
+case $mode in
+  list)
+    for i in "${!cells[@]}"; do
+      read -r seed m t <<<"${cells[$i]}"
+      cell_args "$seed" "$m" "$t"
+      printf '%s %s %s\n' "$i" "${m/@/-}-$t-s$seed" "${args[*]}"
+    done ;;
+  cell)
+    (( cell_index < ${#cells[@]} )) ||
+      { echo "tools/table.sh: --cell $cell_index: $table has ${#cells[@]} cells (0 to $(( ${#cells[@]} - 1 )))" >&2; exit 2; }
+    trap 'forward TERM' TERM
+    trap 'forward USR1' USR1
+    read -r seed m t <<<"${cells[$cell_index]}"
+    train_and_eval "$seed" "$m" "$t"
+    if [[ -n $stopped ]]; then
+      if [[ -n ${SLURM_JOB_ID:-} ]]; then
+        job=${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}}
+        scontrol requeue "${job:-$SLURM_JOB_ID}" 2>/dev/null && echo "== cell $cell_index: requeued (${job:-$SLURM_JOB_ID})" ||
+          echo "== cell $cell_index: Slurm is requeueing the job"
+      fi
+      exit 0
+    fi ;;
+  gather)
+    for c in "${cells[@]}"; do transfer_eval $c; done
+    [[ -f $runs/wall_seconds ]] && wall=$(cat "$runs/wall_seconds")
+    report ;;
+  all)
+    start=$(date +%s)
+    for c in "${cells[@]}"; do train_and_eval $c; transfer_eval $c; done
+    # The wall time is kept beside the runs so that `make report` can re-render the page with it later.
+    wall=$(( $(date +%s) - start ))
+    printf '%s\n' "$wall" >"$runs/wall_seconds"
+    report ;;
+esac

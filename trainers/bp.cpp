@@ -12,14 +12,37 @@ class Bp final : public Trainer {
   StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator&) override {
     for (auto& p : model.parameters())
       if (p.grad().defined()) p.mutable_grad().zero_();
-    auto logits = batch.select(model.forward(batch));
-    auto y = batch.targets();
-    auto loss = torch::nn::functional::cross_entropy(logits, y);
-    loss.backward();
+    auto& team = collective();
+    // Scaled out (DDP's semantics): each rank takes a contiguous share of the batch's rows, its mean loss is
+    // weighted by its share, and the gradients are summed over the ranks. A graph is one example (its nodes
+    // are coupled), so every rank computes it whole and the sum is divided by the ranks instead.
+    const bool split = team.world() > 1 && !batch.mask.defined();
+    const int64_t n = batch.x.size(0);
+    const Batch mine = split ? batch.rows(torch::arange(n * team.rank() / team.world(), n * (team.rank() + 1) / team.world(),
+                                                        torch::TensorOptions().dtype(torch::kLong).device(batch.x.device())))
+                             : batch;
+    auto logits = mine.select(model.forward(mine));
+    auto y = mine.targets();
+    const double share = split ? static_cast<double>(y.size(0)) / n : 1.0 / team.world();
+    auto loss = y.size(0) > 0 ? torch::nn::functional::cross_entropy(logits, y) : logits.sum() * 0;
+    (loss * share).backward();
     StepStats s;
     s.loss = loss.item<double>();
     s.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
     s.count = y.size(0);
+    if (team.world() > 1) {
+      std::vector<torch::Tensor> sums;
+      for (auto& p : model.parameters())
+        if (p.grad().defined()) sums.push_back(p.mutable_grad());
+      auto stats = torch::tensor({s.loss * s.count, static_cast<double>(s.correct), static_cast<double>(s.count)},
+                                 torch::kDouble);
+      if (!split) stats.div_(team.world());
+      sums.push_back(stats);
+      team.all_reduce_sum(sums);
+      s.count = static_cast<int64_t>(stats[2].item<double>());
+      s.correct = static_cast<int64_t>(stats[1].item<double>());
+      s.loss = stats[0].item<double>() / std::max<int64_t>(s.count, 1);
+    }
     s.forward_rows = s.count;
     return s;
   }

@@ -1,5 +1,7 @@
 #include "trainers/fit.h"
 
+#include "core/stop_request.h"
+
 #include <torch/torch.h>
 
 #include <chrono>
@@ -170,13 +172,15 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
                                         "gradient estimates are too large: lower train.optimizer.lr; for es and "
                                         "lr-* trainers, trainer.sigma in a usual range such as 1e-3 to 1e-1)",
                                         epoch + 1, step + 1, *name));
+      if (hooks.after_step) hooks.after_step(epoch + 1, step + 1);
       loss_sum += s.loss * s.count;
       correct += s.correct;
       count += s.count;
       if (spec.log_every > 0 && (step + 1) % spec.log_every == 0)
         log->debug("epoch {} step {}/{} loss {:.4f}", epoch + 1, step + 1, steps, s.loss);
       bar.update(step + 1, loss_sum / count, static_cast<double>(correct) / count, count);
-      if (hooks.on_position && spec.checkpoint_every_steps > 0 && (step + 1) % spec.checkpoint_every_steps == 0 &&
+      const int stop = hooks.stop_signal ? hooks.stop_signal() : 0;
+      if (hooks.on_position && (stop || (spec.checkpoint_every_steps > 0 && (step + 1) % spec.checkpoint_every_steps == 0)) &&
           step + 1 < steps) {
         FitPosition p = position(epoch, step + 1, &aug_gen, &noise_gen);
         p.loss_sum = loss_sum;
@@ -185,6 +189,11 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
         p.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         hooks.on_position(p);
       }
+      if (stop && step + 1 < steps)  // at an epoch's last step, the epoch ends first (its state is saved below)
+        throw Interrupted(fmt::format("{} at epoch {} step {}: training stopped there and saved its resume state; "
+                                      "continue with lrbench train ... --resume",
+                                      signal_name(stop), epoch + 1, step + 1),
+                          stop);
     }
     bar.finish();
     EpochStats e;
@@ -205,6 +214,12 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
               e.seconds > 0 ? count / e.seconds : 0.0);
     if (hooks.on_epoch) hooks.on_epoch(e);
     if (hooks.on_position) hooks.on_position(position(epoch + 1, 0, nullptr, nullptr));
+    if (epoch + 1 < spec.epochs && hooks.stop_signal)
+      if (const int stop = hooks.stop_signal())
+        throw Interrupted(fmt::format("{} at the end of epoch {}: training stopped there and saved its resume state; "
+                                      "continue with lrbench train ... --resume",
+                                      signal_name(stop), epoch + 1),
+                          stop);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "core/batch.h"
 #include "core/config.h"
 #include "models/classifier.h"
+#include "trainers/collective.h"
 
 namespace lrb {
 
@@ -48,6 +49,14 @@ class Trainer {
   virtual NoiseHook inference_noise(ClassifierImpl& model, at::Generator& gen) const { return {}; }
   virtual void save(torch::serialize::OutputArchive& archive) const {}
   virtual void load(torch::serialize::InputArchive& archive) {}
+  // The processes this run spans. Each rank's estimate_grad does its share (LR: copies of every layer; ES:
+  // population members; BP: rows of the batch) and all-reduces, so every rank leaves the same .grad(). The
+  // generator passed to estimate_grad must be in the same state on every rank.
+  void set_collective(Collective& c) { collective_ = &c; }
+  Collective& collective() const { return collective_ ? *collective_ : solo(); }
+
+ private:
+  Collective* collective_ = nullptr;
 };
 
 }  // namespace lrb

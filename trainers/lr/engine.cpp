@@ -2,13 +2,16 @@
 // perturbed layer then runs only its suffix, for all its copies, in cache-sized chunks of rows.
 #include "trainers/lr/engine.h"
 
+#include "core/counter_normal.h"
 #include "core/runtime.h"
+#include "core/seed.h"
 
 #include <torch/torch.h>
 
 #include <malloc.h>
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 
 #include "trainers/lr/engine_detail.h"
@@ -29,7 +32,7 @@ struct Engine::LayerRun {
   const CleanPass& c;
   int l;
   torch::Tensor zp, U, sig;  // clean pre-activation [B,S,C]; unfolded input [B,P,K+1]; σ [C]
-  NoiseStream noise;
+  NoiseSource noise;
   Sums s;
   torch::Tensor shared;  // per-copy weight noise of the current copy range, [K+1, h, C]
 };
@@ -165,8 +168,27 @@ std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t
   if (copy_bytes > 0) per = std::min(per, std::max(unit, kChunkBytes / copy_bytes / unit * unit));
   const int64_t block = whole_rows ? batch : std::clamp<int64_t>(target / per, 1, batch);
   for (int64_t c = from; c < to; c += per)
-    for (int64_t b = 0; b < batch; b += block) out.push_back({std::min(per, to - c), b, std::min(batch, b + block)});
+    for (int64_t b = 0; b < batch; b += block) out.push_back({c, std::min(per, to - c), b, std::min(batch, b + block)});
   return out;
+}
+
+std::pair<int64_t, int64_t> Engine::my_share(int64_t from, int64_t to) const {
+  const int64_t unit = settings_.antithetic ? 2 : 1, units = (to - from) / unit;
+  return {from + unit * (units * rank_ / world_), from + unit * (units * (rank_ + 1) / world_)};
+}
+
+void Engine::shard(int rank, int world) {
+  TORCH_CHECK(world >= 1 && rank >= 0 && rank < world, "LR engine: rank ", rank, " of ", world);
+  rank_ = rank, world_ = world;
+}
+
+uint64_t layer_key(uint64_t step_key, int l, int64_t call) {
+  return stream_key(step_key, static_cast<uint64_t>(l), static_cast<uint64_t>(call));
+}
+
+uint64_t draw_key(at::Generator& gen) {
+  auto k = at::randint(std::numeric_limits<int64_t>::max(), {1}, gen, torch::kLong).item<int64_t>();
+  return splitmix64(static_cast<uint64_t>(k));
 }
 
 torch::Tensor Engine::suffix_loss(const CleanPass& c, int l, const Chunk& k, const torch::Tensor& z_phys) {
@@ -205,8 +227,8 @@ void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
   const bool anti = settings_.antithetic;
   const int64_t m = k.copies, bc = k.b1 - k.b0, h = anti ? m / 2 : m;
   const int64_t S = r.zp.size(1), C = r.zp.size(2);
-  auto E = r.noise.next(bc * h).view({bc, h, S, C}).mul_(r.sig);  // σε, example-major
-  torch::Tensor live;  // [bc] 1 where the row reaches the loss; its draws are consumed either way
+  auto E = r.noise.rows(noise_copy(k), h, k.b0, k.b1, true).view({bc, h, S, C}).mul_(r.sig);  // σε, example-major
+  torch::Tensor live;  // [bc] 1 where the row reaches the loss
   if (r.c.live[r.l].defined()) {
     live = r.c.live[r.l].slice(0, k.b0, k.b1).to(E.options());
     E.mul_(live.view({bc, 1, 1, 1}));
@@ -233,9 +255,7 @@ void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
   auto Ub = r.U.slice(0, k.b0, k.b1);
   torch::Tensor X, Y;  // σξ; the noise part of the pre-activation, [h, Bc, P, C]
   if (per_row) {
-    X = r.noise.next(bc * h);
-    X = settings_.source == Source::kSobol ? X.view({bc, h, K1, C}).permute({0, 2, 1, 3}).contiguous()
-                                           : X.view({bc, K1, h, C});
+    X = r.noise.rows(noise_copy(k), h, k.b0, k.b1, true).view({bc, h, K1, C}).permute({0, 2, 1, 3}).contiguous();
     X.mul_(r.sig);
     // One GEMM per example against all its copies' kernels: only σ·conv(x, ξ) is computed; the clean
     // product z is shared.
@@ -249,9 +269,7 @@ void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
     Y = prod.view({bc, P, h, C}).permute({2, 0, 1, 3});
   } else {
     if (k.b0 == 0) {
-      auto X0 = r.noise.next(h);  // iid MC noise can be read in any layout; Sobol points are per copy
-      r.shared = settings_.source == Source::kSobol ? X0.view({h, K1, C}).permute({1, 0, 2}).contiguous()
-                                                    : X0.view({K1, h, C});
+      r.shared = r.noise.per_copy(noise_copy(k), h).view({h, K1, C}).permute({1, 0, 2}).contiguous();
       r.shared.mul_(r.sig);
     }
     X = r.shared;
@@ -277,6 +295,11 @@ void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
 
 std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
                                      at::Generator& gen) {
+  return layer(c, l, copies_at, draw_key(gen));
+}
+
+std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
+                                     uint64_t step_key) {
   torch::NoGradGuard no_grad;
   TORCH_CHECK(l >= 0 && l < static_cast<int>(layers_.size()), "LR engine: no layer ", l);
   const auto mode = settings_.layers[l].mode;
@@ -285,7 +308,7 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
     std::vector<bool> active(layers_.size(), false);
     active[l] = true;
     std::vector<LayerGrad> out;
-    for (auto& grads : hooked(c, active, copies_at, gen)) out.push_back(std::move(grads[l]));
+    for (auto& grads : hooked(c, active, copies_at, step_key)) out.push_back(std::move(grads[l]));
     return out;
   }
   auto zp = to_phys(c.z[l]);
@@ -293,7 +316,8 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
   torch::Tensor U;
   if (mode == Mode::kWeight) U = unfold_rows(layers_[l], c.trace.inputs[l]);
   const int64_t dim = mode == Mode::kLogit ? zp.size(1) * C : U.size(2) * C;
-  LayerRun r{c, l, zp, U, sigma_[l].to(zp.options()), NoiseStream(settings_.source, dim, gen, zp.options()), {}, {}};
+  LayerRun r{c, l, zp, U, sigma_[l].to(zp.options()),
+             NoiseSource(settings_.source, dim, layer_key(step_key, l), c.batch(), zp.options()), {}, {}};
   if (mode == Mode::kLogit)
     r.s.out_grad = torch::zeros_like(zp);
   else
@@ -309,19 +333,20 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
   for (int64_t target : copies_at) {
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
-    for (const auto& k : plan_chunks(done, target, c.batch(), bytes, per_row ? 0 : noise_bytes, c.coupled()))
+    const auto [from, to] = my_share(done, target);
+    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, per_row ? 0 : noise_bytes, c.coupled()))
       mode == Mode::kLogit ? logit_chunk(r, k) : weight_chunk(r, k);
     done = target;
-    out.push_back(finalize(r.s, l, c));
+    out.push_back(finalize(r.s, l, c, target));
   }
   return out;
 }
 
-LayerGrad Engine::finalize(const Sums& s, int l, const CleanPass& c) const {
+LayerGrad Engine::finalize(const Sums& s, int l, const CleanPass& c, int64_t copies) const {
   LayerGrad g;
   const auto& layer = layers_[l];
   // Rows sharing one loss (a graph's nodes) count once: the estimate is a mean over units.
-  const double n = static_cast<double>(std::max<int64_t>(s.rows / c.unit_rows(), 1));
+  const double n = static_cast<double>(std::max<int64_t>(copies * c.batch() / c.unit_rows(), 1));
   auto sig2 = sigma_[l].to(c.z[l].options()).square();  // the sums hold σε, the estimator wants ε/σ
   // Logit noise: terms summed per row of the clean input (out_grad: layer-wise, a reused shared call) and
   // terms already in parameter shape (w, b: the hook path), either or both.

@@ -71,9 +71,14 @@ class Engine {
   Engine(LayeredModel& model, const EngineSettings& settings, std::vector<torch::Tensor> sigma);
 
   CleanPass clean_pass(const Batch& batch) const;
+  // Noise is addressed by (step key, layer, call, copy, row) (noise.h): the estimate does not depend on the
+  // chunk shape, the order layers are estimated in, or which process draws which copies.
+  //
   // Layer-wise injection for layer l: the estimate after each entry of `copies_at` (increasing
   // cumulative copy counts; one run of copies_at.back() copies serves every entry). Chain models run
   // only the suffix after l; other models run the whole noisy pass with only site l perturbed.
+  std::vector<LayerGrad> layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at, uint64_t step_key);
+  // The same with a step key drawn from `gen` (one draw).
   std::vector<LayerGrad> layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
                                at::Generator& gen);
   // All perturbed layers at once with one set of copies: result[k][l] after copies_at[k] copies. Noise
@@ -81,7 +86,13 @@ class Engine {
   // summed, e.g. over a recurrent cell's time steps) and zero on the call's dead rows (call_layer's live
   // rows), weight noise drawn once per copy and pass (on every row: the draw is shared across calls).
   std::vector<std::vector<LayerGrad>> joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
+                                            uint64_t step_key);
+  std::vector<std::vector<LayerGrad>> joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
                                             at::Generator& gen);
+  // This process's share of every increment of copies (a contiguous range of antithetic pairs): the
+  // estimates it returns are then partial sums, normalised by the whole count, that add up over the ranks
+  // (Collective::all_reduce_sum) to the one-process estimate. rank 0 of 1 (the default) is the whole.
+  void shard(int rank, int world);
   // Rows pushed through (parts of) the network since construction: the compute budget.
   int64_t rows() const { return rows_; }
 
@@ -89,20 +100,25 @@ class Engine {
   struct Sums;
   struct LayerRun;
   struct Chunk {
-    int64_t copies, b0, b1;  // copies [0, copies) of examples [b0, b1)
+    int64_t c0, copies, b0, b1;  // copies [c0, c0 + copies) of examples [b0, b1)
   };
+  // The noise index of a chunk's first copy: antithetic pairs share one draw.
+  int64_t noise_copy(const Chunk& k) const { return settings_.antithetic ? k.c0 / 2 : k.c0; }
+  // This rank's part of copies [from, to), whole antithetic pairs.
+  std::pair<int64_t, int64_t> my_share(int64_t from, int64_t to) const;
   std::vector<Chunk> plan_chunks(int64_t from, int64_t to, int64_t batch, int64_t row_bytes,
                                  int64_t copy_bytes, bool whole_rows) const;
   int64_t row_bytes(const CleanPass& c, int from_layer) const;
   int64_t round_copies(int64_t copies) const;
-  LayerGrad finalize(const Sums& s, int l, const CleanPass& c) const;
+  // The estimate from sums over any share of `copies` copies (the mean is over all of them).
+  LayerGrad finalize(const Sums& s, int l, const CleanPass& c, int64_t copies) const;
   torch::Tensor suffix_loss(const CleanPass& c, int l, const Chunk& k, const torch::Tensor& z_phys);
   void logit_chunk(LayerRun& r, const Chunk& k);
   void weight_chunk(LayerRun& r, const Chunk& k);
   std::vector<std::vector<LayerGrad>> hooked(const CleanPass& c, const std::vector<bool>& active,
-                                             const std::vector<int64_t>& copies_at, at::Generator& gen);
+                                             const std::vector<int64_t>& copies_at, uint64_t step_key);
   void joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k, const std::vector<bool>& active,
-                   std::vector<NoiseStream*>& noise);
+                   uint64_t step_key);
   // Loss of each row's unit minus its baseline, [m, b1-b0], for m copies of rows [b0, b1).
   torch::Tensor copy_losses(const CleanPass& c, const torch::Tensor& logits, int64_t m, int64_t b0, int64_t b1);
 
@@ -111,7 +127,14 @@ class Engine {
   std::vector<PerturbableLayer> layers_;
   std::vector<torch::Tensor> sigma_;
   int64_t rows_ = 0;
+  int rank_ = 0, world_ = 1;
 };
+
+// The noise key of layer l's stream at a step (call 0: layer-wise injection and weight noise; a hooked pass's
+// logit noise at call k uses call k + 1).
+uint64_t layer_key(uint64_t step_key, int l, int64_t call = 0);
+// One step key from a run's generator: the only draw a step makes from it.
+uint64_t draw_key(at::Generator& gen);
 
 const char* mode_name(Mode m);
 

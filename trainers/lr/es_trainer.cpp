@@ -2,7 +2,8 @@
 // baseline (PAPER.md §6): antithetic pairs θ ± σξ, centred-rank fitness shaping, and no LR variance
 // reduction. The gradient g = Σ_p u_p ξ_p / (P σ) goes into .grad(), so the same optimizer applies it.
 // Each population member is a different network, so members run one after another (each over the whole
-// batch); ξ is regenerated from a per-step seed instead of stored, so memory stays O(#parameters).
+// batch); ξ_i is addressable (noise.h: member pair i of the step's key), regenerated instead of stored, so
+// memory stays O(#parameters) and the ranks of a scaled-out run each evaluate a contiguous share of the pairs.
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -10,8 +11,9 @@
 
 #include "core/errors.h"
 #include "core/registry.h"
-#include "core/seed.h"
+#include "trainers/lr/engine.h"
 #include "trainers/lr/lr_trainer.h"
+#include "trainers/lr/noise.h"
 
 namespace lrb::lr {
 namespace {
@@ -80,28 +82,34 @@ class EsTrainer : public Trainer {
     st.loss = loss_of(&st);
     st.count = batch.size();
 
-    // One seed per step from the run's generator; ξ_i is the i-th draw of a generator seeded with it.
-    const auto seed = static_cast<uint64_t>(
-        at::randint(std::numeric_limits<int64_t>::max(), {1}, gen, torch::kLong).item<int64_t>());
+    // One key per step from the run's generator; ξ_i is member pair i of that key's stream.
+    const NoiseSource xi(Source::kMC, dim, layer_key(draw_key(gen), 0), 1, params.front().options());
     const int64_t pairs = population_ / 2;
+    auto& team = collective();
+    const int64_t lo = pairs * team.rank() / team.world(), hi = pairs * (team.rank() + 1) / team.world();
     auto opts = params.front().options();
-    std::vector<double> loss(population_);
-    {
-      auto noise = make_generator(seed, opts.device());
-      for (int64_t i = 0; i < pairs; ++i) {
-        auto xi = at::randn({dim}, noise, opts);
-        set_params(&xi, o_.sigma);
-        loss[2 * i] = loss_of(nullptr);
-        set_params(&xi, -o_.sigma);
-        loss[2 * i + 1] = loss_of(nullptr);
-      }
-      set_params(nullptr, 0);
+    // Every rank fills its members' losses; the sum over ranks is the whole population's (ranks need all of
+    // them: the fitness shaping ranks the population).
+    auto losses = torch::zeros({population_}, torch::TensorOptions().dtype(torch::kDouble));
+    auto* loss = losses.data_ptr<double>();
+    for (int64_t i = lo; i < hi; ++i) {
+      auto x = xi.per_copy(i, 1).view({dim});
+      set_params(&x, o_.sigma);
+      loss[2 * i] = loss_of(nullptr);
+      set_params(&x, -o_.sigma);
+      loss[2 * i + 1] = loss_of(nullptr);
     }
-    auto u = shape(loss);
+    set_params(nullptr, 0);
+    if (team.world() > 1) {
+      std::vector<torch::Tensor> t{losses};
+      team.all_reduce_sum(t);
+    }
+    auto u = shape(std::vector<double>(loss, loss + population_));
     auto g = torch::zeros({dim}, opts);
-    {
-      auto noise = make_generator(seed, opts.device());
-      for (int64_t i = 0; i < pairs; ++i) g.add_(at::randn({dim}, noise, opts), u[2 * i] - u[2 * i + 1]);
+    for (int64_t i = lo; i < hi; ++i) g.add_(xi.per_copy(i, 1).view({dim}), u[2 * i] - u[2 * i + 1]);
+    if (team.world() > 1) {
+      std::vector<torch::Tensor> t{g};
+      team.all_reduce_sum(t);
     }
     g.div_(static_cast<double>(population_) * o_.sigma);
     int64_t off = 0;

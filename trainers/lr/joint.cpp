@@ -5,7 +5,6 @@
 // reduced by one product (PAPER.md §2.4: Σ_t z_t h_{t-1}ᵀ over all steps at once).
 #include <torch/torch.h>
 
-#include <memory>
 
 #include "trainers/lr/engine.h"
 #include "trainers/lr/engine_detail.h"
@@ -30,7 +29,7 @@ torch::Tensor shape_of(const torch::Tensor& z) {
 }  // namespace
 
 void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k, const std::vector<bool>& active,
-                         std::vector<NoiseStream*>& noise) {
+                         uint64_t step_key) {
   const bool anti = settings_.antithetic;
   const int64_t m = k.copies, bc = k.b1 - k.b0, R = m * bc, h = anti ? m / 2 : m, rh = h * bc;
   std::vector<std::vector<Call>> calls(layers_.size());
@@ -83,10 +82,10 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     auto sig = sigma_[l].to(zp.options());
     torch::Tensor noise_part;  // [R, S, C]
     if (set.mode == Mode::kLogit) {
-      TORCH_CHECK(S * C == noise[l]->dim(), "LR engine: site ", layers_[l].name, " changed its output size between calls");
-      // Dead rows still consume their draws, so the noise a live row sees does not depend on the others'
-      // lengths (and QMC points stay in sequence).
-      auto e = noise[l]->next(rhc).view({rhc, S, C}).mul_(sig);
+      // Each call has its own stream: row r of copy c at call k is addressed by (layer, k, c, r), so the noise
+      // a row sees depends neither on the chunk nor on the other rows (a graph's call rows are its edges).
+      const NoiseSource src(settings_.source, S * C, layer_key(step_key, l, static_cast<int64_t>(call) + 1), rc, z.options());
+      auto e = src.rows(noise_copy(k), h, rc == bc ? k.b0 : 0, rc == bc ? k.b1 : rc, false).view({rhc, S, C}).mul_(sig);
       torch::Tensor lv;
       if (live.defined()) {
         TORCH_CHECK(live.dim() == 1 && live.size(0) == rows, "LR engine: site ", layers_[l].name, "'s live rows must be [",
@@ -100,7 +99,9 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
       auto U = unfold_rows(layers_[l], x);  // [R, P, K+1]
       const int64_t K1 = U.size(2);
       if (!kernel[l].defined()) {
-        kernel[l] = noise[l]->next(set.weight_per_row ? rh : h).view({-1, K1, C}).mul_(sig);
+        const NoiseSource src(settings_.source, K1 * C, layer_key(step_key, l), c.batch(), z.options());
+        kernel[l] = (set.weight_per_row ? src.rows(noise_copy(k), h, k.b0, k.b1, false) : src.per_copy(noise_copy(k), h))
+                        .view({-1, K1, C}).mul_(sig);
         mirrored[l] = mirror(kernel[l]);
       }
       noise_part = set.weight_per_row ? rowwise_mm(U, mirrored[l])
@@ -189,28 +190,29 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
 
 std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
                                                   at::Generator& gen) {
+  return joint(c, copies_at, draw_key(gen));
+}
+
+std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
+                                                  uint64_t step_key) {
   std::vector<bool> active(layers_.size());
   bool any = false;
   for (size_t l = 0; l < layers_.size(); ++l) any |= (active[l] = settings_.layers[l].mode != Mode::kNone);
   TORCH_CHECK(any, "LR engine: every layer has noise mode none");
-  return hooked(c, active, copies_at, gen);
+  return hooked(c, active, copies_at, step_key);
 }
 
 std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std::vector<bool>& active,
-                                                   const std::vector<int64_t>& copies_at, at::Generator& gen) {
+                                                   const std::vector<int64_t>& copies_at, uint64_t step_key) {
   torch::NoGradGuard no_grad;
   const auto opts = c.loss.options();
   std::vector<Sums> sums(layers_.size());
-  std::vector<std::unique_ptr<NoiseStream>> owned;
-  std::vector<NoiseStream*> noise(layers_.size(), nullptr);
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (!active[l]) continue;
     const auto& set = settings_.layers[l];
     const int64_t C = c.z[l].size(1);
     int64_t dim = c.z[l][0].numel();
     if (set.mode == Mode::kWeight) dim = (layers_[l].weight()[0].numel() + (layers_[l].bias().defined() ? 1 : 0)) * C;
-    owned.push_back(std::make_unique<NoiseStream>(settings_.source, dim, gen, opts));
-    noise[l] = owned.back().get();
     auto& s = sums[l];
     if (set.mode == Mode::kLogit) {
       s.w = torch::zeros_like(layers_[l].weight());
@@ -235,12 +237,13 @@ std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std
   for (int64_t target : copies_at) {
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
-    for (const auto& k : plan_chunks(done, target, c.batch(), bytes, copy_bytes, c.coupled()))
-      joint_chunk(sums, c, k, active, noise);
+    const auto [from, to] = my_share(done, target);
+    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, copy_bytes, c.coupled()))
+      joint_chunk(sums, c, k, active, step_key);
     done = target;
     std::vector<LayerGrad> grads(layers_.size());
     for (size_t l = 0; l < layers_.size(); ++l)
-      if (active[l]) grads[l] = finalize(sums[l], static_cast<int>(l), c);
+      if (active[l]) grads[l] = finalize(sums[l], static_cast<int>(l), c, target);
     out.push_back(std::move(grads));
   }
   return out;

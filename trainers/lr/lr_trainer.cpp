@@ -209,17 +209,31 @@ StepStats LrTrainer::estimate_grad(ClassifierImpl& model, const Batch& batch, at
   auto& lm = layered(model, o_.flavor);
   auto layers = lm.layers();
   Engine engine(lm, settings_, sigmas());
+  auto& team = collective();
+  engine.shard(team.rank(), team.world());
+  const uint64_t key = draw_key(gen);  // every layer's noise is addressed from this key (engine.h)
   auto clean = engine.clean_pass(batch);
   std::vector<LayerGrad> grads(layers.size());
   if (settings_.layerwise) {
     for (size_t l = 0; l < layers.size(); ++l)
       if (settings_.layers[l].mode != Mode::kNone)
-        grads[l] = engine.layer(clean, static_cast<int>(l), {settings_.layers[l].copies}, gen).front();
+        grads[l] = engine.layer(clean, static_cast<int>(l), {settings_.layers[l].copies}, key).front();
   } else {
     int64_t copies = 0;  // one set of copies for all layers: the largest per-layer count
     for (const auto& s : settings_.layers)
       if (s.mode != Mode::kNone) copies = std::max(copies, s.copies);
-    if (copies > 0) grads = engine.joint(clean, {copies}, gen).front();
+    if (copies > 0) grads = engine.joint(clean, {copies}, key).front();
+  }
+  int64_t rows = engine.rows();
+  if (team.world() > 1) {  // each rank holds its copies' share of every estimate: one all-reduce of them all
+    std::vector<torch::Tensor> parts;
+    for (auto& g : grads)
+      for (auto* t : {&g.weight, &g.bias, &g.log_sigma})
+        if (t->defined()) parts.push_back(*t);
+    auto count = torch::full({1}, static_cast<double>(rows), torch::TensorOptions().dtype(torch::kDouble));
+    parts.push_back(count);
+    team.all_reduce_sum(parts);
+    rows = static_cast<int64_t>(count.item<double>());
   }
   for (size_t l = 0; l < layers.size(); ++l) {
     auto w = layers[l].weight(), b = layers[l].bias();
@@ -231,7 +245,7 @@ StepStats LrTrainer::estimate_grad(ClassifierImpl& model, const Batch& batch, at
   st.loss = clean.mean_loss();
   st.correct = batch.select(clean.trace.logits).argmax(1).eq(batch.targets()).sum().item<int64_t>();
   st.count = batch.size();
-  st.forward_rows = clean.batch() + engine.rows();
+  st.forward_rows = clean.batch() + rows;
   return st;
 }
 

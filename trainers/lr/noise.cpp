@@ -1,5 +1,8 @@
 #include "trainers/lr/noise.h"
 
+#include "core/counter_normal.h"
+#include "core/seed.h"
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -30,7 +33,7 @@ double inverse_normal_cdf(double p) {
 }
 
 SobolSequence::SobolSequence(int64_t dim, const std::vector<int64_t>& ltm_rows, const std::vector<int64_t>& shift)
-    : dim_(dim), v_(dim * kBits), quasi_(dim) {
+    : dim_(dim), v_(dim * kBits), shift_(dim) {
   TORCH_CHECK(dim >= 1 && dim <= kMaxDim, "Sobol dimension must be in [1, ", kMaxDim, "] (got ", dim, ")");
   TORCH_CHECK(static_cast<int64_t>(ltm_rows.size()) == dim * kBits && static_cast<int64_t>(shift.size()) == dim,
               "Sobol scramble inputs have the wrong size");
@@ -50,45 +53,51 @@ SobolSequence::SobolSequence(int64_t dim, const std::vector<int64_t>& ltm_rows, 
       }
       v_[d * kBits + j] = out;
     }
-    quasi_[d] = static_cast<uint32_t>(shift[d]) & ((1u << kBits) - 1);
+    shift_[d] = static_cast<uint32_t>(shift[d]) & ((1u << kBits) - 1);
   }
 }
 
 template <class F>
-void SobolSequence::walk(int64_t n, F&& emit) {
-  const int64_t start = generated_;
-  // Point k >= 1 is point k-1 XOR the direction number at the lowest zero bit of k-1 (Gray-code
-  // order, as ATen's draw); point 0 is the shift. Dimensions are independent, so threads split them.
+void SobolSequence::walk(int64_t start, int64_t n, F&& emit) const {
+  TORCH_CHECK(start >= 0 && start + n <= (int64_t{1} << kBits), "Sobol points must lie in [0, 2^30)");
+  // Point k is the shift XOR the direction numbers at the set bits of k's Gray code (ATen's draw order):
+  // the first point of the range directly, then each next one by the lowest set bit of its index.
+  // Dimensions are independent, so threads split them.
+  const auto gray = static_cast<uint64_t>(start ^ (start >> 1));
   at::parallel_for(0, dim_, 256, [&](int64_t d0, int64_t d1) {
+    std::vector<uint32_t> quasi(shift_.begin() + d0, shift_.begin() + d1);
+    for (int b = 0; b < kBits; ++b)
+      if ((gray >> b) & 1)
+        for (int64_t d = d0; d < d1; ++d) quasi[d - d0] ^= v_[d * kBits + b];
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t k = start + i;
-      const int l = k == 0 ? -1 : __builtin_ctzll(~static_cast<uint64_t>(k - 1));
+      const int l = i == 0 ? -1 : __builtin_ctzll(static_cast<uint64_t>(start + i));
       for (int64_t d = d0; d < d1; ++d) {
-        if (l >= 0) quasi_[d] ^= v_[d * kBits + l];
-        emit(i * dim_ + d, (quasi_[d] + 0.5) * (1.0 / (1u << kBits)));
+        if (l >= 0) quasi[d - d0] ^= v_[d * kBits + l];
+        emit(i * dim_ + d, (quasi[d - d0] + 0.5) * (1.0 / (1u << kBits)));
       }
     }
   });
-  generated_ += n;
 }
 
-void SobolSequence::next_uniform(int64_t n, double* out) {
-  walk(n, [out](int64_t idx, double u) { out[idx] = u; });
+void SobolSequence::uniform(int64_t start, int64_t n, double* out) const {
+  walk(start, n, [out](int64_t idx, double u) { out[idx] = u; });
 }
 
-void SobolSequence::next_normal(int64_t n, float* out) {
-  walk(n, [out](int64_t idx, double u) { out[idx] = static_cast<float>(inverse_normal_cdf(u)); });
+void SobolSequence::normal(int64_t start, int64_t n, float* out) const {
+  walk(start, n, [out](int64_t idx, double u) { out[idx] = static_cast<float>(inverse_normal_cdf(u)); });
 }
 
-NoiseStream::NoiseStream(Source source, int64_t dim, at::Generator& gen, torch::TensorOptions opts)
-    : source_(source), dim_(dim), gen_(gen), opts_(opts) {
+NoiseSource::NoiseSource(Source source, int64_t dim, uint64_t key, int64_t rows_per_copy, torch::TensorOptions opts)
+    : source_(source), dim_(dim), key_(key), rows_per_copy_(rows_per_copy), opts_(opts) {
   TORCH_CHECK(dim > 0, "noise dimension must be positive (got ", dim, ")");
+  TORCH_CHECK(rows_per_copy >= 1, "noise rows per copy must be positive (got ", rows_per_copy, ")");
   if (source_ != Source::kSobol) return;
   for (int64_t start = 0; start < dim; start += SobolSequence::kMaxDim) {
     const int64_t d = std::min(SobolSequence::kMaxDim, dim - start);
-    // Scramble rows and shift from the run's generator (30-bit words): every point is then marginally
-    // uniform, so the LR estimate stays unbiased.
-    auto words = at::randint(int64_t{1} << SobolSequence::kBits, {d * SobolSequence::kBits + d}, gen_, torch::kLong);
+    // Scramble rows and shift from the key (30-bit words): every point is then marginally uniform, so the LR
+    // estimate stays unbiased.
+    auto gen = make_generator(stream_key(key_, static_cast<uint64_t>(start), 0x50B01));
+    auto words = at::randint(int64_t{1} << SobolSequence::kBits, {d * SobolSequence::kBits + d}, gen, torch::kLong);
     auto w = words.accessor<int64_t, 1>();
     std::vector<int64_t> rows(w.data(), w.data() + d * SobolSequence::kBits);
     std::vector<int64_t> shift(w.data() + d * SobolSequence::kBits, w.data() + words.numel());
@@ -96,16 +105,51 @@ NoiseStream::NoiseStream(Source source, int64_t dim, at::Generator& gen, torch::
   }
 }
 
-torch::Tensor NoiseStream::next(int64_t points) {
-  TORCH_CHECK(points >= 0, "noise points must be >= 0 (got ", points, ")");
-  if (source_ == Source::kMC) return at::randn({points, dim_}, gen_, opts_);
+torch::Tensor NoiseSource::sobol(int64_t first_point, int64_t n) const {
   std::vector<torch::Tensor> parts;
-  for (auto& b : blocks_) {
-    auto t = torch::empty({points, b.dim()}, torch::kFloat);
-    b.next_normal(points, t.data_ptr<float>());
+  for (const auto& b : blocks_) {
+    auto t = torch::empty({n, b.dim()}, torch::kFloat);
+    b.normal(first_point, n, t.data_ptr<float>());
     parts.push_back(t);
   }
-  auto out = parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
+}
+
+torch::Tensor NoiseSource::rows(int64_t c0, int64_t h, int64_t b0, int64_t b1, bool example_major) const {
+  const int64_t bc = b1 - b0;
+  TORCH_CHECK(c0 >= 0 && h >= 0 && b0 >= 0 && bc >= 0 && c0 + h <= (int64_t{1} << 32) - 1 &&
+                  b1 <= (int64_t{1} << 32) - 1,
+              "noise rows out of range (copies [", c0, ", ", c0 + h, "), rows [", b0, ", ", b1, "))");
+  auto out = torch::empty(example_major ? std::vector<int64_t>{bc, h, dim_} : std::vector<int64_t>{h, bc, dim_},
+                          torch::kFloat);
+  if (source_ == Source::kSobol) {
+    for (int64_t c = 0; c < h; ++c) {  // copy c's rows are consecutive points
+      auto pts = sobol((c0 + c) * rows_per_copy_ + b0, bc);
+      (example_major ? out.select(1, c) : out.select(0, c)).copy_(pts);
+    }
+  } else {
+    float* p = out.data_ptr<float>();
+    const int64_t n = bc * h, dim = dim_;
+    const uint64_t key = key_;
+    at::parallel_for(0, n, std::max<int64_t>(1, 32768 / dim), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t b = example_major ? i / h : i % bc, c = example_major ? i % h : i / bc;
+        counter_normal(key, static_cast<uint32_t>(c0 + c), static_cast<uint32_t>(b0 + b), dim, p + i * dim);
+      }
+    });
+  }
+  return out.to(opts_);
+}
+
+torch::Tensor NoiseSource::per_copy(int64_t c0, int64_t h) const {
+  TORCH_CHECK(c0 >= 0 && h >= 0 && c0 + h <= (int64_t{1} << 32) - 1, "noise copies out of range");
+  if (source_ == Source::kSobol) return sobol(c0, h).to(opts_);
+  auto out = torch::empty({h, dim_}, torch::kFloat);
+  float* p = out.data_ptr<float>();
+  const int64_t dim = dim_;
+  at::parallel_for(0, h, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) counter_normal(key_, static_cast<uint32_t>(c0 + i), kSharedRow, dim, p + i * dim);
+  });
   return out.to(opts_);
 }
 

@@ -1,7 +1,9 @@
-// Standard-normal noise for the LR engine: pseudo-random (the run's generator) or randomised
-// quasi-Monte Carlo (scrambled Sobol points mapped through the inverse normal CDF).
+// Standard-normal noise for the LR engine, addressable: the draw for row b of copy c of a stream is a pure
+// function of (stream key, c, b), so any process computes any range of copies of any rows, in any chunk shape
+// and order, and gets the same bits. Pseudo-random draws are counter-based (core/counter_normal.h); randomised
+// quasi-Monte Carlo draws are scrambled Sobol points (mapped through the inverse normal CDF) indexed by
+// c * rows_per_copy + b, the scramble seeded by the key.
 #pragma once
-#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -22,36 +24,40 @@ class SobolSequence {
   // ltm_rows[d*30 + p]: row p of dimension d's lower-triangular scramble matrix as an integer (bit
   // 29-k = column k; the unit diagonal is added here); shift[d]: the digital shift (30 bits).
   SobolSequence(int64_t dim, const std::vector<int64_t>& ltm_rows, const std::vector<int64_t>& shift);
-  // The next n points as uniforms in (0,1) (cell centres, never 0 or 1): out[i*dim + d].
-  void next_uniform(int64_t n, double* out);
-  // The next n points mapped to N(0,1): out[i*dim + d].
-  void next_normal(int64_t n, float* out);
+  // Points [start, start + n) as uniforms in (0,1) (cell centres, never 0 or 1): out[i*dim + d].
+  void uniform(int64_t start, int64_t n, double* out) const;
+  // Points [start, start + n) mapped to N(0,1): out[i*dim + d].
+  void normal(int64_t start, int64_t n, float* out) const;
   int64_t dim() const { return dim_; }
 
  private:
   template <class F>
-  void walk(int64_t n, F&& emit);
-  int64_t dim_, generated_ = 0;
+  void walk(int64_t start, int64_t n, F&& emit) const;
+  int64_t dim_;
   std::vector<uint32_t> v_;      // direction numbers after scrambling, [dim][30]
-  std::vector<uint32_t> quasi_;  // the last point's integers
+  std::vector<uint32_t> shift_;  // point 0's integers (the digital shift)
 };
 
 // Inverse standard-normal CDF (Acklam's rational approximation, |relative error| < 1.2e-9).
 double inverse_normal_cdf(double p);
 
-// A stream of `dim`-dimensional N(0, I) points. Sobol streams keep their state across next() calls,
-// so successive chunks continue one low-discrepancy sequence; dimensions beyond SobolSequence::kMaxDim
-// are split into blocks, each an independently scrambled sequence.
-class NoiseStream {
+// The `dim`-dimensional N(0, I) draws of one stream (a layer's noise at one step, or one call of it).
+class NoiseSource {
  public:
-  NoiseStream(Source source, int64_t dim, at::Generator& gen, torch::TensorOptions opts);
-  torch::Tensor next(int64_t points);  // [points, dim]
+  // rows_per_copy: the rows one copy spans (the batch, or a call's rows); it spaces the Sobol indices only.
+  NoiseSource(Source source, int64_t dim, uint64_t key, int64_t rows_per_copy, torch::TensorOptions opts);
+  // Rows [b0, b1) of copies [c0, c0 + h): [b1 - b0, h, dim] (example_major) or [h, b1 - b0, dim].
+  torch::Tensor rows(int64_t c0, int64_t h, int64_t b0, int64_t b1, bool example_major) const;
+  // One draw per copy, shared by all its rows (core/counter_normal.h kSharedRow): [h, dim].
+  torch::Tensor per_copy(int64_t c0, int64_t h) const;
   int64_t dim() const { return dim_; }
 
  private:
+  torch::Tensor sobol(int64_t first_point, int64_t n) const;  // [n, dim] float
   Source source_;
   int64_t dim_;
-  at::Generator gen_;
+  uint64_t key_;
+  int64_t rows_per_copy_;
   torch::TensorOptions opts_;
   std::vector<SobolSequence> blocks_;
 };

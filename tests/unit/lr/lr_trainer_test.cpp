@@ -183,11 +183,14 @@ TEST(LrTrainers, ConfigErrorsNameTheKey) {
 }
 
 TEST(LrNoise, SobolIsStandardNormalFiniteAndSeeded) {
-  auto g1 = at::make_generator<at::CPUGeneratorImpl>(9), g2 = at::make_generator<at::CPUGeneratorImpl>(9);
   const int64_t dim = SobolSequence::kMaxDim + 100;  // two dimension blocks
-  NoiseStream a(Source::kSobol, dim, g1, torch::kFloat), b(Source::kSobol, dim, g2, torch::kFloat);
-  auto x = torch::cat({a.next(1), a.next(255)});
-  EXPECT_TRUE(torch::equal(x, torch::cat({b.next(200), b.next(56)})));  // same seed, same points
+  NoiseSource a(Source::kSobol, dim, 9, 1, torch::kFloat), b(Source::kSobol, dim, 9, 1, torch::kFloat);
+  auto x = torch::cat({a.per_copy(0, 1), a.per_copy(1, 255)});
+  EXPECT_TRUE(torch::equal(x, torch::cat({b.per_copy(0, 200), b.per_copy(200, 56)})));  // same key, same points
+  // Rows are points copy * rows_per_copy + row: any sub-block is the same points, in either layout.
+  NoiseSource r(Source::kSobol, 7, 9, 16, torch::kFloat);
+  auto whole = r.rows(0, 4, 0, 16, false);  // [4 copies, 16 rows, 7]
+  EXPECT_TRUE(torch::equal(r.rows(1, 2, 5, 9, true), whole.slice(0, 1, 3).slice(1, 5, 9).transpose(0, 1)));
   EXPECT_TRUE(torch::isfinite(x).all().item<bool>());
   // 256 scrambled Sobol points: per-dimension means within 0.1 of 0 on average, variance within 0.1 of 1.
   EXPECT_LT(x.mean(0).abs().mean().item<double>(), 0.1);
@@ -213,8 +216,8 @@ TEST(LrNoise, SobolMatchesAtenEngine) {
   SobolSequence seq(D, std::vector<int64_t>(rows.data_ptr<int64_t>(), rows.data_ptr<int64_t>() + rows.numel()),
                     std::vector<int64_t>(shift.data_ptr<int64_t>(), shift.data_ptr<int64_t>() + D));
   auto mine = torch::empty({n, D}, torch::kDouble);
-  seq.next_uniform(100, mine.data_ptr<double>());
-  seq.next_uniform(n - 100, mine.data_ptr<double>() + 100 * D);
+  seq.uniform(0, 100, mine.data_ptr<double>());
+  seq.uniform(100, n - 100, mine.data_ptr<double>() + 100 * D);
   EXPECT_TRUE(torch::equal(mine - 0.5 / (1 << 30), ref));
   EXPECT_NEAR(inverse_normal_cdf(0.975), 1.959963985, 1e-8);
   EXPECT_NEAR(inverse_normal_cdf(1e-9), -5.997807015, 1e-6);
