@@ -120,4 +120,13 @@ grep -q "resuming the interrupted run" "$work"/slurm/logs/slurm-"${array}"_2.out
 [[ -f $work/slurm-results/table1.csv ]] || fail "the report job wrote no CSV: $(cat "$work"/slurm/logs/slurm-*-report.out)"
 diff "$work/local-results/table1.csv" "$work/slurm-results/table1.csv" ||
   fail "the job array's table1.csv differs from the local run's"
-echo "PASS: 3 cells as a Slurm array (task 2 requeued once and resumed) in $(( $(date +%s) - t0 )) s; table1.csv equals the local run's"
+# One run as a 2-task Slurm step (srun: SLURM_PROCID / SLURM_NTASKS, master = the step's first node) ends where
+# the same run on 2 local processes (--nproc 2) ends, byte for byte (both 1 thread per rank).
+run=("$src/experiments/demo.yaml" trainer=lr-wl dataset.limit_train=1000 dataset.limit_test=100 train.epochs=1
+     model.hidden=[32])
+"$lrbench" train "${run[@]}" --out "$work/nproc" --nproc 2 >"$work/log/nproc.log" 2>&1 || fail "--nproc 2 run"
+srun -n 2 -c 1 "$lrbench" train "${run[@]}" --out "$work/srun" >"$work/log/srun.log" 2>&1 ||
+  { cat "$work/log/srun.log"; fail "srun -n 2 run"; }
+grep -q "ranks 2" "$work/srun/log.txt" || fail "srun's run did not run as 2 ranks: $(cat "$work/log/srun.log")"
+cmp "$work/nproc/checkpoint.pt" "$work/srun/checkpoint.pt" || fail "srun's checkpoint differs from --nproc 2's"
+echo "PASS: 3 cells as a Slurm array (task 2 requeued once and resumed) in $(( $(date +%s) - t0 )) s; table1.csv equals the local run's; srun -n 2 = --nproc 2"
