@@ -177,6 +177,14 @@ int main(int argc, char** argv) {
                      "rewrite NAME's rows of this regression file from these runs (seed 0's value, band = "
                      "seed-to-seed spread; needs >= 2 seeds; tools/update_expected.sh calls it)");
 
+  std::string cells_table, cells_profile = "quick";
+  int cells_seeds = 1;
+  auto* cells = app.add_subcommand("cells", "list a paper table's cells with their stable index (for --cell I of "
+                                            "tools/table.sh and Slurm job arrays): lrbench cells table1 --profile paper");
+  cells->add_option("table", cells_table, "table1 | table2 | table3 | table4")->required();
+  cells->add_option("--profile", cells_profile, "a profile name (experiments/<table>/<name>.txt) or file (default quick)");
+  cells->add_option("--seeds", cells_seeds, "seeds per cell, as make tableN SEEDS=N (default 1)")->check(CLI::Range(1, 1000));
+
   auto* list = app.add_subcommand("list", "list registered plugins: trainers, models, datasets, attacks, corruptions");
   list->add_option("kind", list_kind, "trainers|models|datasets|attacks|corruptions (default: all)");
 
@@ -244,6 +252,19 @@ int main(int argc, char** argv) {
       report_opt.runs_dir = report_runs, report_opt.out_dir = report_out, report_opt.wall_seconds = wall_seconds;
       report_opt.html_paper_tolerance = mark_paper ? *mark_paper : checks.paper_tolerance.value_or(5.0);
       return run_report(report_name, report_opt, std::cout, checks);
+    } else if (*cells) {
+      // One parser of profiles: tools/table.sh's (it runs the cells), from the source tree this binary was built in.
+      const std::string src = LRB_SOURCE_DIR, script = src + "/tools/table.sh";
+      if (!fs::exists(script))
+        throw ConfigError("lrbench cells", fmt::format("{} not found: cells are listed by the source tree's "
+                                                       "tools/table.sh (run from a build of a checkout)", script));
+      if (chdir(src.c_str()) != 0) throw ConfigError("lrbench cells", "cannot enter " + src);
+      setenv("PROFILE", cells_profile.c_str(), 1);
+      setenv("SEEDS", std::to_string(cells_seeds).c_str(), 1);
+      std::fflush(stdout);
+      const std::string self = fs::read_symlink("/proc/self/exe").string();
+      execl("/bin/bash", "bash", script.c_str(), cells_table.c_str(), self.c_str(), "--cells", static_cast<char*>(nullptr));
+      throw ConfigError("lrbench cells", "cannot run /bin/bash");
     } else if (*list) {
       return list_plugins(list_kind, std::cout);
     } else if (*verify) {

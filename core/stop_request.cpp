@@ -1,7 +1,6 @@
 #include "core/stop_request.h"
 
 #include <signal.h>
-#include <string.h>
 
 #include <atomic>
 
@@ -11,14 +10,21 @@ namespace {
 std::atomic<int> requested{0};
 constexpr int kSignals[] = {SIGTERM, SIGUSR1, SIGINT};
 struct sigaction previous[3];
-void on_signal(int sig) { requested.store(sig); }
+// A repeat of the signal already seen is ignored (Slurm signals every process of a job, and a launcher or job
+// script forwards the same signal again), except a second Ctrl-C, which acts at once on a stuck run.
+void on_signal(int sig) {
+  const int before = requested.exchange(sig);
+  if (sig == SIGINT && before == SIGINT) {
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
+  }
+}
 }  // namespace
 
 StopListener::StopListener() {
   requested = 0;
   struct sigaction sa {};
   sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESETHAND;  // a second signal acts at once: Ctrl-C twice still kills a stuck run
   sigemptyset(&sa.sa_mask);
   for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &sa, &previous[i]);
 }
@@ -30,8 +36,12 @@ StopListener::~StopListener() {
 int stop_requested() { return requested.load(); }
 
 std::string signal_name(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+  switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGINT: return "SIGINT";
+  }
+  return "signal " + std::to_string(sig);
 }
 
 }  // namespace lrb

@@ -1,7 +1,8 @@
 // A polite stop for training runs: Slurm's preemption signals (SIGTERM, and SIGUSR1 for jobs submitted with
 // --signal=USR1@T) and Ctrl-C, caught while a StopListener lives, only set a flag; the training loop checks it
 // between steps, writes its resume state and exits (Interrupted: 128 + the signal), so a preempted or requeued
-// job continues with --resume without losing a step. Outside a listener the signals keep their default action.
+// job continues with --resume without losing a step. Repeats are ignored, except a second Ctrl-C, which kills.
+// Outside a listener the signals keep their default action.
 #pragma once
 #include <string>
 

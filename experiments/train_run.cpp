@@ -183,21 +183,39 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     if (from == ResumeFrom::kStart && fs::exists(out_dir) && !fs::is_empty(out_dir))
       log->info("{}: the run (spec {}) stopped before its first resumable state; starting from the beginning",
                 out_dir, p.spec.hash);
-  } else if (writer) {
-    require_free_out_dir(out_dir, p.spec.hash);
   }
-  if (writer) try {  // before any data is read: an --out that cannot be created is a usage error
-      fs::create_directories(out_dir);
-    } catch (const fs::filesystem_error& e) {
-      throw ConfigError(out_dir, fmt::format("--out: cannot create the run directory ({}); choose a writable path",
-                                             e.code().message()));
+  // Rank 0 alone checks and creates the run directory; the others learn whether it could (a refusal would
+  // otherwise leave them waiting in the first collective).
+  int refused = 0;
+  try {
+    if (writer && !resume) require_free_out_dir(out_dir, p.spec.hash);
+    if (writer) try {  // before any data is read: an --out that cannot be created is a usage error
+        fs::create_directories(out_dir);
+      } catch (const fs::filesystem_error& e) {
+        throw ConfigError(out_dir, fmt::format("--out: cannot create the run directory ({}); choose a writable path",
+                                               e.code().message()));
+      }
+  } catch (const Error&) {
+    refused = 1;
+    if (team.world() > 1) {
+      std::vector<torch::Tensor> flag{torch::full({1}, 1, torch::kLong)};
+      team.all_reduce_sum(flag);
     }
+    throw;
+  }
+  if (team.world() > 1) {
+    std::vector<torch::Tensor> flag{torch::full({1}, refused, torch::kLong)};
+    team.all_reduce_sum(flag);
+    if (flag[0].item<int64_t>() > 0)
+      throw ConfigError(out_dir, fmt::format("rank {} of {}: rank 0 refused the run directory (its message says why)",
+                                             team.rank(), team.world()));
+  }
   materialize(p);
   if (team.world() > 1) {
     // Ranks on one host share its cores (unless threads is given); every rank's trainer does its share.
-    auto local = std::getenv("LOCAL_WORLD_SIZE");
-    if (p.spec.threads == "auto" && local && std::atoi(local) > 1)
-      at::set_num_threads(std::max(1, at::get_num_threads() / std::atoi(local)));
+    // (A Slurm task's --cpus-per-task is already its own share: set_threads read SLURM_CPUS_PER_TASK.)
+    if (p.spec.threads == "auto" && team.local_world() > 1 && !std::getenv("SLURM_CPUS_PER_TASK"))
+      at::set_num_threads(std::max(1, at::get_num_threads() / team.local_world()));
     p.trainer->set_collective(team);
   }
   const auto& spec = p.spec;
@@ -296,12 +314,15 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       auto mine = torch::full({1}, state_hash(shared_state(*p.model, *p.trainer)), torch::kLong);
       std::vector<torch::Tensor> theirs{mine.clone()};
       team.broadcast(theirs, 0);
-      if (!mine.equal(theirs[0]))
-        throw TrainingError(fmt::format("rank {} of {}: parameters differ from rank 0's after epoch {} step {} "
-                                        "(state hash {:x} vs {:x}); the ranks run different builds, libraries or "
-                                        "devices: run every rank from one build on one kind of machine",
-                                        team.rank(), team.world(), epoch, step, mine.item<int64_t>(),
-                                        theirs[0].item<int64_t>()));
+      // Every rank learns how many differ, so all of them stop (not only the one that differs).
+      std::vector<torch::Tensor> differ{torch::full({1}, mine.equal(theirs[0]) ? 0 : 1, torch::kLong)};
+      team.all_reduce_sum(differ);
+      if (const auto n = differ[0].item<int64_t>())
+        throw TrainingError(fmt::format("rank {} of {}: after epoch {} step {} the parameters of {} rank(s) differ "
+                                        "from rank 0's (this rank: {}); the ranks run different builds, libraries "
+                                        "or devices: run every rank from one build on one kind of machine",
+                                        team.rank(), team.world(), epoch, step, n,
+                                        mine.equal(theirs[0]) ? "same" : "differs"));
     };
   }
   // Preemption (Slurm's SIGTERM/SIGUSR1) or Ctrl-C: stop at the next step with the state saved. All ranks stop

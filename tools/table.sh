@@ -124,14 +124,21 @@ cell_args() {  # seed model trainer -> the lrbench train arguments of the cell
   args=("$exp" "model=${m%%@*}" "${data[@]}" "trainer=$t" "seed=$seed" $(overrides "$m" "$t"))
 }
 
-# Runs lrbench in the background and waits, so that a trapped signal is handled at once (bash runs traps only
-# between foreground commands) and passed on to lrbench, which then stops at its next step with the state saved.
+# --cell runs lrbench in the background and waits, so that a trapped signal is handled at once (bash runs traps
+# only between foreground commands) and passed on to lrbench, which then stops at its next step with the state
+# saved. Other modes run it in the foreground: a terminal's Ctrl-C reaches it directly.
 child=
 stopped=
 forward() { stopped=$1; [[ -n $child ]] && kill -s "$1" "$child" 2>/dev/null || true; }
 run_lrbench() {  # log file, then the lrbench arguments
   local log=$1 rc=0; shift
+  if [[ $mode != cell ]]; then
+    "$lrbench" "$@" >>"$log" 2>&1 || rc=$?
+    return $rc
+  fi
+  [[ -z $stopped ]] || return 1  # a stop asked for before this command: do not start it
   "$lrbench" "$@" >>"$log" 2>&1 & child=$!
+  [[ -z $stopped ]] || kill -s "$stopped" "$child" 2>/dev/null || true  # asked between the start and child=$!
   while true; do
     wait "$child" && rc=0 || rc=$?
     # wait returns > 128 when a trapped signal interrupted it; the child may still run
@@ -146,6 +153,7 @@ train_and_eval() {  # seed model trainer
   cell=${m/@/-}-$t-s$seed
   dir=$runs/$cell
   cell_args "$seed" "$m" "$t"
+  [[ -z $stopped ]] || return 0
   hash=$("$lrbench" check "${args[@]}" | sed -n 's/^# ok: spec_hash //p') || true
   [[ -n $hash ]] || { echo "tools/table.sh: $cell: config check failed: $lrbench check ${args[*]}" >&2; exit 2; }
   if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" &&
@@ -181,6 +189,7 @@ train_and_eval() {  # seed model trainer
   if [[ -f $csv && $csv -nt $dir/checkpoint.pt && -f $csv.stamp && $(cat "$csv.stamp") == "$stamp" ]]; then
     echo "   evaluated, skipping"
   else
+    [[ -z $stopped ]] || { echo "== $cell: stopped by SIG$stopped before its evaluation"; return 0; }
     t0=$(date +%s)
     : >"$runs/logs/$cell.eval.log"
     run_lrbench "$runs/logs/$cell.eval.log" eval "$dir" --suite "$suite" "${eval_args[@]}" ||
@@ -221,7 +230,7 @@ report() {
   "$lrbench" report "$table" "$runs" --out-dir "$out" ${wall:+--wall-seconds "$wall"} --html "${report_args[@]}"
 }
 
-mkdir -p "$runs/logs"
+[[ $mode == list ]] || mkdir -p "$runs/logs"
 case $mode in
   list)
     for i in "${!cells[@]}"; do
@@ -239,8 +248,15 @@ case $mode in
     if [[ -n $stopped ]]; then
       if [[ -n ${SLURM_JOB_ID:-} ]]; then
         job=${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}}
-        scontrol requeue "${job:-$SLURM_JOB_ID}" 2>/dev/null && echo "== cell $cell_index: requeued (${job:-$SLURM_JOB_ID})" ||
-          echo "== cell $cell_index: Slurm is requeueing the job"
+        if scontrol requeue "${job:-$SLURM_JOB_ID}" 2>/dev/null; then
+          echo "== cell $cell_index: requeued (${job:-$SLURM_JOB_ID})"
+        elif [[ $stopped == TERM ]]; then
+          # Slurm's own SIGTERM: it is requeueing (preemption, scontrol requeue) or cancelling the job itself.
+          echo "== cell $cell_index: stopped by Slurm, which requeues or cancels the job"
+        else
+          echo "tools/table.sh: cell $cell_index: could not requeue ${job:-$SLURM_JOB_ID}; resubmit it (the state is saved)" >&2
+          exit 1
+        fi
       fi
       exit 0
     fi ;;

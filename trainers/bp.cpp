@@ -16,8 +16,10 @@ class Bp final : public Trainer {
     // Scaled out (DDP's semantics): each rank takes a contiguous share of the batch's rows, its mean loss is
     // weighted by its share, and the gradients are summed over the ranks. A graph is one example (its nodes
     // are coupled), so every rank computes it whole and the sum is divided by the ranks instead.
-    const bool split = team.world() > 1 && !batch.mask.defined();
+    // A share of fewer than 2 rows (a batch smaller than 2 x the ranks, e.g. an epoch's last) would break
+    // BatchNorm's batch statistics on one rank: every rank then takes the whole batch, as for a graph.
     const int64_t n = batch.x.size(0);
+    const bool split = team.world() > 1 && !batch.mask.defined() && n / team.world() >= 2;
     const Batch mine = split ? batch.rows(torch::arange(n * team.rank() / team.world(), n * (team.rank() + 1) / team.world(),
                                                         torch::TensorOptions().dtype(torch::kLong).device(batch.x.device())))
                              : batch;

@@ -13,6 +13,8 @@ class Collective {
   virtual ~Collective() = default;
   virtual int rank() const { return 0; }
   virtual int world() const { return 1; }
+  // Ranks on this host (they share its cores).
+  virtual int local_world() const { return 1; }
   // Sums each tensor over the ranks, in place (CPU or the run's device).
   virtual void all_reduce_sum(std::vector<torch::Tensor>& tensors) { (void)tensors; }
   // Copies rank `root`'s tensors into every rank's, in place.

@@ -53,7 +53,7 @@ std::string first_line(const std::exception& e) {
 class GlooCollective final : public Collective {
  public:
   GlooCollective(c10::intrusive_ptr<c10d::Store> store, const WorldInfo& w, std::chrono::milliseconds timeout)
-      : rank_(w.rank), world_(w.world), store_(std::move(store)) {
+      : rank_(w.rank), world_(w.world), local_world_(w.local_world), store_(std::move(store)) {
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
     if (auto ifname = env("GLOO_SOCKET_IFNAME"))
       opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(*ifname));
@@ -64,6 +64,7 @@ class GlooCollective final : public Collective {
   }
   int rank() const override { return rank_; }
   int world() const override { return world_; }
+  int local_world() const override { return local_world_; }
 
   void all_reduce_sum(std::vector<torch::Tensor>& tensors) override {
     each_group(tensors, "all-reduce", [&](std::vector<torch::Tensor>& flat) { pg_->allreduce(flat)->wait(); });
@@ -116,7 +117,7 @@ class GlooCollective final : public Collective {
     }
   }
 
-  int rank_, world_;
+  int rank_, world_, local_world_;
   double seconds_ = 0;
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
@@ -227,6 +228,7 @@ int launch_local(int nproc, char** argv) {
     const pid_t pid = fork();
     if (pid < 0) break;
     if (pid == 0) {
+      setpgid(0, 0);  // a terminal's Ctrl-C reaches the launcher only, which passes it on once
       setenv("RANK", std::to_string(r).c_str(), 1);
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
       setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
@@ -247,7 +249,12 @@ int launch_local(int nproc, char** argv) {
   if (status_out != 0) stop_all(SIGTERM), stopping = true;
   auto deadline = std::chrono::steady_clock::time_point::max();
   while (running > 0) {
-    if (int s = forwarded_signal.exchange(0)) stop_all(s);
+    if (int s = forwarded_signal.exchange(0)) {
+      // Every rank stops at the same step and rank 0 saves the state; their exits are then no failure to act on.
+      stop_all(s);
+      stopping = true;
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    }
     int st = 0;
     const pid_t done = waitpid(-1, &st, WNOHANG);
     if (done <= 0) {
@@ -261,8 +268,8 @@ int launch_local(int nproc, char** argv) {
     if (rank < 0) continue;  // not one of ours
     --running;
     const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (code != 0 && status_out == 0) status_out = code;
     if (code != 0 && !stopping) {
-      status_out = code;
       std::cerr << fmt::format("lrbench: rank {} of {} exited with status {}; stopping the other ranks\n", rank, nproc,
                                code);
       stopping = true;

@@ -125,4 +125,30 @@ TEST(Dist, ADeadRankStopsTheRunWhichResumesOnAnotherWorldSize) {
   EXPECT_LT(max_rel_diff(tmp / "whole/checkpoint.pt", run + "/checkpoint.pt"), 1e-5);
 }
 
+// SIGTERM to the --nproc launcher (as Slurm preempts a job): every rank stops at the same step, rank 0 saves the
+// resume state, the launcher exits 143; resumed on one process, the run ends where an uninterrupted run ends.
+TEST(Dist, SigtermStopsEveryRankAtOneStepWithTheStateSaved) {
+  lrb::test::TempDir tmp;
+  const std::string args = fmt::format("train {}/experiments/demo.yaml trainer=lr-wl dataset.limit_train=20000 "
+                                       "dataset.limit_test=100 train.epochs=1 model.hidden=[32]",
+                                       lrb::test::source_dir());
+  const std::string run = tmp / "run";
+  const std::string script = fmt::format(
+      "set -u; {bin} {args} --out {run} --nproc 2 > {log} 2>&1 & L=$!; "
+      "for i in $(seq 600); do grep -q 'ranks 2' {run}/log.txt 2>/dev/null && break; sleep 0.05; done; sleep 0.5; "
+      "kill -TERM $L; wait $L; echo \"launcher rc $?\"; cat {log}\n",
+      fmt::arg("bin", LRBENCH_BIN), fmt::arg("args", args), fmt::arg("run", run), fmt::arg("log", tmp / "log"));
+  std::ofstream(tmp / "term.sh") << script;
+  std::string out;
+  lrb::test::run_command("bash " + (tmp / "term.sh"), &out);
+  EXPECT_NE(out.find("launcher rc 143"), std::string::npos) << out;
+  EXPECT_NE(out.find("SIGTERM at epoch 1 step"), std::string::npos) << out;
+  ASSERT_TRUE(fs::exists(run + "/resume.pt")) << out;
+  auto r = lrb::test::lrbench(args + " --out " + run + " --resume");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto whole = lrb::test::lrbench(args + " --out " + (tmp / "whole"));
+  ASSERT_EQ(whole.code, 0) << whole.out;
+  EXPECT_LT(max_rel_diff(tmp / "whole/checkpoint.pt", run + "/checkpoint.pt"), 1e-5);
+}
+
 }  // namespace

@@ -187,7 +187,9 @@ uint64_t layer_key(uint64_t step_key, int l, int64_t call) {
 }
 
 uint64_t draw_key(at::Generator& gen) {
-  auto k = at::randint(std::numeric_limits<int64_t>::max(), {1}, gen, torch::kLong).item<int64_t>();
+  auto k = at::randint(std::numeric_limits<int64_t>::max(), {1}, gen,
+                       torch::TensorOptions().dtype(torch::kLong).device(gen.device()))
+               .item<int64_t>();
   return splitmix64(static_cast<uint64_t>(k));
 }
 

@@ -10,6 +10,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,10 @@ class Engine {
   std::vector<torch::Tensor> sigma_;
   int64_t rows_ = 0;
   int rank_ = 0, world_ = 1;
+  // The hooked pass's streams, one per (layer, call) key, kept across the chunks of one estimate: a Sobol
+  // stream's scramble is drawn once.
+  std::map<uint64_t, NoiseSource> sources_;
+  const NoiseSource& source(uint64_t key, int64_t dim, int64_t rows_per_copy, const torch::TensorOptions& opts);
 };
 
 // The noise key of layer l's stream at a step (call 0: layer-wise injection and weight noise; a hooked pass's

@@ -84,7 +84,9 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     if (set.mode == Mode::kLogit) {
       // Each call has its own stream: row r of copy c at call k is addressed by (layer, k, c, r), so the noise
       // a row sees depends neither on the chunk nor on the other rows (a graph's call rows are its edges).
-      const NoiseSource src(settings_.source, S * C, layer_key(step_key, l, static_cast<int64_t>(call) + 1), rc, z.options());
+      // Sobol points are spaced by the batch (a graph's call: its rows), never by the chunk's rows.
+      const auto& src = source(layer_key(step_key, l, static_cast<int64_t>(call) + 1), S * C,
+                               c.coupled() ? rc : c.batch(), z.options());
       auto e = src.rows(noise_copy(k), h, rc == bc ? k.b0 : 0, rc == bc ? k.b1 : rc, false).view({rhc, S, C}).mul_(sig);
       torch::Tensor lv;
       if (live.defined()) {
@@ -99,7 +101,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
       auto U = unfold_rows(layers_[l], x);  // [R, P, K+1]
       const int64_t K1 = U.size(2);
       if (!kernel[l].defined()) {
-        const NoiseSource src(settings_.source, K1 * C, layer_key(step_key, l), c.batch(), z.options());
+        const auto& src = source(layer_key(step_key, l), K1 * C, c.batch(), z.options());
         kernel[l] = (set.weight_per_row ? src.rows(noise_copy(k), h, k.b0, k.b1, false) : src.per_copy(noise_copy(k), h))
                         .view({-1, K1, C}).mul_(sig);
         mirrored[l] = mirror(kernel[l]);
@@ -188,6 +190,13 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
   }
 }
 
+const NoiseSource& Engine::source(uint64_t key, int64_t dim, int64_t rows_per_copy, const torch::TensorOptions& opts) {
+  auto it = sources_.find(key);
+  if (it == sources_.end()) it = sources_.try_emplace(key, settings_.source, dim, key, rows_per_copy, opts).first;
+  TORCH_CHECK(it->second.dim() == dim, "LR engine: a site changed its output size between calls");
+  return it->second;
+}
+
 std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std::vector<int64_t>& copies_at,
                                                   at::Generator& gen) {
   return joint(c, copies_at, draw_key(gen));
@@ -206,6 +215,7 @@ std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std
                                                    const std::vector<int64_t>& copies_at, uint64_t step_key) {
   torch::NoGradGuard no_grad;
   const auto opts = c.loss.options();
+  sources_.clear();
   std::vector<Sums> sums(layers_.size());
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (!active[l]) continue;

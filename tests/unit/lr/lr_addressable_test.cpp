@@ -136,6 +136,7 @@ TEST(Addressable, ChainModelsAnyChunkAnyShard) {
   check(conv, b, {{Mode::kLogit, Mode::kLogit}, true, false}, "conv logit, no antithetic");
   check(conv, b, {{Mode::kLogit, Mode::kWeight}, true, true, false, false, Source::kSobol}, "conv Sobol");
   check(conv, b, {{Mode::kWeight, Mode::kLogit}, true, true, true, true}, "conv joint");
+  check(conv, b, {{Mode::kLogit, Mode::kWeight}, true, true, false, true, Source::kSobol}, "conv joint Sobol");
 }
 
 TEST(Addressable, HookedAndCoupledModels) {
