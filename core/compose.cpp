@@ -47,6 +47,9 @@ std::vector<std::string> options_in(const std::string& search_path, const std::s
 
 NodePtr load_group(const std::string& search_path, const std::string& group, const std::string& option,
                    const std::string& where) {
+  // A choice names a file of the group's folder, never a path: 'model=../../x' must not read any YAML on the machine.
+  require_plain_name(group, where, "config group");
+  require_plain_name(option, where, fmt::format("the option of config group '{}'", group));
   for (const auto& d : split_path(search_path)) {
     fs::path file = fs::path(d) / group / (option + ".yaml");
     if (std::error_code ec; fs::exists(file, ec)) return parse_yaml_file(file.string());

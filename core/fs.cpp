@@ -74,4 +74,25 @@ std::vector<std::string> split_path(const std::string& search_path) {
   return out;
 }
 
+void require_plain_name(const std::string& value, const std::string& where, const std::string& what) {
+  std::string why;
+  if (value.empty()) why = "is empty";
+  else if (value == "." || value == "..") why = "is '" + value + "'";
+  else if (value.size() > 255) why = "is longer than 255 bytes";
+  else if (value.find('/') != std::string::npos) why = "contains '/'";
+  else
+    for (unsigned char ch : value)
+      if (ch < 0x20 || ch == 0x7f) {
+        why = "contains a control character";
+        break;
+      }
+  if (why.empty()) return;
+  std::string shown = value.size() > 60 ? value.substr(0, 60) + "..." : value;
+  for (auto& ch : shown)
+    if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
+  throw ConfigError(where, fmt::format("{} '{}' {}: it names a file or folder, so it must be a plain name (no '/', "
+                                       "'..' or control characters); rename it",
+                                       what, shown, why));
+}
+
 }  // namespace lrb

@@ -1,5 +1,7 @@
 #include "experiments/evaluator.h"
 
+#include "experiments/run_lock.h"
+
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
@@ -163,6 +165,14 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
 }  // namespace
 
 CsvTable evaluate(const EvalRequest& req) {
+  // One process per run at a time (experiments/run_lock.h): a run still training is refused with that reason,
+  // and two evals never share its eval/ folder. Only a directory that holds a run gets a lock file.
+  std::optional<RunLock> lock, source_lock;
+  if (fs::exists(fs::path(req.run_dir) / "config.resolved.yaml")) lock.emplace(req.run_dir, "eval");
+  std::error_code same_ec;
+  if (!req.source_run.empty() && fs::exists(fs::path(req.source_run) / "config.resolved.yaml") &&
+      !fs::equivalent(req.source_run, req.run_dir, same_ec))
+    source_lock.emplace(req.source_run, "eval");
   Loaded l = load_run(req.run_dir);
   auto& p = l.parts;
   std::optional<Loaded> src;  // transfer mode: checked before any data is read, its model built after
@@ -286,6 +296,7 @@ CsvTable evaluate(const EvalRequest& req) {
   const std::string identity = fmt::format("parts-v2|{}|{}|{}|{}|{}|{}", LRB_GIT_SHA, l.record.checkpoint_sha256,
                                            src ? src->record.checkpoint_sha256 : "", suite.seed, suite.batch_size, mode);
   int part_index = 0;
+  std::vector<fs::path> our_parts;  // the only files the clean-up below deletes
   auto measure = [&](CsvTable& t, const SuiteThreat* entry) {
     Threat* threat = entry ? entry->threat.get() : nullptr;
     const Batch inputs = entry ? test_for(*entry) : test;
@@ -293,6 +304,7 @@ CsvTable evaluate(const EvalRequest& req) {
     const std::string id = identity + "|" + key + "|" + params + "|" + std::to_string(inputs.size());
     const auto part = parts / fmt::format("{:03d}-{}.csv", part_index++, digest_hex(id.data(), id.size()).substr(0, 16));
     const bool records = examples_out && dynamic_cast<const text::TextAttack*>(threat);
+    our_parts.push_back(part);
     CsvTable one(result_columns());
     if (!records && fs::exists(part)) {
       one = CsvTable::load(part.string());
@@ -328,7 +340,10 @@ CsvTable evaluate(const EvalRequest& req) {
     if (!sweep.rows().empty()) sweep.save(sweep_path.string());  // transfer mode skips a corruption-only sweep
   }
   table.save(out);
-  fs::remove_all(parts);
+  // Only our own part files go, then the folder if that left it empty: a user's files beside --out stay.
+  std::error_code ec;
+  for (const auto& f : our_parts) fs::remove(f, ec);
+  fs::remove(parts, ec);
   log->info("-> {}", out);
   if (examples_out) {
     std::string text;

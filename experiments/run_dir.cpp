@@ -1,5 +1,7 @@
 #include "experiments/run_dir.h"
 
+#include "experiments/run_lock.h"
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -75,7 +77,7 @@ void require_free_out_dir(const std::string& out_dir, const std::string& spec_ha
   if (!fs::exists(dir)) return;
   if (!fs::is_directory(dir))
     throw ConfigError(out_dir, "--out names a file, not a directory; choose a new or empty directory");
-  if (fs::is_empty(dir)) return;
+  if (fs::is_empty(dir) || only_scaffolding(out_dir)) return;  // a run killed before its first file counts as empty
   auto other = spec_of_dir(dir);
   if (other == spec_hash)
     throw ConfigError(out_dir, fmt::format("--out already holds a run of this same spec ({}); continue it with "
@@ -93,7 +95,7 @@ ResumeFrom resume_point(const std::string& out_dir, const std::string& spec_hash
   if (!fs::exists(dir)) return ResumeFrom::kStart;
   if (!fs::is_directory(dir))
     throw ConfigError(out_dir, "--out names a file, not a directory; choose a run directory to resume");
-  if (fs::is_empty(dir)) return ResumeFrom::kStart;
+  if (fs::is_empty(dir) || only_scaffolding(out_dir)) return ResumeFrom::kStart;
   auto other = spec_of_dir(dir);
   if (other.empty())
     throw ConfigError(out_dir, "--resume: the directory holds no lrbench run; choose the run's own --out");

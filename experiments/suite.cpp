@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/errors.h"
+#include "core/fs.h"
 
 namespace lrb {
 
@@ -61,7 +62,7 @@ Suite decode(const NodePtr& root, const std::string& file, bool allow_empty = fa
   s.file = file;
   Config c(root, "");
   s.name = fs::path(file).stem().string();
-  c.read("name", s.name);
+  if (c.read("name", s.name)) require_plain_name(s.name, c.where("name"), "the suite's name");  // eval/<name>.csv
   auto ev = c.sub("eval");
   ev.read("n_examples", s.n_examples, Range::at_least(0));
   ev.read("batch_size", s.batch_size, Range::at_least(1));

@@ -19,6 +19,7 @@
 #include "experiments/checkpoint.h"
 #include "experiments/resume_state.h"
 #include "experiments/run_dir.h"
+#include "experiments/run_lock.h"
 #include "lrb_git_sha.h"
 #include "trainers/fit.h"
 #include "trainers/optim.h"
@@ -187,7 +188,9 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   // Rank 0 alone checks and creates the run directory; the others learn whether it could (a refusal would
   // otherwise leave them waiting in the first collective).
   int refused = 0;
+  std::unique_ptr<RunLock> lock;  // one writer per run directory, for the life of this run
   try {
+    if (writer) refuse_if_busy(out_dir, "train");  // a run another process trains: say so before judging its files
     if (writer && !resume) require_free_out_dir(out_dir, p.spec.hash);
     if (writer) try {  // before any data is read: an --out that cannot be created is a usage error
         fs::create_directories(out_dir);
@@ -195,6 +198,16 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
         throw ConfigError(out_dir, fmt::format("--out: cannot create the run directory ({}); choose a writable path",
                                                e.code().message()));
       }
+    if (writer) {
+      lock = std::make_unique<RunLock>(out_dir, "train");
+      remove_stale_temp_files(out_dir);  // a killed process's half-written files: ours now, and useless
+      // Checked again under the lock: a second train that passed the first check while this one started.
+      if (!resume) require_free_out_dir(out_dir, p.spec.hash);
+      else if (resume_point(out_dir, p.spec.hash) != from)
+        throw RunBusyError(fmt::format("{}: the run changed while this process started (another lrbench process "
+                                       "wrote it); run --resume again",
+                                       out_dir));
+    }
   } catch (const Error&) {
     refused = 1;
     if (team.world() > 1) {

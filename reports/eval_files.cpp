@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/errors.h"
 
@@ -57,6 +59,10 @@ std::vector<EvalRow> read_eval(const fs::path& path) {
     e.git_commit = r[c["git_commit"]], e.threat_params = r[c["threat_params"]];
     e.mode = has_mode && !r[mode].empty() ? r[mode] : "white-box";
     e.accuracy = number(r[c["accuracy"]], file, i, "accuracy");
+    if (e.accuracy < 0 || e.accuracy > 100)
+      throw DataError(fmt::format("{}:{}: column 'accuracy': {} is not a percentage in [0, 100]; the file is damaged or "
+                                  "not an lrbench eval CSV (run lrbench eval again)",
+                                  file, i + 2, r[c["accuracy"]]));
     if (has_seconds && !r[sec].empty()) e.seconds = number(r[sec], file, i, "seconds");
     if (has_zero_grad && !r[zero_grad].empty()) {
       const double z = number(r[zero_grad], file, i, "zero_grad"), n = number(e.n, file, i, "n");
@@ -76,6 +82,17 @@ std::vector<EvalRow> read_eval(const fs::path& path) {
   return out;
 }
 
+namespace {
+// run.json's status ("" without a readable run.json).
+std::string run_status(const fs::path& run_dir) {
+  std::ifstream f(run_dir / "run.json");
+  if (!f) return "";
+  auto j = nlohmann::json::parse(f, nullptr, false);
+  if (!j.is_object() || !j.contains("status") || !j["status"].is_string()) return "unknown";
+  return j["status"].get<std::string>();
+}
+}  // namespace
+
 Found find_eval_files(const fs::path& root, const std::string& suite) {
   Found f;
   std::error_code ec;
@@ -83,14 +100,26 @@ Found find_eval_files(const fs::path& root, const std::string& suite) {
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    if (!it->is_regular_file(ec) || it->path().parent_path().filename() != "eval") continue;
+    if (it->path().parent_path().filename() != "eval") continue;
     const auto name = it->path().filename().string();
     // <suite>[.transfer][.noise].csv and the .sweep.csv of each (lrbench eval --source, eval.noise: on)
     for (const char* variant : {"", ".transfer", ".noise", ".transfer.noise"}) {
-      if (name == suite + variant + ".csv") f.suite.push_back(it->path());
-      if (name == suite + variant + ".sweep.csv") f.sweep.push_back(it->path());
+      const bool main = name == suite + variant + ".csv", sweep = name == suite + variant + ".sweep.csv";
+      if (!main && !sweep) continue;
+      if (!it->is_regular_file(ec))
+        throw DataError(fmt::format("{}: not a regular file (a directory or a special file where lrbench eval writes "
+                                    "its results); remove it and run lrbench eval again",
+                                    it->path().string()));
+      const auto status = run_status(it->path().parent_path().parent_path());
+      if (!status.empty() && status != "finished") {
+        f.unfinished.push_back(fmt::format("{} (status {})", it->path().parent_path().parent_path().string(), status));
+        continue;
+      }
+      (main ? f.suite : f.sweep).push_back(it->path());
     }
   }
+  std::sort(f.unfinished.begin(), f.unfinished.end());
+  f.unfinished.erase(std::unique(f.unfinished.begin(), f.unfinished.end()), f.unfinished.end());
   std::sort(f.suite.begin(), f.suite.end());
   std::sort(f.sweep.begin(), f.sweep.end());
   return f;

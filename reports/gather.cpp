@@ -125,6 +125,9 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
   Gathered g;
   g.root = root;
   g.found = find_eval_files(g.root, spec.suite);
+  if (!g.found.unfinished.empty())
+    notes.push_back(fmt::format("left out {} run(s) that have not finished (only finished runs count): {}",
+                                g.found.unfinished.size(), fmt::join(g.found.unfinished, ", ")));
   if (g.found.suite.empty())
     throw DataError(fmt::format("{}: no eval/{}.csv found; run `lrbench eval RUN --suite {}` first (or make {})",
                                 g.root.string(), spec.suite, spec.suite, spec.name));

@@ -56,10 +56,24 @@ std::optional<std::string> plot_png(const std::string& program, const std::vecto
                                     std::string& error) {
   const std::string tag = fmt::format("{}", ::getpid());
   const std::string tmp_png = png + ".tmp." + tag;
-  const fs::path dir = fs::temp_directory_path();
-  const std::string script = (dir / fmt::format("lrb-report-{}-{}.gp", fs::path(png).stem().string(), tag)).string();
-  const std::string log = script + ".log";
+  // Script and log in a private folder (mkdtemp, mode 0700): a predictable name in the shared temp folder could be
+  // a symlink another user planted, and the shell's '>' would follow it.
+  std::string templ = (fs::temp_directory_path() / "lrb-plot-XXXXXX").string();
+  if (!::mkdtemp(templ.data())) {
+    error = fmt::format("cannot create a temporary folder under {}", fs::temp_directory_path().string());
+    return std::nullopt;
+  }
+  const fs::path dir = templ;
+  const std::string script = (dir / "plot.gp").string();
+  const std::string log = (dir / "gnuplot.log").string();
   std::error_code ec;
+  struct RemoveDir {
+    fs::path d;
+    ~RemoveDir() {
+      std::error_code e;
+      fs::remove_all(d, e);
+    }
+  } cleanup{dir};
   // pngcairo draws better; plain png (libgd) is the fallback on gnuplot builds without cairo.
   for (const char* terminal : {"pngcairo", "png"}) {
     write_text_atomic(script, gnuplot_script(series, title, param, terminal, tmp_png));
@@ -121,8 +135,11 @@ std::string shell_quote(const std::string& s) {
 }
 
 std::string gp_string(const std::string& s) {
+  // Single quotes only double, and a line break would end the literal and make the rest of a run's text (a model
+  // or seed field of an eval CSV) a gnuplot command, system() included: control characters become spaces.
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : s)
+    out += c == '\'' ? std::string("''") : static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? std::string(" ") : std::string(1, c);
   return out + "'";
 }
 

@@ -1,0 +1,97 @@
+// Faults, kind 3 (reports): a run's text reaches gnuplot only inside string literals (a line break cannot end one
+// and start a command), plot scripts live in a private temp folder, accuracies outside [0, 100] are refused with
+// FILE:LINE, a results path that is a directory is an error, and only finished runs are averaged (the others are
+// named in a note).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "reports/plot.h"
+#include "reports/report.h"
+#include "tests/unit/reports/fixtures.h"
+
+using namespace lrb;
+using namespace lrb::report_test;
+namespace fs = std::filesystem;
+
+TEST(ReportFaults, GnuplotStringsHoldNoLineBreakOrUnescapedQuote) {
+  for (const std::string evil : {"x'\nset print \"|touch /tmp/pwned\"\nprint 1\n#", "a\rb", "it's", "tab\there"}) {
+    const auto lit = report_detail::gp_string(evil);
+    EXPECT_EQ(lit.find('\n'), std::string::npos) << lit;
+    EXPECT_EQ(lit.find('\r'), std::string::npos) << lit;
+    ASSERT_GE(lit.size(), 2u);
+    EXPECT_EQ(lit.front(), '\'');
+    EXPECT_EQ(lit.back(), '\'');
+    // Inside the literal every quote is doubled: no quote ends it early.
+    const auto inner = lit.substr(1, lit.size() - 2);
+    for (size_t i = 0; i < inner.size(); ++i) {
+      if (inner[i] != '\'') continue;
+      EXPECT_TRUE(i + 1 < inner.size() && inner[i + 1] == '\'') << lit;
+      ++i;
+    }
+  }
+}
+
+TEST(ReportFaults, ACraftedModelNameDoesNotRunCommandsThroughGnuplot) {
+  if (!gnuplot_on_path()) GTEST_SKIP() << "gnuplot not installed";
+  TempDir d;
+  make_runs(d);
+  const std::string marker = d / "pwned";
+  // A model field with a line break and a gnuplot system() call, in the sweep file that is plotted (gnuplot ends an
+  // unterminated string at the line's end, so the next line would run).
+  write_eval(d / "runs/resnet5_lrwl_s0/eval/table1.sweep.csv",
+             {{"ResNet-5\nsystem(\"touch " + marker + "\")\n#", "LR-WL", "FGSM", "30.00", "0", "eps=0.00392156862745098;steps=1"},
+              {"ResNet-5", "LR-WL", "FGSM", "20.00", "0", "eps=0.0078431372549019;steps=1"}});
+  try {
+    make_report(make_spec(d), options(d));
+  } catch (const Error&) {
+  }
+  EXPECT_FALSE(fs::exists(marker)) << "text from an eval CSV ran as a gnuplot command";
+}
+
+TEST(ReportFaults, AccuraciesOutsideZeroToHundredAreRefusedWithFileAndLine) {
+  for (const std::string bad : {"250", "-5", "1e308", "100.01"}) {
+    TempDir d;
+    make_runs(d);
+    write_eval(d / "runs/resnet5_lrwl_s1/eval/table1.csv", {{"ResNet-5", "LR-WL", "Ori", "42.32", "1"},
+                                                            {"ResNet-5", "LR-WL", "FGSM", bad, "1", kFgsm}});
+    try {
+      make_report(make_spec(d), options(d));
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("resnet5_lrwl_s1/eval/table1.csv:3: column 'accuracy'"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(ReportFaults, AResultsPathThatIsADirectoryIsAnError) {
+  TempDir d;
+  make_runs(d);
+  fs::create_directories(d / "runs/broken_s0/eval/table1.csv");
+  try {
+    make_report(make_spec(d), options(d));
+    ADD_FAILURE() << "a directory named table1.csv was skipped silently";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("broken_s0/eval/table1.csv: not a regular file"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ReportFaults, OnlyFinishedRunsAreAveragedAndTheOthersAreNamed) {
+  TempDir d;
+  make_runs(d);
+  const auto all = make_report(make_spec(d), options(d)).long_table.rows();
+  ASSERT_EQ(all[0][7], "2");  // ResNet-5/LR-WL/Ori from two seeds
+  write_text_atomic(d / "runs/resnet5_lrwl_s1/run.json", "{\"status\": \"running\"}\n");
+  write_text_atomic(d / "runs/resnet5_lrwl_s0/run.json", "{\"status\": \"finished\"}\n");
+  auto res = make_report(make_spec(d), options(d));
+  EXPECT_EQ(res.long_table.rows()[0][7], "1");
+  EXPECT_EQ(res.long_table.rows()[0][3], "41.28");  // seed 0's value alone
+  bool named = false;
+  for (const auto& n : res.notes) named |= n.find("resnet5_lrwl_s1 (status running)") != std::string::npos;
+  EXPECT_TRUE(named) << "the unfinished run is not named in a note";
+}
