@@ -20,6 +20,7 @@
 #include "lrb_version.h"
 #include "core/registry.h"
 #include "experiments/evaluator.h"
+#include "core/fs.h"
 #include "experiments/train_run.h"
 #include "trainers/distributed.h"
 #include "apps/verbs.h"
@@ -66,6 +67,13 @@ NodePtr load_config(const std::string& file, const std::vector<std::string>& ove
   if (!fs::exists(file))
     throw ConfigError(file, "experiment file not found (see experiments/*.yaml, e.g. experiments/demo.yaml)");
   return compose(file, overrides);
+}
+
+// The experiment's name becomes a folder of the default run directory: a plain name only (checked by `check` and
+// `train`, not when an existing run's config is read back).
+void require_plain_experiment_name(const NodePtr& root) {
+  if (auto n = root->get("name"); n && n->kind == ConfigNode::Kind::kScalar)
+    require_plain_name(n->scalar, n->where(), "the experiment's name");
 }
 
 std::string default_out_dir(const NodePtr& root) {
@@ -218,6 +226,7 @@ int main(int argc, char** argv) {
       if (train->count("--out") && out.empty())
         throw ConfigError("--out", "empty path (give a run directory, or drop --out for the default)");
       auto root = load_config(config_file, overrides);
+      require_plain_experiment_name(root);
       if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
       if (nproc > 1 && !world) {
         plan_run(root);  // a config error is reported once, before any rank starts
@@ -227,7 +236,9 @@ int main(int argc, char** argv) {
       if (world) team = join_world(*world, dist_timeout());
       train_run(root, out, resume, team.get());
     } else if (*check) {
-      return check_experiment(load_config(config_file, overrides), std::cout);
+      auto root = load_config(config_file, overrides);
+      require_plain_experiment_name(root);
+      return check_experiment(root, std::cout);
     } else if (*eval) {
       if (!ereq.suite.empty() && !ereq.threat.empty())
         throw ConfigError("lrbench eval", "give --suite or --threat, not both");

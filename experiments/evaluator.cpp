@@ -167,12 +167,12 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
 CsvTable evaluate(const EvalRequest& req) {
   // One process per run at a time (experiments/run_lock.h): a run still training is refused with that reason,
   // and two evals never share its eval/ folder. Only a directory that holds a run gets a lock file.
-  std::optional<RunLock> lock, source_lock;
+  // A run that has just started training may have no config yet: the probe reports it as training.
+  if (fs::is_directory(req.run_dir)) refuse_if_busy(req.run_dir, "eval");
+  std::optional<RunLock> lock;
   if (fs::exists(fs::path(req.run_dir) / "config.resolved.yaml")) lock.emplace(req.run_dir, "eval");
-  std::error_code same_ec;
-  if (!req.source_run.empty() && fs::exists(fs::path(req.source_run) / "config.resolved.yaml") &&
-      !fs::equivalent(req.source_run, req.run_dir, same_ec))
-    source_lock.emplace(req.source_run, "eval");
+  // A transfer source is only read: refused while it trains, shared with other readers.
+  if (!req.source_run.empty() && fs::is_directory(req.source_run)) refuse_if_busy(req.source_run, "eval");
   Loaded l = load_run(req.run_dir);
   auto& p = l.parts;
   std::optional<Loaded> src;  // transfer mode: checked before any data is read, its model built after

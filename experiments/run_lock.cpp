@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,14 +36,38 @@ std::string read_holder(int fd) {
 }
 }  // namespace
 
+// A lock file that is not a regular file (a FIFO would block a reader): refused naming it.
+static void require_regular(int fd, const std::string& path) {
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw ConfigError(path, "the run's lock file is not a regular file; remove it");
+  }
+}
+
 RunLock::RunLock(const std::string& run_dir, const std::string& verb) {
   const auto path = (fs::path(run_dir) / kLockFile).string();
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd_ < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+    // A run this user may read but not write (read-only file system, another user's run): an eval still works,
+    // guarded by a shared lock on the existing file, or by none.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd_ < 0) return;
+    require_regular(fd_, path);
+    if (flock(fd_, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+      const int fd = fd_;
+      fd_ = -1;
+      busy(fd, run_dir, verb);
+    }
+    return;
+  }
   if (fd_ < 0)
     throw ConfigError(run_dir, fmt::format("cannot open the run's lock file {} ({}); check the directory's "
                                            "permissions",
                                            path, std::strerror(errno)));
+  require_regular(fd_, path);
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return;  // a file system without flock (ENOLCK, ENOSYS): work unguarded
     const int fd = fd_;
     fd_ = -1;
     busy(fd, run_dir, verb);
@@ -59,19 +84,24 @@ RunLock::~RunLock() {
 
 void refuse_if_busy(const std::string& run_dir, const std::string& verb) {
   const auto path = (fs::path(run_dir) / kLockFile).string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return;  // no lock file: nobody has ever held this directory
-  if (flock(fd, LOCK_SH | LOCK_NB) != 0) busy(fd, run_dir, verb);
+  require_regular(fd, path);
+  if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) busy(fd, run_dir, verb);
   ::close(fd);  // releases the probe
 }
 
 namespace {
+// NAME.tmp.PID of a file a run directory holds (core/fs.h's atomic writes), and nothing a user might own.
 bool is_temp_name(const std::string& name) {
   const auto at = name.rfind(".tmp.");
   if (at == std::string::npos || at + 5 == name.size()) return false;
   for (size_t i = at + 5; i < name.size(); ++i)
     if (name[i] < '0' || name[i] > '9') return false;
-  return true;
+  const std::string base = name.substr(0, at);
+  for (const char* known : {"config.resolved.yaml", "run.json", "checkpoint.pt", "resume.pt", "metrics.csv"})
+    if (base == known) return true;
+  return false;
 }
 }  // namespace
 

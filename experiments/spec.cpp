@@ -51,7 +51,7 @@ ExperimentSpec decode_spec(const NodePtr& root) {
   ExperimentSpec s;
   s.root = root;
   Config top(root, "");
-  if (top.read("name", s.name)) require_plain_name(s.name, top.where("name"), "the experiment's name");  // runs/<name>/
+  top.read("name", s.name);
   int64_t seed = 0;
   top.read("seed", seed, Range::at_least(0));
   s.seed = static_cast<uint64_t>(seed);

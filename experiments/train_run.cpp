@@ -169,6 +169,10 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   const std::string run_json = (fs::path(out_dir) / "run.json").string();
   const std::string state_path = (fs::path(out_dir) / kResumeFile).string();
   ResumeFrom from = ResumeFrom::kStart;
+  // A run another process trains is reported as such before its files are judged. Every rank probes (the same
+  // answer), then all wait for each other, so no probe overlaps rank 0's lock below.
+  refuse_if_busy(out_dir, "train");
+  team.barrier();
   if (resume) {
     from = resume_point(out_dir, p.spec.hash);
     if (from == ResumeFrom::kFinished) {
@@ -190,7 +194,6 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   int refused = 0;
   std::unique_ptr<RunLock> lock;  // one writer per run directory, for the life of this run
   try {
-    if (writer) refuse_if_busy(out_dir, "train");  // a run another process trains: say so before judging its files
     if (writer && !resume) require_free_out_dir(out_dir, p.spec.hash);
     if (writer) try {  // before any data is read: an --out that cannot be created is a usage error
         fs::create_directories(out_dir);
@@ -200,13 +203,13 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       }
     if (writer) {
       lock = std::make_unique<RunLock>(out_dir, "train");
-      remove_stale_temp_files(out_dir);  // a killed process's half-written files: ours now, and useless
       // Checked again under the lock: a second train that passed the first check while this one started.
       if (!resume) require_free_out_dir(out_dir, p.spec.hash);
       else if (resume_point(out_dir, p.spec.hash) != from)
         throw RunBusyError(fmt::format("{}: the run changed while this process started (another lrbench process "
                                        "wrote it); run --resume again",
                                        out_dir));
+      remove_stale_temp_files(out_dir);  // a killed process's half-written files: ours now, and useless
     }
   } catch (const Error&) {
     refused = 1;

@@ -88,7 +88,7 @@ std::string run_status(const fs::path& run_dir) {
   std::ifstream f(run_dir / "run.json");
   if (!f) return "";
   auto j = nlohmann::json::parse(f, nullptr, false);
-  if (!j.is_object() || !j.contains("status") || !j["status"].is_string()) return "unknown";
+  if (!j.is_object() || !j.contains("status") || !j["status"].is_string()) return "";  // unreadable: as if missing
   return j["status"].get<std::string>();
 }
 }  // namespace

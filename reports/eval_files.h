@@ -35,7 +35,7 @@ std::vector<EvalRow> read_eval(const std::filesystem::path& path);
 struct Found {
   std::vector<std::filesystem::path> suite, sweep;
   // Runs left out because their run.json says they have not finished ("RUN (status running)"): a report's cells
-  // average finished runs only. A run without run.json (results copied elsewhere) counts.
+  // average finished runs only. A run without a readable run.json (results copied elsewhere) counts.
   std::vector<std::string> unfinished;
 };
 // Throws DataError naming a results path of the suite that is not a regular file (a directory, a FIFO).

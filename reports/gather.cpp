@@ -128,6 +128,9 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
   if (!g.found.unfinished.empty())
     notes.push_back(fmt::format("left out {} run(s) that have not finished (only finished runs count): {}",
                                 g.found.unfinished.size(), fmt::join(g.found.unfinished, ", ")));
+  if (g.found.suite.empty() && !g.found.unfinished.empty())
+    throw DataError(fmt::format("{}: every run with an eval/{}.csv has not finished ({}); only finished runs count",
+                                g.root.string(), spec.suite, fmt::join(g.found.unfinished, ", ")));
   if (g.found.suite.empty())
     throw DataError(fmt::format("{}: no eval/{}.csv found; run `lrbench eval RUN --suite {}` first (or make {})",
                                 g.root.string(), spec.suite, spec.suite, spec.name));

@@ -168,6 +168,11 @@ train_and_eval() {  # seed model trainer
       echo "== $cell: resuming the interrupted run (spec $hash): ${args[*]:1}"
     else
       echo "== $cell: training (spec $hash): ${args[*]:1}"
+      # Never delete a run another process is working on (lrbench holds RUN/.lock while it trains or evaluates).
+      if [[ -f $dir/.lock ]] && command -v flock >/dev/null && ! flock -n "$dir/.lock" true; then
+        echo "tools/table.sh: $cell: $dir is in use by another lrbench process ($(cat "$dir/.lock")); wait for it" >&2
+        exit 1
+      fi
       rm -rf "$dir" "$runs/logs/$cell.train.log"
     fi
     t0=$(date +%s)

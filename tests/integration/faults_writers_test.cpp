@@ -18,7 +18,8 @@ namespace {
 using test::lrbench;
 
 std::string demo() { return test::source_dir() + "/experiments/demo.yaml"; }
-const std::string kSlow = " trainer=lr-wl dataset.limit_train=30000 dataset.limit_test=100 train.epochs=3 ";
+// Long enough to outlast every refused command below (~10 s an epoch here); the fixture stops it.
+const std::string kSlow = " trainer=lr-wl dataset.limit_test=100 train.epochs=20 ";
 
 // A training run started in the background; waits until it holds the run's lock.
 struct Background {
@@ -33,7 +34,11 @@ struct Background {
     std::string s((std::istreambuf_iterator<char>(f)), {});
     return s.find("lrbench train") != std::string::npos;
   }
-  ~Background() { test::run_command("pkill -f -- '--out " + out + "' ; sleep 0.2"); }
+  // Stopped and waited for (it saves its state on SIGTERM) before the temp folder goes.
+  ~Background() {
+    test::run_command("pkill -f -- '--out " + out + "'; for i in $(seq 100); do pgrep -f -- '--out " + out +
+                      "' >/dev/null || break; sleep 0.1; done");
+  }
 };
 
 TEST(Writers, ASecondTrainResumeOrEvalOfARunThatTrainsIsRefusedNamingIt) {
@@ -46,9 +51,8 @@ TEST(Writers, ASecondTrainResumeOrEvalOfARunThatTrainsIsRefusedNamingIt) {
     ASSERT_EQ(r.error_lines.size(), 1u) << r.out;
     EXPECT_NE(r.error_lines[0].find("still training (pid "), std::string::npos) << r.error_lines[0];
   }
-  // An eval may find the run mid-checkpoint: it is refused for that reason, never called damaged.
-  for (int i = 0; i < 200 && !std::filesystem::exists(d / "run/run.json"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  // An eval finds the run before its first checkpoint: refused for that reason, never called damaged or "not a
+  // run directory".
   auto e = lrbench("eval " + (d / "run") + " --threat gaussian");
   EXPECT_EQ(e.code, 1) << e.out;
   ASSERT_EQ(e.error_lines.size(), 1u) << e.out;
