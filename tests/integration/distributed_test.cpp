@@ -94,6 +94,23 @@ TEST(Dist, OnlyRankZeroWrites) {
   EXPECT_NE(slurp(dir + "/run.json").find("\"ranks\": 2"), std::string::npos);
 }
 
+// Runs a bash script (the run in the background, a fault injected, the launcher waited for); its output.
+std::string run_script(const lrb::test::TempDir& tmp, const std::string& script) {
+  std::ofstream(tmp / "fault.sh") << script;
+  std::string out;
+  lrb::test::run_command("bash " + (tmp / "fault.sh"), &out);
+  return out;
+}
+
+// The interrupted run, resumed on one process, ends where an uninterrupted one-process run ends.
+void expect_resume_matches_whole_run(const lrb::test::TempDir& tmp, const std::string& args, const std::string& run) {
+  auto r = lrb::test::lrbench(args + " --out " + run + " --resume");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto whole = lrb::test::lrbench(args + " --out " + (tmp / "whole"));
+  ASSERT_EQ(whole.code, 0) << whole.out;
+  EXPECT_LT(max_rel_diff(tmp / "whole/checkpoint.pt", run + "/checkpoint.pt"), 1e-5);
+}
+
 // kill -9 of rank 1 mid-run: the launcher stops rank 0 and exits non-zero within seconds, naming the rank; the
 // run then resumes on ONE process from its last state and ends where an uninterrupted one-process run ends.
 TEST(Dist, ADeadRankStopsTheRunWhichResumesOnAnotherWorldSize) {
@@ -109,20 +126,14 @@ TEST(Dist, ADeadRankStopsTheRunWhichResumesOnAnotherWorldSize) {
       "for p in $(pgrep -P $L); do tr '\\0' '\\n' < /proc/$p/environ | grep -qx RANK=1 && kill -9 $p; done; "
       "t0=$(date +%s); wait $L; rc=$?; echo \"launcher rc $rc after $(( $(date +%s) - t0 )) s\"; cat {log}\n",
       fmt::arg("bin", LRBENCH_BIN), fmt::arg("args", args), fmt::arg("run", run), fmt::arg("log", tmp / "log"));
-  std::ofstream(tmp / "kill.sh") << script;
-  std::string out;
-  lrb::test::run_command("bash " + (tmp / "kill.sh"), &out);
+  const std::string out = run_script(tmp, script);
   EXPECT_NE(out.find("rank 1 of 2 exited with status 137"), std::string::npos) << out;
   EXPECT_EQ(out.find("launcher rc 0 "), std::string::npos) << out;
   const auto at = out.find("launcher rc ");
   ASSERT_NE(at, std::string::npos) << out;
   EXPECT_LE(std::stoi(out.substr(out.find("after ", at) + 6)), 15) << out;  // stopped at once, not at a timeout
   ASSERT_TRUE(fs::exists(run + "/resume.pt")) << out;
-  auto r = lrb::test::lrbench(args + " --out " + run + " --resume");
-  ASSERT_EQ(r.code, 0) << r.out;
-  auto whole = lrb::test::lrbench(args + " --out " + (tmp / "whole"));
-  ASSERT_EQ(whole.code, 0) << whole.out;
-  EXPECT_LT(max_rel_diff(tmp / "whole/checkpoint.pt", run + "/checkpoint.pt"), 1e-5);
+  expect_resume_matches_whole_run(tmp, args, run);
 }
 
 // SIGTERM to the --nproc launcher (as Slurm preempts a job): every rank stops at the same step, rank 0 saves the
@@ -138,17 +149,11 @@ TEST(Dist, SigtermStopsEveryRankAtOneStepWithTheStateSaved) {
       "for i in $(seq 600); do grep -q 'ranks 2' {run}/log.txt 2>/dev/null && break; sleep 0.05; done; sleep 0.5; "
       "kill -TERM $L; wait $L; echo \"launcher rc $?\"; cat {log}\n",
       fmt::arg("bin", LRBENCH_BIN), fmt::arg("args", args), fmt::arg("run", run), fmt::arg("log", tmp / "log"));
-  std::ofstream(tmp / "term.sh") << script;
-  std::string out;
-  lrb::test::run_command("bash " + (tmp / "term.sh"), &out);
+  const std::string out = run_script(tmp, script);
   EXPECT_NE(out.find("launcher rc 143"), std::string::npos) << out;
   EXPECT_NE(out.find("SIGTERM at epoch 1 step"), std::string::npos) << out;
   ASSERT_TRUE(fs::exists(run + "/resume.pt")) << out;
-  auto r = lrb::test::lrbench(args + " --out " + run + " --resume");
-  ASSERT_EQ(r.code, 0) << r.out;
-  auto whole = lrb::test::lrbench(args + " --out " + (tmp / "whole"));
-  ASSERT_EQ(whole.code, 0) << whole.out;
-  EXPECT_LT(max_rel_diff(tmp / "whole/checkpoint.pt", run + "/checkpoint.pt"), 1e-5);
+  expect_resume_matches_whole_run(tmp, args, run);
 }
 
 }  // namespace
