@@ -60,6 +60,28 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
 }
 
 namespace {
+// Text from runs (eval CSV fields, directory names, notes naming them) as Markdown: no line break, table pipe,
+// code-span quote or raw HTML tag can come through it.
+std::string md_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += ' ';
+    else if (c == '|' || c == '`') out += std::string("\\") + c;
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else out += c;
+  }
+  return out;
+}
+// The same inside a code span, where backslashes are literal: a backtick becomes a quote.
+std::string md_code(const std::string& s) {
+  std::string out = "`";
+  for (char c : s) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c == '`' ? '\'' : c;
+  return out + "`";
+}
+}  // namespace
+
+namespace {
 
 
 std::string cell_text(const Stats& st, const PaperValue* paper) {
@@ -87,7 +109,7 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
         const PaperValue* pv = p == paper.end() ? nullptr : &p->second;
         row.push_back(it == g.cells.end() ? "—" : cell_text(stats(it->second), pv));
       }
-      if (any) md += fmt::format("| {} | {} | {} |\n", m, a, fmt::join(row, " | "));
+      if (any) md += fmt::format("| {} | {} | {} |\n", md_text(m), md_text(a), fmt::join(row, " | "));
     }
   const size_t total = spec.models.size() * spec.algorithms.size() * spec.columns.size();
   md += fmt::format("\n{} of {} cells have a result.\n", total - res.cells_missing, total);
@@ -124,19 +146,19 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     commits.insert(cell.commits.begin(), cell.commits.end());
     params[std::get<2>(key)].insert(cell.params.begin(), cell.params.end());
   }
-  md += fmt::format("\n## Provenance\n\n- Runs: `{}` ({} eval/{}.csv file(s))\n", g.root.string(),
+  md += fmt::format("\n## Provenance\n\n- Runs: {} ({} eval/{}.csv file(s))\n", md_code(g.root.string()),
                     g.found.suite.size(), spec.suite);
-  for (const auto& d : datasets) md += fmt::format("- Dataset: {}\n", d);
+  for (const auto& d : datasets) md += fmt::format("- Dataset: {}\n", md_text(d));
   md += fmt::format("- Git commit(s): {}\n- Threat parameters (threat_params of the eval rows):\n",
-                    join(commits, ", "));
+                    md_text(join(commits, ", ")));
   for (const auto& c : spec.columns) {
     auto it = params.find(c);
     if (it == params.end()) continue;
     std::set<std::string> shown;
-    for (const auto& p : it->second) shown.insert(p.empty() ? "(none)" : "`" + p + "`");
+    for (const auto& p : it->second) shown.insert(p.empty() ? "(none)" : md_code(p));
     md += fmt::format("  - {}: {}{}\n", c, join(shown, " | "), shown.size() > 1 ? " (differs between runs)" : "");
   }
-  for (const auto& n : res.notes) md += fmt::format("- Note: {}\n", n);
+  for (const auto& n : res.notes) md += fmt::format("- Note: {}\n", md_text(n));
   const auto notes_end = spec.notes.find_last_not_of(" \n\t");
   if (notes_end != std::string::npos)
     md += fmt::format("\n### Method notes\n\n{}\n", spec.notes.substr(0, notes_end + 1));
@@ -149,7 +171,7 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     if (v) sum = sum.value_or(0) + *v;
   };
   for (const auto& [name, t] : g.times) {
-    md += fmt::format("| {} | {} | {} | {} |{}\n", name, t.epochs ? std::to_string(*t.epochs) : "—",
+    md += fmt::format("| {} | {} | {} | {} |{}\n", md_text(name), t.epochs ? std::to_string(*t.epochs) : "—",
                       opt_seconds(t.train), opt_seconds(t.eval), sweep ? " " + opt_seconds(t.sweep) + " |" : "");
     add(train, t.train), add(eval, t.eval), add(sw, t.sweep);
   }

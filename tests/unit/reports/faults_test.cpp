@@ -92,3 +92,23 @@ TEST(ReportFaults, OnlyFinishedRunsAreAveragedAndTheOthersAreNamed) {
   for (const auto& n : res.notes) named |= n.find("resnet5_lrwl_s1 (status running)") != std::string::npos;
   EXPECT_TRUE(named) << "the unfinished run is not named in a note";
 }
+
+// Run-derived text reaches the Markdown escaped: a crafted threat_params or notes string cannot add table cells,
+// raw HTML or lines. (The HTML page escapes for HTML: html_test.)
+TEST(ReportFaults, RunTextInTheMarkdownIsEscaped) {
+  TempDir d;
+  make_runs(d);
+  write_eval(d / "runs/resnet5_lrwl_s1/eval/table1.csv",
+             {{"ResNet-5", "LR-WL", "Ori", "42.32", "1"},
+              {"ResNet-5", "LR-WL", "FGSM", "22.00", "1", "eps=1|<script>alert(1)</script>\n# injected"},
+              {"X<img src=x onerror=alert(1)>|\n## owned", "LR-WL", "Ori", "1.00", "1"}});
+  const auto md = make_report(make_spec(d), options(d)).markdown;
+  EXPECT_EQ(md.find("\n# injected"), std::string::npos) << md;
+  // A model name outside the report's models is named in a note: escaped text, no tag, no new heading.
+  EXPECT_EQ(md.find("<img"), std::string::npos) << md;
+  EXPECT_EQ(md.find("\n## owned"), std::string::npos) << md;
+  EXPECT_NE(md.find("X&lt;img src=x onerror=alert(1)&gt;\\| ## owned/LR-WL/Ori"), std::string::npos) << md;
+  // In a code span HTML is inert and the text stays verbatim, on one line.
+  EXPECT_NE(md.find("`eps=1|<script>alert(1)</script> # injected`"), std::string::npos)
+      << "threat parameters are shown as one code span on one line:\n" << md;
+}
