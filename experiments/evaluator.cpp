@@ -172,7 +172,9 @@ CsvTable evaluate(const EvalRequest& req) {
   std::optional<RunLock> lock;
   if (fs::exists(fs::path(req.run_dir) / "config.resolved.yaml")) lock.emplace(req.run_dir, "eval");
   // A transfer source is only read: refused while it trains, shared with other readers.
-  if (!req.source_run.empty() && fs::is_directory(req.source_run)) refuse_if_busy(req.source_run, "eval");
+  std::error_code same;
+  if (!req.source_run.empty() && fs::is_directory(req.source_run) && !fs::equivalent(req.source_run, req.run_dir, same))
+    refuse_if_busy(req.source_run, "eval");  // (the run as its own source is refused below, as a white-box eval)
   Loaded l = load_run(req.run_dir);
   auto& p = l.parts;
   std::optional<Loaded> src;  // transfer mode: checked before any data is read, its model built after
