@@ -203,3 +203,15 @@ TEST(Cli, ExperimentOutsideTheTreeComposesTheBuiltInGroups) {
   EXPECT_NE(bad.error_lines[0].find("searched"), std::string::npos) << bad.out;
   EXPECT_NE(bad.error_lines[0].find("LRBENCH_CONFIG_PATH"), std::string::npos) << bad.out;
 }
+
+// `lrbench cells` lists a table's cells with their stable index (the --cell I of tools/table.sh and job arrays).
+TEST(Cli, CellsListsATablesCellsWithTheirIndex) {
+  auto r = lrbench("cells table1 --profile paper --seeds 2");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0 resnet5-bp-s0 experiments/table1.yaml model=resnet5 trainer=bp seed=0"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("15 vgg8-lr-wl-s1 "), std::string::npos) << r.out;  // 2 models x 4 trainers x 2 seeds
+  EXPECT_EQ(r.out.find("16 "), std::string::npos) << r.out;
+  auto bad = lrbench("cells table1 --profile nonesuch");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+}
