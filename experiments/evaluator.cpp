@@ -167,10 +167,12 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
 CsvTable evaluate(const EvalRequest& req) {
   // One process per run at a time (experiments/run_lock.h): a run still training is refused with that reason,
   // and two evals never share its eval/ folder. Only a directory that holds a run gets a lock file.
-  // A run that has just started training may have no config yet: the probe reports it as training.
-  if (fs::is_directory(req.run_dir)) refuse_if_busy(req.run_dir, "eval");
+  // A run that has just started training may have no config yet: only probed, the probe reports it as training.
   std::optional<RunLock> lock;
-  if (fs::exists(fs::path(req.run_dir) / "config.resolved.yaml")) lock.emplace(req.run_dir, "eval");
+  if (fs::exists(fs::path(req.run_dir) / "config.resolved.yaml"))
+    lock.emplace(req.run_dir, "eval");
+  else if (fs::is_directory(req.run_dir))
+    refuse_if_busy(req.run_dir, "eval");
   // A transfer source is only read: refused while it trains, shared with other readers.
   std::error_code same;
   if (!req.source_run.empty() && fs::is_directory(req.source_run) && !fs::equivalent(req.source_run, req.run_dir, same))

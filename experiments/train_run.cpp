@@ -191,7 +191,6 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   }
   // Rank 0 alone checks and creates the run directory; the others learn whether it could (a refusal would
   // otherwise leave them waiting in the first collective).
-  int refused = 0;
   std::unique_ptr<RunLock> lock;  // one writer per run directory, for the life of this run
   try {
     if (writer && !resume) require_free_out_dir(out_dir, p.spec.hash);
@@ -212,20 +211,12 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       remove_stale_temp_files(out_dir);  // a killed process's half-written files: ours now, and useless
     }
   } catch (const Error&) {
-    refused = 1;
-    if (team.world() > 1) {
-      std::vector<torch::Tensor> flag{torch::full({1}, 1, torch::kLong)};
-      team.all_reduce_sum(flag);
-    }
+    if (team.world() > 1) team.sum(1);
     throw;
   }
-  if (team.world() > 1) {
-    std::vector<torch::Tensor> flag{torch::full({1}, refused, torch::kLong)};
-    team.all_reduce_sum(flag);
-    if (flag[0].item<int64_t>() > 0)
-      throw ConfigError(out_dir, fmt::format("rank {} of {}: rank 0 refused the run directory (its message says why)",
-                                             team.rank(), team.world()));
-  }
+  if (team.world() > 1 && team.sum(0) > 0)
+    throw ConfigError(out_dir, fmt::format("rank {} of {}: rank 0 refused the run directory (its message says why)",
+                                           team.rank(), team.world()));
   materialize(p);
   if (team.world() > 1) {
     // Ranks on one host share its cores (unless threads is given); every rank's trainer does its share.
@@ -331,9 +322,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       std::vector<torch::Tensor> theirs{mine.clone()};
       team.broadcast(theirs, 0);
       // Every rank learns how many differ, so all of them stop (not only the one that differs).
-      std::vector<torch::Tensor> differ{torch::full({1}, mine.equal(theirs[0]) ? 0 : 1, torch::kLong)};
-      team.all_reduce_sum(differ);
-      if (const auto n = differ[0].item<int64_t>())
+      if (const auto n = team.sum(mine.equal(theirs[0]) ? 0 : 1))
         throw TrainingError(fmt::format("rank {} of {}: after epoch {} step {} the parameters of {} rank(s) differ "
                                         "from rank 0's (this rank: {}); the ranks run different builds, libraries "
                                         "or devices: run every rank from one build on one kind of machine",
@@ -346,11 +335,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   StopListener listener;
   hooks.stop_signal = [&]() -> int {
     int sig = stop_requested();
-    if (team.world() > 1) {
-      std::vector<torch::Tensor> t{torch::full({1}, sig, torch::kLong)};
-      team.all_reduce_sum(t);
-      if (t[0].item<int64_t>() > 0 && sig == 0) sig = SIGTERM;  // another rank's signal
-    }
+    if (team.world() > 1 && team.sum(sig) > 0 && sig == 0) sig = SIGTERM;  // another rank's signal
     return sig;
   };
   hooks.on_position = [&](const FitPosition& pos) {

@@ -92,6 +92,10 @@ while IFS= read -r line; do
 done <"$prof"
 # The suite file lrbench eval will read (a path, or experiments/suites/<name>.yaml).
 find_suite_file() { if [[ -f $suite ]]; then echo "$suite"; else echo "experiments/suites/$suite.yaml"; fi; }
+# An eval is current when its CSV is newer than the checkpoint and was made with the same suite file and eval
+# overrides: this stamp, kept beside the CSV.
+stamp="$(cat "$(find_suite_file)" 2>/dev/null | cksum) ${eval_args[*]}"
+suite_csv() { echo "$1/eval/$(basename "$suite" .yaml).csv"; }  # a suite writes eval/<its name>.csv (name = file stem)
 
 # lrbench report options: REPORT_ARGS, and with CHECK=1 the profile's `check:` references.
 read -r -a report_args <<<"${REPORT_ARGS:-}"
@@ -187,10 +191,7 @@ train_and_eval() {  # seed model trainer
     acc=$(grep -o '"final_test_acc": [0-9.e+-]*' "$dir/run.json" | grep -o '[0-9.e+-]*$' || true)
     echo "   trained in $(( $(date +%s) - t0 )) s${acc:+: final test accuracy $(printf '%.2f' "$acc") %}"
   fi
-  csv=$dir/eval/$(basename "$suite" .yaml).csv   # a suite writes eval/<its name>.csv (name = file stem)
-  # The eval is current when its CSV is newer than the checkpoint and was made with the same suite
-  # file and eval overrides (stamp beside the CSV).
-  stamp="$(cat "$(find_suite_file)" 2>/dev/null | cksum) ${eval_args[*]}"
+  csv=$(suite_csv "$dir")
   if [[ -f $csv && $csv -nt $dir/checkpoint.pt && -f $csv.stamp && $(cat "$csv.stamp") == "$stamp" ]]; then
     echo "   evaluated, skipping"
   else
@@ -210,8 +211,7 @@ transfer_eval() {  # seed model trainer: score the cell under attacks crafted on
   [[ -n $transfer && $t != "$transfer" ]] || return 0
   cell=${m/@/-}-$t-s$seed
   dir=$runs/$cell
-  csv=$dir/eval/$(basename "$suite" .yaml).csv
-  stamp="$(cat "$(find_suite_file)" 2>/dev/null | cksum) ${eval_args[*]}"
+  csv=$(suite_csv "$dir")
   src=$runs/${m/@/-}-$transfer-s$seed
   tcsv=${csv%.csv}.transfer.csv
   [[ -f $src/checkpoint.pt ]] ||

@@ -21,6 +21,12 @@ class Collective {
   virtual void broadcast(std::vector<torch::Tensor>& tensors, int root = 0) { (void)tensors, (void)root; }
   // Waits for every rank.
   virtual void barrier() {}
+  // The sum over the ranks of one integer each (flags, counts): one all-reduce.
+  int64_t sum(int64_t value) {
+    std::vector<torch::Tensor> t{torch::full({1}, value, torch::TensorOptions().dtype(torch::kLong))};
+    all_reduce_sum(t);
+    return t[0].item<int64_t>();
+  }
   // Wall seconds spent inside collectives so far (communication and waiting for the slowest rank).
   virtual double seconds() const { return 0; }
 };

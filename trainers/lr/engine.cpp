@@ -246,7 +246,6 @@ void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
     auto noisy = live.defined() ? (s * live.view({1, bc})).sum() : s.sum();  // Σ(ε² − 1) over noisy rows only
     r.s.s.add_(sq.div(r.sig.square()).sub_(noisy * S));
   }
-  r.s.rows += m * bc;
 }
 
 void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
@@ -292,7 +291,6 @@ void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
     if (settings_.sigma_grad)
       r.s.s.add_((X.square() * sc.view({1, h, 1})).sum(at::IntArrayRef{0, 1}).div(r.sig.square()).sub_(sc.sum() * K1));
   }
-  r.s.rows += m * bc;
 }
 
 std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,

@@ -16,7 +16,6 @@ struct Engine::Sums {
   torch::Tensor w, b;      // joint logit noise: weight-gradient sums in parameter shape
   torch::Tensor kc;        // weight noise: Σ a·σξ as [K+1, C] (last row: bias)
   torch::Tensor s;         // Σ s·Σ(ε² − 1) per channel [C] (learned σ only)
-  int64_t rows = 0;
 };
 
 namespace detail {

@@ -186,7 +186,6 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
       }
       if (settings_.sigma_grad) s.s.add_((E.square() * col(sv)).sum(at::IntArrayRef{0, 1}).div(sig2).sub_(sv.sum() * D));
     }
-    s.rows += R;
   }
 }
 

@@ -115,6 +115,19 @@ torch::Tensor NoiseSource::sobol(int64_t first_point, int64_t n) const {
   return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
 }
 
+namespace {
+// out[i] = the dim values of (copy, row) = address(i), i in [0, n): rows are independent, so threads split them.
+template <class Address>
+void fill_counter(uint64_t key, int64_t n, int64_t dim, float* out, Address address) {
+  at::parallel_for(0, n, std::max<int64_t>(1, 32768 / dim), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const auto [copy, row] = address(i);
+      counter_normal(key, static_cast<uint32_t>(copy), static_cast<uint32_t>(row), dim, out + i * dim);
+    }
+  });
+}
+}  // namespace
+
 torch::Tensor NoiseSource::rows(int64_t c0, int64_t h, int64_t b0, int64_t b1, bool example_major) const {
   const int64_t bc = b1 - b0;
   TORCH_CHECK(c0 >= 0 && h >= 0 && b0 >= 0 && bc >= 0 && c0 + h <= (int64_t{1} << 32) - 1 &&
@@ -128,14 +141,9 @@ torch::Tensor NoiseSource::rows(int64_t c0, int64_t h, int64_t b0, int64_t b1, b
       (example_major ? out.select(1, c) : out.select(0, c)).copy_(pts);
     }
   } else {
-    float* p = out.data_ptr<float>();
-    const int64_t n = bc * h, dim = dim_;
-    const uint64_t key = key_;
-    at::parallel_for(0, n, std::max<int64_t>(1, 32768 / dim), [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const int64_t b = example_major ? i / h : i % bc, c = example_major ? i % h : i / bc;
-        counter_normal(key, static_cast<uint32_t>(c0 + c), static_cast<uint32_t>(b0 + b), dim, p + i * dim);
-      }
+    fill_counter(key_, bc * h, dim_, out.data_ptr<float>(), [&](int64_t i) {
+      const int64_t b = example_major ? i / h : i % bc, c = example_major ? i % h : i / bc;
+      return std::pair<int64_t, int64_t>{c0 + c, b0 + b};
     });
   }
   return out.to(opts_);
@@ -145,11 +153,8 @@ torch::Tensor NoiseSource::per_copy(int64_t c0, int64_t h) const {
   TORCH_CHECK(c0 >= 0 && h >= 0 && c0 + h <= (int64_t{1} << 32) - 1, "noise copies out of range");
   if (source_ == Source::kSobol) return sobol(c0, h).to(opts_);
   auto out = torch::empty({h, dim_}, torch::kFloat);
-  float* p = out.data_ptr<float>();
-  const int64_t dim = dim_;
-  at::parallel_for(0, h, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) counter_normal(key_, static_cast<uint32_t>(c0 + i), kSharedRow, dim, p + i * dim);
-  });
+  fill_counter(key_, h, dim_, out.data_ptr<float>(),
+               [&](int64_t i) { return std::pair<int64_t, int64_t>{c0 + i, kSharedRow}; });
   return out.to(opts_);
 }
 
