@@ -228,6 +228,7 @@ int main(int argc, char** argv) {
       auto root = load_config(config_file, overrides);
       require_plain_experiment_name(root);
       if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
+      require_writable_output(out, "--out", OutputKind::kDirectory);
       if (nproc > 1 && !world) {
         plan_run(root);  // a config error is reported once, before any rank starts
         return launch_local(nproc, argv);
@@ -245,6 +246,11 @@ int main(int argc, char** argv) {
       reject_repeats(ereq.overrides);
       if (eval->count("--examples") && ereq.examples_jsonl.empty())
         throw ConfigError("--examples", "empty path (give a .jsonl file, or drop --examples)");
+      if (eval->count("--out")) require_writable_output(ereq.out_csv, "--out", OutputKind::kFile);
+      else if (fs::is_directory(ereq.run_dir))
+        require_writable_output((fs::path(ereq.run_dir) / "eval").string(), "eval (the default --out, RUN_DIR/eval/)",
+                                OutputKind::kDirectory);
+      if (!ereq.examples_jsonl.empty()) require_writable_output(ereq.examples_jsonl, "--examples", OutputKind::kFile);
       if (show > 0 && ereq.examples_jsonl.empty()) {
         const auto stem = !ereq.threat.empty() ? ereq.threat : fs::path(ereq.suite).stem().string();
         ereq.examples_jsonl = (fs::path(ereq.run_dir) / "eval" / (stem + ".examples.jsonl")).string();
@@ -260,6 +266,7 @@ int main(int argc, char** argv) {
         throw ConfigError("report: --paper-metrics applies to --check-paper; give --check-paper PP");
       if (report->count("--mark-paper") && !report_opt.html)
         throw ConfigError("report: --mark-paper applies to the HTML page; add --html");
+      require_writable_output(report_out, "--out-dir", OutputKind::kDirectory);
       report_opt.runs_dir = report_runs, report_opt.out_dir = report_out, report_opt.wall_seconds = wall_seconds;
       report_opt.html_paper_tolerance = mark_paper ? *mark_paper : checks.paper_tolerance.value_or(5.0);
       return run_report(report_name, report_opt, std::cout, checks);
@@ -281,6 +288,7 @@ int main(int argc, char** argv) {
     } else if (*verify) {
       return verify_data(data_root, std::cout);
     } else if (*gradcheck) {
+      if (gradcheck->count("--out")) require_writable_output(out, "--out", OutputKind::kFile);
       auto root = load_config(config_file, overrides);
       return run_gradcheck(root, out, std::cout);
     }

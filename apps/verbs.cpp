@@ -123,7 +123,7 @@ lr::GradcheckSpec decode_gradcheck(const NodePtr& root) {
 int check_experiment(const NodePtr& root, std::ostream& out) {
   auto parts = plan_run(root);
   decode_gradcheck(root);
-  out << to_yaml(root) << "# ok: spec_hash " << parts.spec.hash << "\n";
+  out << to_yaml(root) << describe(parts.memory) << "\n# ok: spec_hash " << parts.spec.hash << "\n";
   return 0;
 }
 

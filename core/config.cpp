@@ -53,10 +53,18 @@ bool Range::contains(double v) const {
   return true;
 }
 
+namespace {
+// Whole bounds exactly (1048576, not 1.04858e+06); others shortest.
+std::string bound(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<int64_t>(v));
+  return fmt::format("{:g}", v);
+}
+}  // namespace
+
 std::string Range::describe() const {
-  if (lo && hi) return fmt::format("in [{:g}, {:g}]", *lo, *hi);
-  if (lo) return fmt::format("{} {:g}", lo_open ? ">" : ">=", *lo);
-  if (hi) return fmt::format("<= {:g}", *hi);
+  if (lo && hi) return fmt::format("in [{}, {}]", bound(*lo), bound(*hi));
+  if (lo) return fmt::format("{} {}", lo_open ? ">" : ">=", bound(*lo));
+  if (hi) return fmt::format("<= {}", bound(*hi));
   return "any value";
 }
 

@@ -8,11 +8,13 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/log.h"
 
 namespace lrb {
 
@@ -42,6 +44,14 @@ int set_threads(const std::string& setting) {
       throw ConfigError("threads", "invalid value (got '" + setting + "', expected 'auto' or a positive integer)");
     }
     if (n <= 0) throw ConfigError("threads", "out of range (got " + setting + ", expected >= 1 or 'auto')");
+    // More threads than cores only adds switching; thousands exhaust the process's thread stacks and hang in
+    // the OpenMP pool's start. The cap is per machine (checked where the run runs, not by `check`).
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    if (n > kMaxThreadsPerCore * cores) {
+      logger("runtime")->warn("threads={} is more than {}x this machine's {} cores: using {}", n, kMaxThreadsPerCore, cores,
+                   kMaxThreadsPerCore * cores);
+      n = kMaxThreadsPerCore * cores;
+    }
   }
   at::set_num_threads(n);
   return n;

@@ -7,7 +7,8 @@
 namespace lrb {
 
 // "auto" = every core (LibTorch starts with 1 intra-op thread on small machines), or a Slurm task's
-// SLURM_CPUS_PER_TASK; else a positive count.
+// SLURM_CPUS_PER_TASK; else a positive count, capped (with a warning) at kMaxThreadsPerCore x the cores.
+constexpr int kMaxThreadsPerCore = 4;
 int set_threads(const std::string& setting);
 // "auto" = CUDA when available, else CPU; "cpu", "cuda", "cuda:N".
 c10::Device pick_device(const std::string& setting);

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -89,19 +92,31 @@ struct Content {
   bool gz = false;
 };
 
+// Files without a pinned size are read up to this much (decompressed); the largest known file is 178 MB.
+constexpr int64_t kUnpinnedLimit = int64_t{1} << 31;
+
+// Decompression stops one byte past the manifest's size: a file that inflates beyond it (a gzip bomb, a wrong
+// file) is "too long" after reading size + 1 bytes, never after filling memory.
 Content read_content(const std::string& path, int64_t size_hint) {
   gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw DataError(fmt::format("{}: cannot open file", path));
+  if (!f)
+    throw DataError(errno == EACCES ? fmt::format("{}: no read permission; chmod u+r it (or set LRBENCH_DATA / "
+                                                  "data_root to a readable copy)",
+                                                  path)
+                                    : fmt::format("{}: cannot open file ({})", path, std::strerror(errno)));
   gzbuffer(f, 1 << 18);
   Content c;
   c.gz = gzdirect(f) == 0;
-  if (size_hint > 0) c.bytes.reserve(static_cast<size_t>(size_hint) + 1);
-  constexpr unsigned kChunk = 1u << 22;
+  const int64_t limit = size_hint >= 0 ? size_hint + 1 : kUnpinnedLimit;
+  if (size_hint > 0) c.bytes.reserve(static_cast<size_t>(limit));
+  constexpr int64_t kChunk = int64_t{1} << 22;
   for (;;) {
-    size_t old = c.bytes.size();
-    c.bytes.resize(old + kChunk);
-    int n = gzread(f, &c.bytes[old], kChunk);
-    c.bytes.resize(old + (n > 0 ? n : 0));
+    const auto old = static_cast<int64_t>(c.bytes.size());
+    const int64_t want = std::min(kChunk, limit - old);
+    if (want <= 0) break;
+    c.bytes.resize(static_cast<size_t>(old + want));
+    int n = gzread(f, &c.bytes[static_cast<size_t>(old)], static_cast<unsigned>(want));
+    c.bytes.resize(static_cast<size_t>(old + (n > 0 ? n : 0)));
     if (n <= 0) break;
   }
   int err = Z_OK;
@@ -170,6 +185,18 @@ std::string locate(const std::string& dir, const std::string& name) {
   return "";
 }
 
+namespace {
+// Why neither candidate is a data file although one exists (a directory, FIFO, device), or "" (both missing).
+std::string unusable(const std::string& dir, const std::string& name, const std::string& dataset) {
+  for (const auto& candidate : {dir + "/" + name, dir + "/" + name + ".gz"}) {
+    if (auto kind = non_regular_kind(candidate); !kind.empty())
+      return fmt::format("{}: is {}, not the data file; remove or rename it and {}", candidate, kind,
+                         fetch_hint(dataset));
+  }
+  return "";
+}
+}  // namespace
+
 std::string fetch_hint(const std::string& dataset) {
   return fmt::format("get the official files with tools/fetch_data.sh {} (or set LRBENCH_DATA / data_root)", dataset);
 }
@@ -185,7 +212,10 @@ std::string describe(const Expected& e) {
 std::string read_verified(const std::string& dir, const std::string& name, const Expected& e,
                           const std::string& dataset, const FormatCheck& format) {
   const std::string path = locate(dir, name);
-  if (path.empty()) throw DataError(missing_line(dir, name, e, dataset));
+  if (path.empty()) {
+    if (auto bad = unusable(dir, name, dataset); !bad.empty()) throw DataError(bad);
+    throw DataError(missing_line(dir, name, e, dataset));
+  }
   Content c = read_content(path, e.size);
   if (auto bad = problem(c, e, format); !bad.empty())
     throw DataError(fmt::format("{}: {}; {}", path, bad, fetch_hint(dataset)));

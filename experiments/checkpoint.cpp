@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -75,16 +76,42 @@ std::string recorded_sha256(const std::string& path) {
   }
 }
 
-// The bytes are hashed and parsed from one read, so what is verified is what is loaded.
-torch::serialize::InputArchive open_archive(const std::string& path, const std::string& expected_sha256) {
+// A resumable state is rewritten every few steps and has no run.json entry, so it carries its own sha256: a
+// trailer after the archive, "\nlrbench-sha256 <64 hex>\n", over the archive's bytes.
+constexpr std::string_view kSealTag = "\nlrbench-sha256 ";
+constexpr size_t kSealSize = kSealTag.size() + 64 + 1;
+
+// Strips a trailer from `bytes` and checks it; false when there is none.
+bool unseal(std::string& bytes, const std::string& path) {
+  if (bytes.size() < kSealSize || bytes.compare(bytes.size() - kSealSize, kSealTag.size(), kSealTag) != 0 ||
+      bytes.back() != '\n')
+    return false;
+  const std::string stored = bytes.substr(bytes.size() - 65, 64);
+  bytes.resize(bytes.size() - kSealSize);
+  const auto got = digest_hex(bytes.data(), bytes.size());
+  if (got != stored)
+    throw CheckpointError(fmt::format("{}: sha256 {} does not match the {} it was written with (the file was altered "
+                                      "or damaged since); delete it to start the run from the beginning",
+                                      path, got.substr(0, 16), stored.substr(0, 16)));
+  return true;
+}
+
+// The bytes are hashed and parsed from one read, so what is verified is what is loaded. `sealed`, when given,
+// says whether the file carried its own checksum (a resumable state), which was then checked.
+torch::serialize::InputArchive open_archive(const std::string& path, const std::string& expected_sha256,
+                                            bool* sealed = nullptr) {
   if (!std::filesystem::exists(path))
     throw CheckpointError(path + ": checkpoint not found (train first: lrbench train EXPERIMENT.yaml --out DIR)");
   std::string bytes;
   try {
     bytes = read_text(path);
-  } catch (const Error&) {
-    throw CheckpointError(path + ": cannot read the checkpoint (check its permissions)");
+  } catch (const Error& e) {
+    const auto kind = non_regular_kind(path);
+    const char* fix = sealed ? "delete it to start the run from the beginning" : "retrain the run";
+    if (!kind.empty()) throw CheckpointError(fmt::format("{}: is {}, not a checkpoint file; {}", path, kind, fix));
+    throw CheckpointError(e.what());
   }
+  if (sealed) *sealed = unseal(bytes, path);
   std::string expected = expected_sha256.empty() ? recorded_sha256(path) : expected_sha256;
   if (!expected.empty()) {
     auto got = digest_hex(bytes.data(), bytes.size());
@@ -98,7 +125,8 @@ torch::serialize::InputArchive open_archive(const std::string& path, const std::
     std::istringstream in(bytes);
     a.load_from(in);
   } catch (const c10::Error& e) {
-    throw CheckpointError(path + ": unreadable checkpoint (truncated or not a LibTorch archive); retrain it");
+    throw CheckpointError(path + ": unreadable checkpoint (truncated or not a LibTorch archive); " +
+                          (sealed ? "delete it to start the run from the beginning" : "retrain it"));
   }
   return a;
 }
@@ -170,7 +198,8 @@ std::string save_checkpoint(const std::string& path, ClassifierImpl& model, cons
   // so identical runs give byte-identical checkpoints.
   std::ostringstream bytes;
   root.save_to(bytes);
-  const std::string data = bytes.str();
+  std::string data = bytes.str();
+  if (extras) data += std::string(kSealTag) + digest_hex(data.data(), data.size()) + "\n";
   write_atomic(path, [&](std::ostream& out) { out.write(data.data(), static_cast<std::streamsize>(data.size())); });
   return digest_hex(data.data(), data.size());
 }
@@ -184,9 +213,11 @@ CheckpointMeta load_checkpoint(const std::string& path, ClassifierImpl& model, t
                                Trainer* trainer, const std::string& expected_model_key,
                                const std::string& expected_model_options, const std::string& expected_sha256,
                                CheckpointExtras* extras) {
-  auto a = open_archive(path, expected_sha256);
+  bool sealed = false;
+  auto a = open_archive(path, expected_sha256, extras ? &sealed : nullptr);
   auto meta = read_meta(a, path);
   if (extras) {
+    extras->sealed = sealed;
     const std::string fix = "; delete it to start the run from the beginning";
     c10::IValue json, names;
     torch::serialize::InputArchive x;

@@ -25,9 +25,11 @@ struct CheckpointMeta {
 
 // What a resumable state (RUN_DIR/resume.pt) adds to a checkpoint: the orchestration's own record as JSON
 // text and named tensors (generator states, a best-val snapshot). Tensor names are free-form.
+// A checkpoint written with extras carries its own sha256 (a trailer after the archive), checked on load.
 struct CheckpointExtras {
   std::string json;
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  bool sealed = false;  // set by load_checkpoint: the file carried its checksum (and it matched)
 };
 
 // Writes the checkpoint atomically and returns the sha256 of the bytes written (LibTorch archives carry no

@@ -48,8 +48,12 @@ Loaded load_run(const std::string& run_dir) {
   if (!fs::exists(config_path))
     throw CheckpointError(config_path + ": not found; '" + run_dir +
                           "' is not a run directory (make one with: lrbench train EXPERIMENT.yaml --out DIR)");
-  if (!fs::exists(ckpt_path))
+  if (!fs::exists(ckpt_path)) {
+    // A run that failed before its first checkpoint: read_run_record says why.
+    if (fs::exists(fs::path(run_dir) / "run.json") && read_run_record(run_dir, false).status == "failed")
+      read_run_record(run_dir);
     throw CheckpointError(ckpt_path + ": checkpoint not found (the run did not finish an epoch; train it again)");
+  }
   Loaded l;
   auto root = parse_yaml_file(config_path);
   l.parts = plan_run(root);

@@ -11,7 +11,8 @@ namespace lrb {
 
 namespace {
 
-constexpr int kResumeSchema = 1;
+constexpr int kResumeSchema = 2;
+constexpr int kUnsealedSchema = 1;  // read for runs started by an older lrbench
 constexpr const char* kBest = "best/";
 
 // nlohmann writes doubles in their shortest round-trip form, so running sums come back bit for bit.
@@ -65,7 +66,11 @@ ResumeState decode_resume_state(const CheckpointExtras& x, const std::string& pa
   ResumeState s;
   try {
     auto j = nlohmann::json::parse(x.json);
-    if (j.at("schema").get<int>() != kResumeSchema)
+    // Schema 1 states predate the checksum trailer; from schema 2 on, a state without one was damaged.
+    if (j.at("schema").get<int>() == kResumeSchema && !x.sealed)
+      throw CheckpointError(path + ": damaged resume state (its checksum trailer is gone); delete it to start the run "
+                                   "from the beginning");
+    if (j.at("schema").get<int>() != kResumeSchema && j.at("schema").get<int>() != kUnsealedSchema)
       throw CheckpointError(fmt::format("{}: resume state schema {} (this lrbench reads {}); delete it to start the "
                                         "run from the beginning",
                                         path, j.at("schema").get<int>(), kResumeSchema));

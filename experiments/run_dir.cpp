@@ -38,15 +38,15 @@ std::string spec_of_dir(const fs::path& dir) {
 
 }  // namespace
 
-RunRecord read_run_record(const std::string& run_dir) {
+RunRecord read_run_record(const std::string& run_dir, bool require_checkpoint) {
   const auto path = (fs::path(run_dir) / "run.json").string();
   if (!fs::exists(path))
     throw CheckpointError(path + ": not found, so the checkpoint cannot be verified (the run stopped before its "
                                  "first checkpoint, or was not written by lrbench train); retrain it");
-  return parse_run_record(read_text(path), path);
+  return parse_run_record(read_text(path), path, require_checkpoint);
 }
 
-RunRecord parse_run_record(const std::string& text, const std::string& path) {
+RunRecord parse_run_record(const std::string& text, const std::string& path, bool require_checkpoint) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
@@ -60,13 +60,19 @@ RunRecord parse_run_record(const std::string& text, const std::string& path) {
   };
   r.spec_hash = str("spec_hash");
   r.status = str("status");
+  r.failure = str("failure");
+  r.error = str("error");
   if (j.contains("checkpoint") && j["checkpoint"].is_object()) {
     const auto& c = j["checkpoint"];
     if (c.contains("sha256") && c["sha256"].is_string()) r.checkpoint_sha256 = c["sha256"].get<std::string>();
     if (c.contains("epoch") && c["epoch"].is_number_integer()) r.checkpoint_epoch = c["epoch"].get<int64_t>();
   }
   if (r.spec_hash.empty()) throw CheckpointError(path + ": has no spec_hash (damaged); retrain the run");
-  if (r.checkpoint_sha256.empty())
+  if (r.checkpoint_sha256.empty() && require_checkpoint && r.status == "failed")
+    throw CheckpointError(fmt::format("{}: the run failed before its first checkpoint ({}), so there is no model; fix "
+                                      "the cause and train again",
+                                      path, r.error.substr(0, 300)));
+  if (r.checkpoint_sha256.empty() && require_checkpoint)
     throw CheckpointError(path + ": records no checkpoint sha256 (written by an lrbench before checkpoints were "
                                  "checksummed), so checkpoint.pt cannot be verified; retrain the run");
   return r;
@@ -105,11 +111,12 @@ ResumeFrom resume_point(const std::string& out_dir, const std::string& spec_hash
                                            "choose another --out)",
                                            other, spec_hash));
   if (fs::exists(dir / "run.json")) {
-    auto r = read_run_record(out_dir);
+    auto r = read_run_record(out_dir, /*require_checkpoint=*/false);
     if (r.status == "finished") return ResumeFrom::kFinished;
-    if (r.status == "failed")
-      throw ConfigError(out_dir, "--resume: this run stopped with an error (see its run.json and log.txt), and "
-                                 "resuming would repeat it; delete the directory and train with other settings");
+    // A diverged run would diverge again; one stopped by its surroundings (disk, memory, a lost rank) resumes.
+    if (r.status == "failed" && (r.failure.empty() || r.failure == "diverged"))
+      throw ConfigError(out_dir, "--resume: this run diverged (see its run.json and log.txt), and resuming would "
+                                 "repeat it; delete the directory and train with other settings");
   }
   return fs::exists(dir / kResumeFile) ? ResumeFrom::kState : ResumeFrom::kStart;
 }

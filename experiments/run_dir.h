@@ -11,13 +11,17 @@ namespace lrb {
 struct RunRecord {
   std::string spec_hash, status, checkpoint_sha256;
   int64_t checkpoint_epoch = 0;
+  // status "failed": why ("diverged", "out-of-memory", "error"; empty in older runs, which failed only by
+  // diverging) and the message.
+  std::string failure, error;
 };
 
 // Reads RUN_DIR/run.json. Throws CheckpointError naming it when it is missing, not JSON, or lacks the
-// spec hash or the checkpoint's sha256 (a run from before checksums: retrain it).
-RunRecord read_run_record(const std::string& run_dir);
+// spec hash or (with `require_checkpoint`) the checkpoint's sha256: a run from before checksums (retrain it),
+// or one that failed before its first checkpoint (its error is quoted).
+RunRecord read_run_record(const std::string& run_dir, bool require_checkpoint = true);
 // The same from run.json's text (`path` names it in errors); fuzzed under sanitizers (tests/fuzz).
-RunRecord parse_run_record(const std::string& text, const std::string& path);
+RunRecord parse_run_record(const std::string& text, const std::string& path, bool require_checkpoint = true);
 
 // Refuses, with ConfigError naming the directory, a training --out that is a file or is not empty: it
 // holds another run (its spec hash is named), a run of this same spec (continue it with --resume), or

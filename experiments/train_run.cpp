@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/memory_meter.h"
 #include "core/registry.h"
 #include "core/runtime.h"
 #include "core/seed.h"
@@ -20,6 +21,7 @@
 #include "experiments/resume_state.h"
 #include "experiments/run_dir.h"
 #include "experiments/run_lock.h"
+#include "experiments/step_memory.h"
 #include "lrb_git_sha.h"
 #include "trainers/fit.h"
 #include "trainers/optim.h"
@@ -60,7 +62,7 @@ RunParts plan_run(const NodePtr& root) {
     ModelContext probe{p.dataset->input_spec(), p.dataset->num_classes()};
     ClassifierImpl::Ptr model;
     try {
-      model = Registry<ClassifierImpl>::get().make(p.spec.model, probe);
+      model = build_within_memory(p.spec, [&] { return Registry<ClassifierImpl>::get().make(p.spec.model, probe); });
     } catch (const c10::Error& e) {  // a model's own shape check (e.g. 32x32 images only)
       std::string what = e.what_without_backtrace();
       throw ConfigError(p.spec.model.where("name"), fmt::format("model cannot take dataset '{}': {} (choose another model or "
@@ -68,6 +70,7 @@ RunParts plan_run(const NodePtr& root) {
                                                           p.dataset->label(), what.substr(0, what.find('\n'))));
     }
     check_modality(p, *model);
+    p.memory = check_step_memory(p.spec, *p.dataset, *model);
     Registry<Trainer>::get().make(p.spec.trainer)->attach(*model);
   }
   if (p.spec.eval.node()) {
@@ -85,7 +88,7 @@ void materialize(RunParts& p) {
   p.dataset->load();
   ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
   torch::manual_seed(derive_seed(p.spec.seed, "model/init"));
-  p.model = Registry<ClassifierImpl>::get().make(p.spec.model, mctx);
+  p.model = build_within_memory(p.spec, [&] { return Registry<ClassifierImpl>::get().make(p.spec.model, mctx); });
   check_modality(p, *p.model);
   p.model->to(device);
   p.trainer->attach(*p.model);
@@ -152,6 +155,38 @@ int64_t state_hash(const std::vector<torch::Tensor>& state) {
     for (size_t i = 0, n = c.numel() * c.element_size(); i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
   }
   return static_cast<int64_t>(h);
+}
+
+}  // namespace
+
+namespace {
+
+// Why training stopped, named for the user (the setting to change) and for --resume (run_dir.h): a diverged run
+// would diverge again, anything else (disk, memory, a lost rank) may go through on a second try.
+struct Failure {
+  std::string kind;  // "diverged", "out-of-memory" or "error"
+  std::string message;
+};
+
+Failure classify_failure(const std::exception& e, const ExperimentSpec& spec) {
+  std::string what = e.what();
+  if (const auto* c = dynamic_cast<const c10::Error*>(&e)) what = c->what_without_backtrace();
+  what = what.substr(0, what.find('\n'));
+  if (dynamic_cast<const TrainingError*>(&e)) return {"diverged", what};
+  const bool oom = dynamic_cast<const std::bad_alloc*>(&e) || dynamic_cast<const OutOfMemory*>(&e) ||
+                   what.find("can't allocate memory") != std::string::npos ||
+                   what.find("out of memory") != std::string::npos;
+  if (oom)
+    return {"out-of-memory",
+            fmt::format("out of memory during training ({}); lower train.batch_size (now {}) or "
+                        "train.eval_batch_size (now {}), or make the model smaller",
+                        what, spec.train.batch_size, spec.train.eval_batch_size)};
+  if (what.find("overflow") != std::string::npos)
+    return {"diverged", fmt::format("a value overflowed float32 during training ({}); the run diverged or a setting "
+                                    "is too large: lower train.optimizer.lr (now {:g})",
+                                    what, spec.train.optimizer.lr)};
+  if (dynamic_cast<const Error*>(&e)) return {"error", what};
+  return {"error", "training stopped: " + what};
 }
 
 }  // namespace
@@ -361,18 +396,23 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   };
   try {
     fit(*p.model, *p.trainer, *opt, *p.dataset, spec.train, device, spec.seed, start, hooks);
-  } catch (const TrainingError& e) {
+  } catch (const Interrupted&) {
+    throw;  // stopped on request with its state saved: still resumable, so run.json stays as it was
+  } catch (const std::exception& e) {
     // Only fit() and save_checkpoint() know what went wrong; only this loop knows what is on disk.
+    const Failure f = classify_failure(e, spec);
     std::string kept = saved_epoch > 0
                            ? fmt::format("the checkpoint of epoch {} (the last good one) is kept in {}", saved_epoch,
                                          out_dir)
                            : "no checkpoint was written (the run stopped before its first one)";
-    if (saved_epoch > 0 && writer) {
+    if (writer) {
       info["status"] = "failed";
-      info["error"] = e.what();
+      info["failure"] = f.kind;
+      info["error"] = f.message;
+      info["finished"] = now_iso();
       write_text_atomic(run_json, info.dump(2) + "\n");
     }
-    throw TrainingError(fmt::format("{}; {}", e.what(), kept));
+    throw TrainingError(fmt::format("{}; {}", f.message, kept));
   }
   result.final_test_acc = result.epochs.empty() ? 0 : result.epochs.back().test_acc;
   if (!writer) return result;

@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "datasets/dataset.h"
 #include "experiments/spec.h"
+#include "experiments/step_memory.h"
 #include "models/classifier.h"
 #include "trainers/trainer.h"
 
@@ -30,6 +31,7 @@ struct RunParts {
   DatasetSource::Ptr dataset;
   ClassifierImpl::Ptr model;  // built after dataset->load() by build_model()
   Trainer::Ptr trainer;
+  StepMemory memory;  // plan_run's measurement of a step (check prints it)
 };
 
 // Decodes `root` strictly and builds dataset source and trainer (no data loaded yet).

@@ -22,7 +22,7 @@ class Pgd : public Attack {
     c.has("name");
     c.read("eps", eps_, Range::between(0.0, 1.0));
     c.read("alpha", alpha_, Range::between(0.0, 1.0));
-    c.read("steps", steps_, Range::at_least(1));
+    c.read("steps", steps_, Range::between(1, 100000));
     c.read("random_start", random_start_);
   }
 

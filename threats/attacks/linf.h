@@ -34,7 +34,7 @@ struct Budget {
     c.read("eps", eps, Range::between(0.0, 1.0));
     if (!iterative) return;
     c.read("alpha", alpha, Range::between(0.0, 1.0));
-    c.read("steps", steps, Range::at_least(1));
+    c.read("steps", steps, Range::between(1, 100000));  // as APGD's n_iter: more is a hang, not an attack
   }
   std::string params(bool iterative) const {
     std::string s = "eps=" + param_number(eps);

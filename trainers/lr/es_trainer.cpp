@@ -26,7 +26,7 @@ struct EsOptions {
     EsOptions o;
     c.has("name");
     c.read("sigma", o.sigma, Range::positive());
-    c.read("population", o.population, Range::at_least(0));
+    c.read("population", o.population, Range::between(0, 1 << 20));
     c.read_choice("fitness", o.fitness, {"centered-rank", "loss"});
     return o;
   }

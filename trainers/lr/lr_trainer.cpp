@@ -51,7 +51,7 @@ LrOptions LrOptions::from(const Config& c, const std::string& flavor) {
         throw ConfigError(c.where("modes"),
                           fmt::format("{}: invalid value (got '{}', expected one of: none, logit, weight, auto){}",
                                       c.path("modes"), m, did_you_mean(m, {"none", "logit", "weight", "auto"})));
-  c.read("copies", o.copies, Range::at_least(1));
+  c.read("copies", o.copies, Range::between(1, 1 << 20));  // the paper uses hundreds; 1e9 would be a hang
   c.read("sigma", o.sigma, Range::positive());
   for (const char* k : {"modes", "copies", "sigma"}) o.where_of[k] = c.where(k);
   c.read_choice("weight_noise", o.weight_noise, {"auto", "row", "copy"});

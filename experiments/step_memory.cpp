@@ -1,0 +1,130 @@
+#include "experiments/step_memory.h"
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/memory_meter.h"
+
+namespace lrb {
+
+namespace {
+
+// A training step holds, besides the activations, the parameters, their gradients and two Adam moments.
+constexpr int64_t kParameterCopies = 4;
+// Refuse above this share of the available memory: the data set, the allocator's slack and the BLAS scratch that
+// the meter does not see need the rest.
+constexpr double kUsableShare = 0.9;
+
+Batch zeros_batch(const InputSpec& spec, Modality modality, int64_t rows) {
+  Batch b;
+  b.modality = modality;
+  std::vector<int64_t> shape{rows};
+  shape.insert(shape.end(), spec.shape.begin(), spec.shape.end());
+  if (modality == Modality::kText) {
+    b.x = torch::full(shape, std::min<int64_t>(1, std::max<int64_t>(spec.vocab_size - 1, 0)), torch::kLong);
+    b.lengths = torch::full({rows}, spec.shape.empty() ? 1 : spec.shape[0], torch::kLong);
+  } else {
+    b.x = torch::full(shape, 0.5);
+  }
+  b.y = torch::zeros({rows}, torch::kLong);
+  return b;
+}
+
+std::string one_line(std::string yaml) {
+  while (!yaml.empty() && yaml.back() == '\n') yaml.pop_back();
+  for (size_t at; (at = yaml.find('\n')) != std::string::npos;) yaml.replace(at, 1, "; ");
+  return yaml.size() > 200 ? yaml.substr(0, 200) + "..." : yaml;
+}
+
+// Peak bytes above what was live before, of one forward on `rows` zero examples (with or without autograd).
+int64_t forward_peak(ClassifierImpl& model, const InputSpec& spec, Modality modality, int64_t rows, bool grad) {
+  auto batch = zeros_batch(spec, modality, rows);
+  MemoryMeter meter;
+  torch::AutoGradMode mode(grad);
+  auto out = model.forward(batch);
+  if (grad) out = out.sum();  // what backward would start from: every saved tensor is still alive here
+  return meter.peak();
+}
+
+int64_t per_example(ClassifierImpl& model, const InputSpec& spec, Modality modality, bool grad) {
+  // Two sizes, so what does not grow with the batch (weight transposes, workspaces) does not count per example.
+  constexpr int64_t kSmall = 2, kLarge = 10;
+  const int64_t small = forward_peak(model, spec, modality, kSmall, grad);
+  const int64_t large = forward_peak(model, spec, modality, kLarge, grad);
+  return std::max<int64_t>(large - small, 0) / (kLarge - kSmall);
+}
+
+}  // namespace
+
+ClassifierImpl::Ptr build_within_memory(const ExperimentSpec& spec, const std::function<ClassifierImpl::Ptr()>& build) {
+  const int64_t avail = available_memory_bytes();
+  try {
+    // Training holds kParameterCopies of the parameters, so building stops at that share: a model that cannot
+    // train here is refused after touching a quarter of the memory, not all of it.
+    MemoryMeter meter(avail > 0 ? static_cast<int64_t>(kUsableShare * static_cast<double>(avail)) / kParameterCopies
+                                : 0);
+    return build();
+  } catch (const OutOfMemory& e) {
+    throw ConfigError(spec.model.where("name"),
+                      fmt::format("the model's parameters need more than {}, and training {}x that (gradients, Adam "
+                                  "moments), more than the {} this machine has available; make it smaller (model: {})",
+                                  human_bytes(e.total()), kParameterCopies, human_bytes(avail),
+                                  one_line(to_yaml(spec.model.node()))));
+  }
+}
+
+StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& data, ClassifierImpl& model) {
+  StepMemory m;
+  m.available = available_memory_bytes();
+  for (const auto& t : model.parameters()) m.parameters += t.numel() * t.element_size();
+  for (const auto& t : model.buffers()) m.parameters += t.numel() * t.element_size();
+  const Modality modality = data.modality();
+  if (modality == Modality::kGraph) return m;  // one whole-graph batch: the model's size is what there is to check
+  const InputSpec input = data.input_spec();
+  const bool training = model.is_training();
+  try {
+    model.train();
+    m.per_example_train = per_example(model, input, modality, /*grad=*/true);
+    model.eval();
+    m.per_example_eval = per_example(model, input, modality, /*grad=*/false);
+  } catch (const c10::Error& e) {
+    model.train(training);
+    std::string what = e.what_without_backtrace();
+    logger("memory")->debug("no step memory estimate: the probe forward failed ({})", what.substr(0, what.find('\n')));
+    return m;
+  }
+  model.train(training);
+  m.measured = true;
+  m.train = kParameterCopies * m.parameters + spec.train.batch_size * m.per_example_train;
+  m.eval = m.parameters + spec.train.eval_batch_size * m.per_example_eval;
+  if (m.available <= 0) return m;
+  const auto usable = static_cast<int64_t>(kUsableShare * static_cast<double>(m.available));
+  auto refuse = [&](const char* key, int64_t batch, int64_t per, int64_t total, int64_t fixed) {
+    const int64_t fits = std::max<int64_t>((usable - fixed) / std::max<int64_t>(per, 1), 0);
+    throw ConfigError(Config(spec.root, "").sub("train").where(key),
+                      fmt::format("train.{}={}: a batch needs about {} ({} per example x {}, plus {} for the model), "
+                                  "more than the {} available; lower train.{} (at most about {} fits here)",
+                                  key, batch, human_bytes(total), human_bytes(per), batch, human_bytes(fixed),
+                                  human_bytes(m.available), key, fits));
+  };
+  if (m.train > usable)
+    refuse("batch_size", spec.train.batch_size, m.per_example_train, m.train, kParameterCopies * m.parameters);
+  if (m.eval > usable)
+    refuse("eval_batch_size", spec.train.eval_batch_size, m.per_example_eval, m.eval, m.parameters);
+  return m;
+}
+
+std::string describe(const StepMemory& m) {
+  std::string s = fmt::format("# memory: parameters {}", human_bytes(m.parameters));
+  if (m.measured)
+    s += fmt::format("; a training step ~{} ({} per example), an eval batch ~{} ({} per example)", human_bytes(m.train),
+                     human_bytes(m.per_example_train), human_bytes(m.eval), human_bytes(m.per_example_eval));
+  s += m.available > 0 ? fmt::format("; {} available", human_bytes(m.available)) : "; available memory unknown";
+  return s;
+}
+
+}  // namespace lrb
