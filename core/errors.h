@@ -34,10 +34,17 @@ class CheckpointError : public Error {
   explicit CheckpointError(std::string msg) : Error(std::move(msg), 1) {}
 };
 
-// Training diverged (NaN/Inf loss): exit 1.
+// Training could not go on: exit 1.
 class TrainingError : public Error {
  public:
   explicit TrainingError(std::string msg) : Error(std::move(msg), 1) {}
+};
+
+// Training diverged (a NaN/Inf loss, gradient, parameter or optimizer state): it would again, so run.json says
+// "diverged" and --resume refuses the run.
+class DivergedError : public TrainingError {
+ public:
+  explicit DivergedError(std::string msg) : TrainingError(std::move(msg)) {}
 };
 
 // "; did you mean 'x'?" for the closest known key within a small edit distance, else "".

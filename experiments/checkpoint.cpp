@@ -166,7 +166,7 @@ std::string save_checkpoint(const std::string& path, ClassifierImpl& model, cons
                             const Trainer* trainer, const CheckpointMeta& meta, const CheckpointExtras* extras) {
   auto bad = first_nonfinite(stored_tensors(model, opt));
   if (!bad.empty())
-    throw TrainingError(fmt::format("{}: not written: '{}' holds NaN or Inf (the run diverged; lower "
+    throw DivergedError(fmt::format("{}: not written: '{}' holds NaN or Inf (the run diverged; lower "
                                     "train.optimizer.lr)",
                                     path, bad));
   torch::serialize::OutputArchive root;

@@ -164,7 +164,7 @@ namespace {
 // Why training stopped, named for the user (the setting to change) and for --resume (run_dir.h): a diverged run
 // would diverge again, anything else (disk, memory, a lost rank) may go through on a second try.
 struct Failure {
-  std::string kind;  // "diverged", "out-of-memory" or "error"
+  std::string kind;  // "diverged", "out-of-memory" or "error" (a lost rank, a full disk, ...)
   std::string message;
 };
 
@@ -172,7 +172,7 @@ Failure classify_failure(const std::exception& e, const ExperimentSpec& spec) {
   std::string what = e.what();
   if (const auto* c = dynamic_cast<const c10::Error*>(&e)) what = c->what_without_backtrace();
   what = what.substr(0, what.find('\n'));
-  if (dynamic_cast<const TrainingError*>(&e)) return {"diverged", what};
+  if (dynamic_cast<const DivergedError*>(&e)) return {"diverged", what};
   const bool oom = dynamic_cast<const std::bad_alloc*>(&e) || dynamic_cast<const OutOfMemory*>(&e) ||
                    what.find("can't allocate memory") != std::string::npos ||
                    what.find("out of memory") != std::string::npos;

@@ -60,6 +60,10 @@ record = {"experiment": "demo", "spec_hash": "e37898817edc2c39", "seed": 0, "sta
 put("run_record", "running", json.dumps(record, indent=2) + "\n")
 record.update(status="finished", final_test_acc=85.94)
 put("run_record", "finished", json.dumps(record, indent=2) + "\n")
+failed = {k: v for k, v in record.items() if k not in ("checkpoint", "final_test_acc")}
+failed.update(status="failed", failure="diverged",
+              error="a value overflowed float32 during training; lower train.optimizer.lr (now 1e+38)")
+put("run_record", "failed-before-checkpoint", json.dumps(failed, indent=2) + "\n")
 
 for name, path in (("table1", "results/table1.csv"), ("expected", "reports/expected/regression.csv")):
     with open(path, "rb") as f:

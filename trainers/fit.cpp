@@ -152,23 +152,23 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
       // Checked before and after the update: a non-finite value must stop the run before it reaches the
       // parameters, and an update that overflows must stop it before a checkpoint can hold it.
       if (!std::isfinite(s.loss))
-        throw TrainingError(fmt::format("epoch {} step {}: training loss is {} (lower train.optimizer.lr or check "
+        throw DivergedError(fmt::format("epoch {} step {}: training loss is {} (lower train.optimizer.lr or check "
                                         "the data)",
                                         epoch + 1, step + 1, s.loss));
       if (auto* name = first_nonfinite(updated, [](const torch::Tensor& p) { return p.grad(); }))
-        throw TrainingError(fmt::format("epoch {} step {}: the gradient estimate of '{}' from trainer '{}' is not "
+        throw DivergedError(fmt::format("epoch {} step {}: the gradient estimate of '{}' from trainer '{}' is not "
                                         "finite (lower train.optimizer.lr; for es and lr-* trainers, keep "
                                         "trainer.sigma in a usual range such as 1e-3 to 1e-1)",
                                         epoch + 1, step + 1, *name, trainer.key()));
       opt.step();
       if (auto* name = first_nonfinite(updated, [](const torch::Tensor& p) { return p; }))
-        throw TrainingError(fmt::format("epoch {} step {}: parameter '{}' is not finite after the optimizer step "
+        throw DivergedError(fmt::format("epoch {} step {}: parameter '{}' is not finite after the optimizer step "
                                         "(the update overflowed: lower train.optimizer.lr or "
                                         "train.optimizer.weight_decay)",
                                         epoch + 1, step + 1, *name));
       const auto state = optimizer_state(opt);
       if (auto* name = first_nonfinite(state, [](const torch::Tensor& t) { return t; }))
-        throw TrainingError(fmt::format("epoch {} step {}: the optimizer's {} is not finite after the step (the "
+        throw DivergedError(fmt::format("epoch {} step {}: the optimizer's {} is not finite after the step (the "
                                         "gradient estimates are too large: lower train.optimizer.lr; for es and "
                                         "lr-* trainers, trainer.sigma in a usual range such as 1e-3 to 1e-1)",
                                         epoch + 1, step + 1, *name));

@@ -14,5 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r.spec_hash.empty() || r.checkpoint_sha256.empty()) __builtin_trap();
   } catch (const lrb::CheckpointError&) {
   }
+  try {  // as --resume reads it: a failed run may have no checkpoint yet
+    auto r = lrb::parse_run_record(text, "fuzz/run.json", /*require_checkpoint=*/false);
+    if (r.spec_hash.empty()) __builtin_trap();
+  } catch (const lrb::CheckpointError&) {
+  }
   return 0;
 }

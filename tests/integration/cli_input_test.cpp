@@ -81,7 +81,7 @@ TEST(CliNonFinite, RepresentableSigmaThatBlowsUpIsStoppedAfterTheStep) {
   }
 }
 
-TEST(CliNonFinite, OverflowInTheFirstEpochStopsWithoutACheckpointOrAClaimOfOne) {
+TEST(CliNonFinite, OverflowInTheFirstEpochStopsWithoutACheckpointOrAClaimOfOneAndRunJsonSaysWhy) {
   test::TempDir d;
   // SGD with a huge rate and weight decay: the gradient is finite, the updated parameters are not.
   auto r = lrbench("train " + demo() + kSmall +
@@ -91,9 +91,14 @@ TEST(CliNonFinite, OverflowInTheFirstEpochStopsWithoutACheckpointOrAClaimOfOne) 
                    "no checkpoint was written"});
   EXPECT_FALSE(has(r.out, "checkpoint is kept")) << r.out;
   EXPECT_FALSE(std::filesystem::exists(d / "run/checkpoint.pt"));
-  EXPECT_FALSE(std::filesystem::exists(d / "run/run.json"));
+  // run.json says the run failed and why, and records no checkpoint.
+  std::ifstream f(d / "run/run.json");
+  const std::string json((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_TRUE(has(json, "\"status\": \"failed\"")) << json;
+  EXPECT_TRUE(has(json, "\"failure\": \"diverged\"")) << json;
+  EXPECT_FALSE(has(json, "sha256")) << json;
   auto e = lrbench("eval " + (d / "run"));
-  expect_one_error(e, 1, {"checkpoint not found"});
+  expect_one_error(e, 1, {"run.json: the run failed before its first checkpoint", "not finite after the optimizer step"});
 }
 
 TEST(CliNonFinite, DivergenceInALaterEpochKeepsTheLastGoodCheckpointWhichEvaluates) {
@@ -293,5 +298,5 @@ TEST(CliUsage, ParseErrorsAndBadOutPathsExitTwo) {
   expect_one_error(lrbench("train " + demo() + " --out ''", no_data), 2, {"--out", "empty path"});
   std::ofstream(d / "afile") << "x";
   expect_one_error(lrbench("train " + demo() + " --out " + (d / "afile/sub"), no_data), 2,
-                   {"--out: cannot create the run directory"});
+                   {"--out: '", "goes through", "which is a file"});
 }
