@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
       if (out.empty()) out = env_or("LRBENCH_OUT", default_out_dir(root));
       require_writable_output(out, "--out", OutputKind::kDirectory);
       if (nproc > 1 && !world) {
-        plan_run(root);  // a config error is reported once, before any rank starts
+        plan_run(root, 1.0 / nproc);  // a config error is reported once, before any rank starts
         return launch_local(nproc, argv);
       }
       std::unique_ptr<Collective> team;

@@ -17,6 +17,7 @@
 namespace lrb {
 
 namespace {
+constexpr size_t kMaxOutputName = 240;
 std::string temp_name(const std::string& path) { return fmt::format("{}.tmp.{}", path, ::getpid()); }
 }  // namespace
 
@@ -149,8 +150,13 @@ void require_writable_output(const std::string& path, const std::string& option,
   for (unsigned char ch : path)
     if (ch < 0x20 || ch == 0x7f) refuse("contains a control character (a newline?); choose a plain path");
   if (path.size() > 4095) refuse("is longer than 4095 bytes; choose a shorter path");
+  // 240, not 255: lrbench adds suffixes (".tmp.<pid>" to atomic writes, ".parts" to an eval's rows).
   for (const auto& part : fs::path(path))
-    if (part.string().size() > 255) refuse("has a name longer than 255 bytes; shorten it");
+    if (part.string().size() > kMaxOutputName) refuse(fmt::format("has a name longer than {} bytes; shorten it", kMaxOutputName));
+  if (kind == OutputKind::kFile) {
+    const auto name = fs::path(path).filename().string();
+    if (name.empty() || name == "." || name == "..") refuse("names a folder (it ends in '/', '.' or '..'); give a file path");
+  }
   const char* want = kind == OutputKind::kDirectory ? "a folder" : "a file";
   std::error_code ec;
   const auto st = fs::status(path, ec);

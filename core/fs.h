@@ -27,8 +27,8 @@ std::vector<std::string> split_path(const std::string& search_path);
 // `what` says what the value is ("suite name", "config group option").
 void require_plain_name(const std::string& value, const std::string& where, const std::string& what);
 // Refuses (ConfigError naming `option`, exit 2) an output path that the work would fail to write at its end:
-// empty, holding a control character (a newline would make a run that eval cannot read back), a name over 255
-// bytes or a path over 4095, a path through a file, an existing path of the other kind, or a nearest existing
+// empty, holding a control character (a newline would make a run that eval cannot read back), a name over 240
+// bytes (lrbench adds suffixes) or a path over 4095, a file path ending in '/', a path through a file, an existing path of the other kind, or a nearest existing
 // folder that is not writable. Creates nothing; called before any work.
 enum class OutputKind { kDirectory, kFile };
 void require_writable_output(const std::string& path, const std::string& option, OutputKind kind);

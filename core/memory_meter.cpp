@@ -79,6 +79,8 @@ MemoryMeter::MemoryMeter(int64_t budget_bytes) {
   g_peak = 0;
   g_budget = budget_bytes;
   c10::SetCPUAllocator(&g_counting, /*priority=*/0);
+  // A higher-priority allocator would keep its slot, and every measurement would read 0.
+  TORCH_CHECK(c10::GetCPUAllocator() == &g_counting, "MemoryMeter: the CPU allocator slot is taken (priority > 0)");
 }
 
 MemoryMeter::~MemoryMeter() {
@@ -103,18 +105,40 @@ int64_t available_memory_bytes() {
     }
     meminfo.ignore(1 << 10, '\n');
   }
-  // cgroup v2: what this process's group may still take.
+  // Control groups: the room left under every limit from this process's group up to the root (Slurm sets its
+  // limit on the job or step, whose leaf task group says "max"); cgroup v2, else v1's memory controller.
+  auto room = [&](const std::string& limit_file, const std::string& usage_file) {
+    std::ifstream lf(limit_file), uf(usage_file);
+    std::string limit;
+    int64_t used = 0;
+    if (!(lf >> limit) || limit == "max" || !(uf >> used)) return;
+    int64_t cap = 0;
+    try {
+      cap = std::stoll(limit);
+    } catch (const std::exception&) {
+      return;
+    }
+    if (cap >= (int64_t{1} << 60)) return;  // v1's "unlimited"
+    const int64_t left = std::max<int64_t>(cap - used, 0);
+    avail = avail > 0 ? std::min(avail, left) : left;
+  };
   std::ifstream cg("/proc/self/cgroup");
-  std::string line, group;
-  while (std::getline(cg, line))
-    if (line.rfind("0::", 0) == 0) group = line.substr(3);
-  if (!group.empty()) {
-    std::ifstream max_f("/sys/fs/cgroup" + group + "/memory.max"), cur_f("/sys/fs/cgroup" + group + "/memory.current");
-    std::string max_s;
-    int64_t cur = 0;
-    if (max_f >> max_s && max_s != "max" && cur_f >> cur) {
-      const int64_t left = std::stoll(max_s) - cur;
-      avail = avail > 0 ? std::min(avail, std::max<int64_t>(left, 0)) : std::max<int64_t>(left, 0);
+  for (std::string line; std::getline(cg, line);) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1);
+    std::string group = line.substr(b + 1);
+    const bool v2 = line.rfind("0::", 0) == 0;
+    const bool v1_memory = !v2 && ("," + controllers + ",").find(",memory,") != std::string::npos;
+    if (!v2 && !v1_memory) continue;
+    const std::string base = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+    for (;;) {
+      const std::string dir = base + (group == "/" ? "" : group);
+      if (v2) room(dir + "/memory.max", dir + "/memory.current");
+      else room(dir + "/memory.limit_in_bytes", dir + "/memory.usage_in_bytes");
+      if (group.empty() || group == "/") break;
+      const auto slash = group.rfind('/');
+      group = slash == 0 || slash == std::string::npos ? "/" : group.substr(0, slash);
     }
   }
   return avail;

@@ -198,9 +198,14 @@ std::string save_checkpoint(const std::string& path, ClassifierImpl& model, cons
   // so identical runs give byte-identical checkpoints.
   std::ostringstream bytes;
   root.save_to(bytes);
-  std::string data = bytes.str();
-  if (extras) data += std::string(kSealTag) + digest_hex(data.data(), data.size()) + "\n";
-  write_atomic(path, [&](std::ostream& out) { out.write(data.data(), static_cast<std::streamsize>(data.size())); });
+  const std::string data = bytes.str();
+  // The trailer is a second write, not a concatenation: a resume state is saved every few steps, and a copy of
+  // the archive would be one more model-plus-optimizer of memory each time.
+  const std::string seal = extras ? std::string(kSealTag) + digest_hex(data.data(), data.size()) + "\n" : "";
+  write_atomic(path, [&](std::ostream& out) {
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.write(seal.data(), static_cast<std::streamsize>(seal.size()));
+  });
   return digest_hex(data.data(), data.size());
 }
 

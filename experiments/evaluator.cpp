@@ -56,7 +56,7 @@ Loaded load_run(const std::string& run_dir) {
   }
   Loaded l;
   auto root = parse_yaml_file(config_path);
-  l.parts = plan_run(root);
+  l.parts = plan_run(root, /*memory_share=*/0);  // the run trained; an eval batch is sized by eval.batch_size
   // Before the data is read: the checkpoint must hash to what run.json recorded, and config, run.json and
   // checkpoint must name one spec (a directory mixing two runs would report one's accuracy under the
   // other's config).

@@ -1,5 +1,6 @@
 #include "experiments/step_memory.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <fmt/format.h>
@@ -40,21 +41,26 @@ std::string one_line(std::string yaml) {
   return yaml.size() > 200 ? yaml.substr(0, 200) + "..." : yaml;
 }
 
-// Peak bytes above what was live before, of one forward on `rows` zero examples (with or without autograd).
-int64_t forward_peak(ClassifierImpl& model, const InputSpec& spec, Modality modality, int64_t rows, bool grad) {
+// Peak bytes above what was live before, of one pass on `rows` zero examples: with `grad`, forward and backward
+// (the gradient buffers of a backward pass outgrow what the forward saved), else a no-grad forward.
+int64_t pass_peak(ClassifierImpl& model, const InputSpec& spec, Modality modality, int64_t rows, bool grad,
+                  int64_t budget) {
   auto batch = zeros_batch(spec, modality, rows);
-  MemoryMeter meter;
+  MemoryMeter meter(budget);
   torch::AutoGradMode mode(grad);
   auto out = model.forward(batch);
-  if (grad) out = out.sum();  // what backward would start from: every saved tensor is still alive here
+  if (grad) {
+    out.sum().backward();
+    for (auto& p : model.parameters()) p.mutable_grad() = torch::Tensor();
+  }
   return meter.peak();
 }
 
-int64_t per_example(ClassifierImpl& model, const InputSpec& spec, Modality modality, bool grad) {
+int64_t per_example(ClassifierImpl& model, const InputSpec& spec, Modality modality, bool grad, int64_t budget) {
   // Two sizes, so what does not grow with the batch (weight transposes, workspaces) does not count per example.
   constexpr int64_t kSmall = 2, kLarge = 10;
-  const int64_t small = forward_peak(model, spec, modality, kSmall, grad);
-  const int64_t large = forward_peak(model, spec, modality, kLarge, grad);
+  const int64_t small = pass_peak(model, spec, modality, kSmall, grad, budget);
+  const int64_t large = pass_peak(model, spec, modality, kLarge, grad, budget);
   return std::max<int64_t>(large - small, 0) / (kLarge - kSmall);
 }
 
@@ -77,20 +83,30 @@ ClassifierImpl::Ptr build_within_memory(const ExperimentSpec& spec, const std::f
   }
 }
 
-StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& data, ClassifierImpl& model) {
+StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& data, ClassifierImpl& model,
+                             double share) {
   StepMemory m;
-  m.available = available_memory_bytes();
+  // Host memory is what a CPU run spends; a CUDA run's activations live on the device (not measured here).
+  if (spec.device.rfind("cuda", 0) == 0 || (spec.device == "auto" && torch::cuda::is_available())) return m;
+  m.available = static_cast<int64_t>(share * static_cast<double>(available_memory_bytes()));
   for (const auto& t : model.parameters()) m.parameters += t.numel() * t.element_size();
   for (const auto& t : model.buffers()) m.parameters += t.numel() * t.element_size();
   const Modality modality = data.modality();
   if (modality == Modality::kGraph) return m;  // one whole-graph batch: the model's size is what there is to check
   const InputSpec input = data.input_spec();
   const bool training = model.is_training();
+  const auto usable = static_cast<int64_t>(kUsableShare * static_cast<double>(m.available));
   try {
     model.train();
-    m.per_example_train = per_example(model, input, modality, /*grad=*/true);
+    m.per_example_train = per_example(model, input, modality, /*grad=*/true, usable);
     model.eval();
-    m.per_example_eval = per_example(model, input, modality, /*grad=*/false);
+    m.per_example_eval = per_example(model, input, modality, /*grad=*/false, usable);
+  } catch (const OutOfMemory& e) {
+    model.train(training);
+    throw ConfigError(spec.model.where("name"),
+                      fmt::format("the model's forward and backward on 10 probe examples already need more than {}, "
+                                  "more than the {} available; make it smaller (model: {})",
+                                  human_bytes(e.total()), human_bytes(m.available), one_line(to_yaml(spec.model.node()))));
   } catch (const c10::Error& e) {
     model.train(training);
     std::string what = e.what_without_backtrace();
@@ -102,7 +118,6 @@ StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& da
   m.train = kParameterCopies * m.parameters + spec.train.batch_size * m.per_example_train;
   m.eval = m.parameters + spec.train.eval_batch_size * m.per_example_eval;
   if (m.available <= 0) return m;
-  const auto usable = static_cast<int64_t>(kUsableShare * static_cast<double>(m.available));
   auto refuse = [&](const char* key, int64_t batch, int64_t per, int64_t total, int64_t fixed) {
     const int64_t fits = std::max<int64_t>((usable - fixed) / std::max<int64_t>(per, 1), 0);
     throw ConfigError(Config(spec.root, "").sub("train").where(key),

@@ -26,7 +26,8 @@ struct StepMemory {
 // Measures `model` (built from the dataset's declared input) on probe batches. Throws ConfigError naming
 // train.batch_size or train.eval_batch_size (and the estimate) when a step would not fit. A model whose forward
 // cannot run on zeros is left unmeasured (measured = false): its first real batch will tell.
-StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& data, ClassifierImpl& model);
+StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& data, ClassifierImpl& model,
+                             double share = 1.0);
 // One line for `check`: "# memory: a training step ~1.2 GB (...), an eval batch ~300 MB; 20.1 GB available".
 std::string describe(const StepMemory& m);
 // Runs `build` under a budget of the available memory; a model that does not fit is a ConfigError naming it.

@@ -43,7 +43,7 @@ void check_modality(const RunParts& p, const ClassifierImpl& model) {
 
 }  // namespace
 
-RunParts plan_run(const NodePtr& root) {
+RunParts plan_run(const NodePtr& root, double memory_share) {
   RunParts p;
   p.spec = decode_spec(root);
   DataContext ctx{resolve_data_root(p.spec.data_root), derive_seed(p.spec.seed, "data")};
@@ -70,7 +70,7 @@ RunParts plan_run(const NodePtr& root) {
                                                           p.dataset->label(), what.substr(0, what.find('\n'))));
     }
     check_modality(p, *model);
-    p.memory = check_step_memory(p.spec, *p.dataset, *model);
+    if (memory_share > 0) p.memory = check_step_memory(p.spec, *p.dataset, *model, memory_share);
     Registry<Trainer>::get().make(p.spec.trainer)->attach(*model);
   }
   if (p.spec.eval.node()) {
@@ -198,7 +198,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   double wall_before = 0;  // a resumed run's earlier processes (ResumeState::wall_seconds)
   auto wall = [&] { return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(); };
   const std::string started = now_iso();
-  RunParts p = plan_run(root);
+  RunParts p = plan_run(root, 1.0 / std::max(1, team.local_world()));
   auto log = logger("train");
   const std::string ckpt = (fs::path(out_dir) / "checkpoint.pt").string();
   const std::string run_json = (fs::path(out_dir) / "run.json").string();
@@ -412,6 +412,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       info["finished"] = now_iso();
       write_text_atomic(run_json, info.dump(2) + "\n");
     }
+    if (dynamic_cast<const ConfigError*>(&e)) throw;  // a setting found wrong at the first step keeps its exit 2
     throw TrainingError(fmt::format("{}; {}", f.message, kept));
   }
   result.final_test_acc = result.epochs.empty() ? 0 : result.epochs.back().test_acc;

@@ -34,8 +34,10 @@ struct RunParts {
   StepMemory memory;  // plan_run's measurement of a step (check prints it)
 };
 
-// Decodes `root` strictly and builds dataset source and trainer (no data loaded yet).
-RunParts plan_run(const NodePtr& root);
+// Decodes `root` strictly and builds dataset source and trainer (no data loaded yet). `memory_share` > 0: also
+// measure a training step and refuse one that cannot fit in that share of the available memory (the ranks of a
+// run on one host share it: 1 / local ranks); 0 skips the check (eval, which trains nothing).
+RunParts plan_run(const NodePtr& root, double memory_share = 1.0);
 // Loads data and builds the model (seeded from the spec) on the spec's device.
 void materialize(RunParts& parts);
 // Trains per the spec and writes config.resolved.yaml, checkpoint.pt, metrics.csv, log.txt into out_dir,

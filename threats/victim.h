@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 #include <stdexcept>
 
 #include "core/batch.h"
@@ -80,6 +81,10 @@ class Victim {
   bool zero_checked_ = false;
   int64_t gradient_examples_ = 0, zero_gradient_examples_ = 0;
   std::optional<Noise> noise_;
+  // The convolution kernels switched to channels-last for the Victim's life (restored by the destructor).
+  std::vector<torch::Tensor> channels_last_;
+  // `batch` with an image input in the layout the kernels are in.
+  Batch in_layout(const Batch& batch) const;
   // One forward pass, with the noise on when set.
   torch::Tensor forward_once(const Batch& batch);
   // Gradient of the scalar `objective(logits)` w.r.t. the input, with every refusal of input_grad.

@@ -137,7 +137,8 @@ TEST(Messages, OutputPathsAreCheckedBeforeAnyWork) {
   const std::vector<Case> train_cases = {
       {"--out " + (d / "file/run"), "--out", "goes through"},
       {"--out " + (d / "file"), "--out", "is not a folder"},
-      {"--out " + (d / long_name), "--out", "longer than 255 bytes"},
+      {"--out " + (d / long_name), "--out", "longer than 240 bytes"},
+      {"--out " + (d / std::string(250, 'n')), "--out", "longer than 240 bytes"},  // fits 255, not its temp files
       {"--out '" + (d / "a\nb") + "'", "--out", "control character"},
   };
   for (const auto& c : train_cases) {
@@ -149,7 +150,9 @@ TEST(Messages, OutputPathsAreCheckedBeforeAnyWork) {
   const std::vector<Case> eval_cases = {
       {"--out " + (d / "file/x.csv"), "--out", "goes through"},
       {"--out " + (d / "run"), "--out", "is a folder"},
-      {"--out " + (d / (long_name + ".csv")), "--out", "longer than 255 bytes"},
+      {"--out " + (d / (long_name + ".csv")), "--out", "longer than 240 bytes"},
+      {"--out " + (d / (std::string(246, 'n') + ".csv")), "--out", "longer than 240 bytes"},  // + ".parts": 256
+      {"--out " + (d / "newdir/"), "--out", "names a folder"},
       {"--examples " + (d / "file/x.jsonl"), "--examples", "goes through"},
   };
   for (const auto& c : eval_cases)
