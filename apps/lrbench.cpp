@@ -88,6 +88,17 @@ std::string default_out_dir(const NodePtr& root) {
 
 }  // namespace
 
+// An allocation that failed outside training (training names its own settings, experiments/train_run.cpp):
+// said as out of memory, with the settings that size the batches of this verb.
+static bool is_out_of_memory(const std::string& what) {
+  return what.find("can't allocate memory") != std::string::npos || what.find("out of memory") != std::string::npos;
+}
+static std::string out_of_memory(const std::string& what, bool eval) {
+  return fmt::format("out of memory ({}); lower {}", what,
+                     eval ? "eval.batch_size (default 500; eval=... overrides) or eval.n_examples"
+                          : "train.batch_size or train.eval_batch_size, or make the model smaller");
+}
+
 int main(int argc, char** argv) {
   // libgomp reads OMP_WAIT_POLICY when it loads, before main: set it and re-exec once. Its default
   // busy-wait keeps a core spinning that OpenBLAS needs (LR steps 3x slower on 2 cores).
@@ -297,7 +308,11 @@ int main(int argc, char** argv) {
     return e.exit_code();
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
-    std::cerr << "lrbench: error: " << msg.substr(0, msg.find('\n')) << "\n";
+    msg = msg.substr(0, msg.find('\n'));
+    std::cerr << "lrbench: error: " << (is_out_of_memory(msg) ? out_of_memory(msg, eval->parsed()) : msg) << "\n";
+    return 1;
+  } catch (const std::bad_alloc& e) {
+    std::cerr << "lrbench: error: " << out_of_memory(e.what(), eval->parsed()) << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "lrbench: error: " << e.what() << "\n";

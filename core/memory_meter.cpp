@@ -41,14 +41,14 @@ struct CountingAllocator final : c10::Allocator {
         budget > 0 && ahead > budget)
       throw OutOfMemory(fmt::format("an allocation of {} would take {} past the budget of {}", human_bytes(n),
                                     human_bytes(ahead), human_bytes(budget)),
-                        static_cast<int64_t>(n), ahead);
+                        static_cast<int64_t>(n), ahead, /*over_budget=*/true);
     void* p = nullptr;
     try {
       p = c10::alloc_cpu(n);
     } catch (const c10::Error&) {
       throw OutOfMemory(fmt::format("the system could not give {} (with {} already taken)", human_bytes(n),
                                     human_bytes(g_live.load())),
-                        static_cast<int64_t>(n), g_live.load() + static_cast<int64_t>(n));
+                        static_cast<int64_t>(n), g_live.load() + static_cast<int64_t>(n), /*over_budget=*/false);
     }
     const auto got = static_cast<int64_t>(p ? malloc_usable_size(p) : 0);
     const int64_t now = g_live.fetch_add(got) + got;
@@ -56,7 +56,7 @@ struct CountingAllocator final : c10::Allocator {
       release(p);
       throw OutOfMemory(fmt::format("an allocation of {} would take {} past the budget of {}", human_bytes(got),
                                     human_bytes(now), human_bytes(budget)),
-                        got, now);
+                        got, now, /*over_budget=*/true);
     }
     for (int64_t peak = g_peak.load(); now > peak && !g_peak.compare_exchange_weak(peak, now);) {
     }

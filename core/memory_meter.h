@@ -15,13 +15,15 @@ namespace lrb {
 // allocation's size, `total` what would then have been live under the meter.
 class OutOfMemory : public Error {
  public:
-  OutOfMemory(std::string msg, int64_t requested, int64_t total)
-      : Error(std::move(msg), 1), requested_(requested), total_(total) {}
+  OutOfMemory(std::string msg, int64_t requested, int64_t total, bool over_budget)
+      : Error(std::move(msg), 1), requested_(requested), total_(total), over_budget_(over_budget) {}
   int64_t requested() const { return requested_; }
   int64_t total() const { return total_; }
+  bool over_budget() const { return over_budget_; }  // else the system refused (a ulimit, a full machine)
 
  private:
   int64_t requested_, total_;
+  bool over_budget_;
 };
 
 class MemoryMeter {

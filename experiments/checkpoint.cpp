@@ -96,6 +96,24 @@ bool unseal(std::string& bytes, const std::string& path) {
   return true;
 }
 
+// A read-only stream over bytes held elsewhere (std::istringstream would copy them), seekable as the archive
+// reader needs.
+struct MemoryBuf : std::streambuf {
+  explicit MemoryBuf(const std::string& bytes) {
+    auto* b = const_cast<char*>(bytes.data());  // never written through: the get area only
+    setg(b, b, b + bytes.size());
+  }
+  pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override {
+    char* to = (dir == std::ios_base::beg ? eback() : dir == std::ios_base::cur ? gptr() : egptr()) + off;
+    if (to < eback() || to > egptr()) return pos_type(off_type(-1));
+    setg(eback(), to, egptr());
+    return pos_type(to - eback());
+  }
+  pos_type seekpos(pos_type pos, std::ios_base::openmode mode) override {
+    return seekoff(off_type(pos), std::ios_base::beg, mode);
+  }
+};
+
 // The bytes are hashed and parsed from one read, so what is verified is what is loaded. `sealed`, when given,
 // says whether the file carried its own checksum (a resumable state), which was then checked.
 torch::serialize::InputArchive open_archive(const std::string& path, const std::string& expected_sha256,
@@ -105,6 +123,11 @@ torch::serialize::InputArchive open_archive(const std::string& path, const std::
   std::string bytes;
   try {
     bytes = read_text(path);
+  } catch (const std::bad_alloc&) {
+    throw Error(fmt::format("{}: out of memory while reading the checkpoint ({:.0f} MB); free memory, or load it on "
+                            "a machine with more",
+                            path, static_cast<double>(std::filesystem::file_size(path)) / 1e6),
+                1);
   } catch (const Error& e) {
     const auto kind = non_regular_kind(path);
     const char* fix = sealed ? "delete it to start the run from the beginning" : "retrain the run";
@@ -122,9 +145,16 @@ torch::serialize::InputArchive open_archive(const std::string& path, const std::
   }
   torch::serialize::InputArchive a;
   try {
-    std::istringstream in(bytes);
+    MemoryBuf buf(bytes);  // the archive is read in place: a copy would double the peak for a large model
+    std::istream in(&buf);
     a.load_from(in);
   } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    if (what.find("can't allocate memory") != std::string::npos)
+      throw Error(fmt::format("{}: out of memory while loading the checkpoint ({:.0f} MB); free memory, or load it "
+                              "on a machine with more",
+                              path, static_cast<double>(bytes.size()) / 1e6),
+                  1);
     throw CheckpointError(path + ": unreadable checkpoint (truncated or not a LibTorch archive); " +
                           (sealed ? "delete it to start the run from the beginning" : "retrain it"));
   }

@@ -220,7 +220,7 @@ CsvTable evaluate(const EvalRequest& req) {
       throw ConfigError("--source", fmt::format("{} is a run on '{}', {} on '{}' (give the source run of the same dataset)",
                                                 req.source_run, src->parts.dataset->key(), req.run_dir, p.dataset->key()));
   }
-  materialize(p);
+  materialize(p, /*training=*/false);
   const ThreatContext ctx = threat_context(*p.dataset);
   check_fits(suite, p.dataset->modality(), p.dataset->key(), &ctx);
   for (const auto* list : {&suite.threats, &suite.sweep})

@@ -66,20 +66,26 @@ int64_t per_example(ClassifierImpl& model, const InputSpec& spec, Modality modal
 
 }  // namespace
 
-ClassifierImpl::Ptr build_within_memory(const ExperimentSpec& spec, const std::function<ClassifierImpl::Ptr()>& build) {
+ClassifierImpl::Ptr build_within_memory(const ExperimentSpec& spec, const std::function<ClassifierImpl::Ptr()>& build,
+                                        bool training) {
   const int64_t avail = available_memory_bytes();
+  const int64_t copies = training ? kParameterCopies : 1;
   try {
     // Training holds kParameterCopies of the parameters, so building stops at that share: a model that cannot
     // train here is refused after touching a quarter of the memory, not all of it.
-    MemoryMeter meter(avail > 0 ? static_cast<int64_t>(kUsableShare * static_cast<double>(avail)) / kParameterCopies
-                                : 0);
+    MemoryMeter meter(avail > 0 ? static_cast<int64_t>(kUsableShare * static_cast<double>(avail)) / copies : 0);
     return build();
   } catch (const OutOfMemory& e) {
+    if (!e.over_budget())
+      throw Error(fmt::format("out of memory building the model ({}); free memory or make it smaller (model: {})",
+                              e.what(), one_line(to_yaml(spec.model.node()))),
+                  1);
     throw ConfigError(spec.model.where("name"),
-                      fmt::format("the model's parameters need more than {}, and training {}x that (gradients, Adam "
-                                  "moments), more than the {} this machine has available; make it smaller (model: {})",
-                                  human_bytes(e.total()), kParameterCopies, human_bytes(avail),
-                                  one_line(to_yaml(spec.model.node()))));
+                      fmt::format("the model's parameters need more than {}{}, more than the {} this machine has "
+                                  "available; make it smaller (model: {})",
+                                  human_bytes(e.total()),
+                                  training ? fmt::format(", and training {}x that (gradients, Adam moments)", copies) : "",
+                                  human_bytes(avail), one_line(to_yaml(spec.model.node()))));
   }
 }
 
@@ -103,6 +109,11 @@ StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& da
     m.per_example_eval = per_example(model, input, modality, /*grad=*/false, usable);
   } catch (const OutOfMemory& e) {
     model.train(training);
+    if (!e.over_budget())
+      throw Error(fmt::format("out of memory measuring a step on 10 probe examples ({}); free memory or make the "
+                              "model smaller (model: {})",
+                              e.what(), one_line(to_yaml(spec.model.node()))),
+                  1);
     throw ConfigError(spec.model.where("name"),
                       fmt::format("the model's forward and backward on 10 probe examples already need more than {}, "
                                   "more than the {} available; make it smaller (model: {})",

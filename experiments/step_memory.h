@@ -30,7 +30,9 @@ StepMemory check_step_memory(const ExperimentSpec& spec, const DatasetSource& da
                              double share = 1.0);
 // One line for `check`: "# memory: a training step ~1.2 GB (...), an eval batch ~300 MB; 20.1 GB available".
 std::string describe(const StepMemory& m);
-// Runs `build` under a budget of the available memory; a model that does not fit is a ConfigError naming it.
-ClassifierImpl::Ptr build_within_memory(const ExperimentSpec& spec, const std::function<ClassifierImpl::Ptr()>& build);
+// Runs `build` under a budget of the available memory (a quarter of it for `training`, which holds four copies of
+// the parameters); a model over it is a ConfigError naming it, one the system cannot give memory for an Error.
+ClassifierImpl::Ptr build_within_memory(const ExperimentSpec& spec, const std::function<ClassifierImpl::Ptr()>& build,
+                                        bool training = true);
 
 }  // namespace lrb

@@ -62,7 +62,8 @@ RunParts plan_run(const NodePtr& root, double memory_share) {
     ModelContext probe{p.dataset->input_spec(), p.dataset->num_classes()};
     ClassifierImpl::Ptr model;
     try {
-      model = build_within_memory(p.spec, [&] { return Registry<ClassifierImpl>::get().make(p.spec.model, probe); });
+      model = build_within_memory(
+          p.spec, [&] { return Registry<ClassifierImpl>::get().make(p.spec.model, probe); }, memory_share > 0);
     } catch (const c10::Error& e) {  // a model's own shape check (e.g. 32x32 images only)
       std::string what = e.what_without_backtrace();
       throw ConfigError(p.spec.model.where("name"), fmt::format("model cannot take dataset '{}': {} (choose another model or "
@@ -81,14 +82,15 @@ RunParts plan_run(const NodePtr& root, double memory_share) {
   return p;
 }
 
-void materialize(RunParts& p) {
+void materialize(RunParts& p, bool training) {
   set_determinism(p.spec.seed);
   set_threads(p.spec.threads);
   auto device = pick_device(p.spec.device);
   p.dataset->load();
   ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
   torch::manual_seed(derive_seed(p.spec.seed, "model/init"));
-  p.model = build_within_memory(p.spec, [&] { return Registry<ClassifierImpl>::get().make(p.spec.model, mctx); });
+  p.model = build_within_memory(
+      p.spec, [&] { return Registry<ClassifierImpl>::get().make(p.spec.model, mctx); }, training);
   check_modality(p, *p.model);
   p.model->to(device);
   p.trainer->attach(*p.model);

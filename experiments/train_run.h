@@ -39,7 +39,7 @@ struct RunParts {
 // run on one host share it: 1 / local ranks); 0 skips the check (eval, which trains nothing).
 RunParts plan_run(const NodePtr& root, double memory_share = 1.0);
 // Loads data and builds the model (seeded from the spec) on the spec's device.
-void materialize(RunParts& parts);
+void materialize(RunParts& parts, bool training = true);  // training: the model is built under its 4x budget
 // Trains per the spec and writes config.resolved.yaml, checkpoint.pt, metrics.csv, log.txt into out_dir,
 // and a resumable state (resume.pt, removed when the run finishes) every train.checkpoint_every_steps steps
 // and at every epoch end. `resume`: continue the run of this spec in out_dir from its resume.pt (start from

@@ -138,7 +138,7 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
     if (spec.max_steps > 0) steps = std::min(steps, spec.max_steps);
 
     model.train();
-    Progress bar(epoch + 1, spec.epochs, steps);
+    Progress bar(epoch + 1, spec.epochs, steps, resumed ? from.step : 0);
     auto t0 = std::chrono::steady_clock::now();
     double loss_sum = resumed ? from.loss_sum : 0, seconds_before = resumed ? from.seconds : 0;
     int64_t correct = resumed ? from.correct : 0, count = resumed ? from.count : 0;

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+
+#include "core/log.h"
 
 namespace lrb {
 
@@ -13,12 +16,36 @@ bool Progress::enabled() {
   return on;
 }
 
-Progress::Progress(int64_t epoch, int64_t epochs, int64_t steps)
-    : epoch_(epoch), epochs_(epochs), steps_(steps), on_(enabled()), start_(std::chrono::steady_clock::now()),
-      last_(start_) {}
+namespace {
+double log_interval() {
+  const char* e = std::getenv("LRBENCH_PROGRESS_SECONDS");
+  return e ? std::atof(e) : 30.0;
+}
+std::string clock(double seconds) {
+  const auto s = static_cast<int64_t>(seconds + 0.5);
+  return s >= 3600 ? fmt::format("{}:{:02d}:{:02d}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02d}", s / 60, s % 60);
+}
+}  // namespace
+
+Progress::Progress(int64_t epoch, int64_t epochs, int64_t steps, int64_t first_step)
+    : epoch_(epoch), epochs_(epochs), steps_(steps), first_step_(first_step), on_(enabled()),
+      log_every_(on_ ? 0 : log_interval()), start_(std::chrono::steady_clock::now()), last_(start_) {}
 
 void Progress::update(int64_t step, double loss, double acc, int64_t examples) {
-  if (!on_) return;
+  if (!on_) {
+    if (log_every_ <= 0 || step >= steps_) return;  // the epoch's own line follows its last step
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last_).count() < log_every_) return;
+    last_ = now;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    const double per_step = secs / static_cast<double>(std::max<int64_t>(step - first_step_, 1));
+    const double epoch_left = per_step * static_cast<double>(steps_ - step);
+    const double run_left = epoch_left + per_step * static_cast<double>(steps_ * (epochs_ - epoch_));
+    logger("train")->info("epoch {}/{} step {}/{} ({:.0f}%) loss {:.4f} acc {:.2f}% {:.1f} steps/s, ETA epoch {}, run {}",
+                          epoch_, epochs_, step, steps_, 100.0 * step / std::max<int64_t>(steps_, 1), loss, 100 * acc,
+                          per_step > 0 ? 1 / per_step : 0.0, clock(epoch_left), clock(run_left));
+    return;
+  }
   auto now = std::chrono::steady_clock::now();
   if (step < steps_ && now - last_ < std::chrono::milliseconds(200)) return;  // keep the terminal calm
   last_ = now;

@@ -215,3 +215,20 @@ TEST(Cli, CellsListsATablesCellsWithTheirIndex) {
   auto bad = lrbench("cells table1 --profile nonesuch");
   EXPECT_EQ(bad.code, 2) << bad.out;
 }
+
+// Piped (not a terminal, as under nohup or make tableN), a run logs its progress between epochs: step, rate, and
+// the ETA of the epoch and of the run (LRBENCH_PROGRESS_SECONDS shortens the default 30 s for the test).
+TEST(Cli, APipedRunLogsProgressWithAnEta) {
+  test::TempDir d;
+  auto r = lrbench("train " + demo() + " trainer=lr-wl dataset.limit_train=3000 dataset.limit_test=50 train.epochs=2 "
+                   "--out " + (d / "run") + " 2>&1 | cat",
+                   "LRBENCH_PROGRESS_SECONDS=0.05");
+  const std::string& out = r.out;
+  EXPECT_NE(out.find("done in"), std::string::npos) << out;
+  const auto at = out.find("epoch 1/2 step ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const auto line = out.substr(at, out.find('\n', at) - at);
+  EXPECT_NE(line.find("steps/s, ETA epoch "), std::string::npos) << line;
+  EXPECT_NE(line.find(", run "), std::string::npos) << line;
+  EXPECT_NE(out.find("epoch 2/2 step "), std::string::npos) << out;
+}

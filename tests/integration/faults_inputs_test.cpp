@@ -77,6 +77,16 @@ TEST(Unbounded, AModelOrBatchThatCannotFitIsRefusedWithTheSettingAndTheEstimate)
   EXPECT_NE(ok.out.find("per example"), std::string::npos) << ok.out;
 }
 
+TEST(Unbounded, AnAllocationFailureIsReportedAsOutOfMemoryNotAsDamage) {
+  test::TempDir d;
+  ASSERT_EQ(lrbench("train " + demo() + kTiny + "model.hidden=[50000] --out " + (d / "run")).code, 0);
+  // A 477 MB checkpoint under a 1.6 GB address space: loading it runs out of memory, which was once reported as
+  // "unreadable checkpoint (truncated ...); retrain it". (Far lower caps make LibTorch's thread pools hang at start.)
+  auto r = lrbench("eval " + (d / "run") + " --threat gaussian", "ulimit -v 1600000; timeout -s KILL 120");
+  expect_one_line(r, 1, {"checkpoint.pt: out of memory while", "free memory"}, "eval");
+  EXPECT_EQ(r.out.find("retrain"), std::string::npos) << r.out;
+}
+
 // A data root holding Debian's Fashion-MNIST files, with `name` replaced by what `make` leaves there.
 struct DataRoot {
   test::TempDir d;
