@@ -95,7 +95,7 @@ static bool is_out_of_memory(const std::string& what) {
 }
 static std::string out_of_memory(const std::string& what, bool eval) {
   return fmt::format("out of memory ({}); lower {}", what,
-                     eval ? "eval.batch_size (default 500; eval=... overrides) or eval.n_examples"
+                     eval ? "eval.batch_size (default 500) or eval.n_examples"
                           : "train.batch_size or train.eval_batch_size, or make the model smaller");
 }
 
