@@ -21,6 +21,7 @@
 #include "core/registry.h"
 #include "experiments/evaluator.h"
 #include "core/fs.h"
+#include "core/memory_meter.h"
 #include "experiments/train_run.h"
 #include "trainers/distributed.h"
 #include "apps/verbs.h"
@@ -90,9 +91,6 @@ std::string default_out_dir(const NodePtr& root) {
 
 // An allocation that failed outside training (training names its own settings, experiments/train_run.cpp):
 // said as out of memory, with the settings that size the batches of this verb.
-static bool is_out_of_memory(const std::string& what) {
-  return what.find("can't allocate memory") != std::string::npos || what.find("out of memory") != std::string::npos;
-}
 static std::string out_of_memory(const std::string& what, bool eval) {
   return fmt::format("out of memory ({}); lower {}", what,
                      eval ? "eval.batch_size (default 500) or eval.n_examples"

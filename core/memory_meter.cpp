@@ -93,6 +93,10 @@ int64_t MemoryMeter::live() const { return g_live.load(); }
 int64_t MemoryMeter::peak() const { return g_peak.load(); }
 void MemoryMeter::reset_peak() { g_peak = g_live.load(); }
 
+bool is_out_of_memory(const std::string& what) {
+  return what.find("can't allocate memory") != std::string::npos || what.find("out of memory") != std::string::npos;
+}
+
 int64_t available_memory_bytes() {
   int64_t avail = 0;
   std::ifstream meminfo("/proc/meminfo");

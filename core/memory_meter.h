@@ -38,6 +38,10 @@ class MemoryMeter {
   void reset_peak();
 };
 
+// Whether an error's text says an allocation failed (c10's "can't allocate memory", CUDA's "out of memory"): the
+// one test every layer that reports out of memory uses.
+bool is_out_of_memory(const std::string& what);
+
 // Bytes this process can still take: the smaller of the kernel's MemAvailable and what the cgroup's memory.max
 // leaves (a Slurm job's limit). 0 when neither can be read.
 int64_t available_memory_bytes();

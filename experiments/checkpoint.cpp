@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/memory_meter.h"
 #include "trainers/optim.h"
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -149,8 +150,7 @@ torch::serialize::InputArchive open_archive(const std::string& path, const std::
     std::istream in(&buf);
     a.load_from(in);
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    if (what.find("can't allocate memory") != std::string::npos)
+    if (is_out_of_memory(e.what_without_backtrace()))
       throw Error(fmt::format("{}: out of memory while loading the checkpoint ({:.0f} MB); free memory, or load it "
                               "on a machine with more",
                               path, static_cast<double>(bytes.size()) / 1e6),

@@ -66,14 +66,15 @@ ResumeState decode_resume_state(const CheckpointExtras& x, const std::string& pa
   ResumeState s;
   try {
     auto j = nlohmann::json::parse(x.json);
+    const int schema = j.at("schema").get<int>();
     // Schema 1 states predate the checksum trailer; from schema 2 on, a state without one was damaged.
-    if (j.at("schema").get<int>() == kResumeSchema && !x.sealed)
+    if (schema == kResumeSchema && !x.sealed)
       throw CheckpointError(path + ": damaged resume state (its checksum trailer is gone); delete it to start the run "
                                    "from the beginning");
-    if (j.at("schema").get<int>() != kResumeSchema && j.at("schema").get<int>() != kUnsealedSchema)
+    if (schema != kResumeSchema && schema != kUnsealedSchema)
       throw CheckpointError(fmt::format("{}: resume state schema {} (this lrbench reads {}); delete it to start the "
                                         "run from the beginning",
-                                        path, j.at("schema").get<int>(), kResumeSchema));
+                                        path, schema, kResumeSchema));
     const auto& p = j.at("position");
     s.position.epoch = p.at("epoch").get<int64_t>();
     s.position.step = p.at("step").get<int64_t>();

@@ -159,10 +159,6 @@ int64_t state_hash(const std::vector<torch::Tensor>& state) {
   return static_cast<int64_t>(h);
 }
 
-}  // namespace
-
-namespace {
-
 // Why training stopped, named for the user (the setting to change) and for --resume (run_dir.h): a diverged run
 // would diverge again, anything else (disk, memory, a lost rank) may go through on a second try.
 struct Failure {
@@ -176,8 +172,7 @@ Failure classify_failure(const std::exception& e, const ExperimentSpec& spec) {
   what = what.substr(0, what.find('\n'));
   if (dynamic_cast<const DivergedError*>(&e)) return {"diverged", what};
   const bool oom = dynamic_cast<const std::bad_alloc*>(&e) || dynamic_cast<const OutOfMemory*>(&e) ||
-                   what.find("can't allocate memory") != std::string::npos ||
-                   what.find("out of memory") != std::string::npos;
+                   is_out_of_memory(what);
   if (oom)
     return {"out-of-memory",
             fmt::format("out of memory during training ({}); lower train.batch_size (now {}) or "
