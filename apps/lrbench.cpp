@@ -55,7 +55,7 @@ void reject_repeats(const std::vector<std::string>& overrides) {
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < overrides.size(); ++i) {
     auto key = overrides[i].substr(0, overrides[i].find('='));
-    key.erase(0, key.find_first_not_of(" \t"));
+    key.erase(0, key.find_first_not_of(" \t+~"));  // +key, ++key and ~key name the same key
     key.erase(key.find_last_not_of(" \t") + 1);
     if (auto [it, fresh] = seen.emplace(key, i + 1); !fresh)
       throw ConfigError(fmt::format("<command line>:1:{}", i + 1),

@@ -1,4 +1,4 @@
-// LR-WL ResNet-5 step (PAPER.md presets: batch 100, copies [100,200,200,100,50]) with the real trainer,
+// LR-WL ResNet-5 step (docs/PAPER.md presets: batch 100, copies [100,200,200,100,50]) with the real trainer,
 // next to the fp32 GEMM ceiling and a BP step. Counters: GFLOP/s of the LR arithmetic, peak RSS.
 //   bench_lr_step --benchmark_filter=LrWl          (step time, scaling with copies and batch)
 //   LRB_LR_PROFILE=trace.json bench_lr_step ...     (also writes a per-op profile of one step first)

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <tuple>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -69,7 +70,14 @@ namespace {
 
 struct Choice {
   std::string group, option, where;
+  enum class Op { kSet, kAdd, kForce, kDelete } op = Op::kSet;  // group=o, +group=o, ++group=o, ~group
 };
+
+void mark_droppable(const NodePtr& n) {
+  n->droppable = true;
+  for (auto& [k, v] : n->map) mark_droppable(v);
+  for (auto& v : n->seq) mark_droppable(v);
+}
 
 // Group choices from the command line replace the file's defaults entry of the same group, in place.
 NodePtr compose_with(const std::string& path, const std::string& conf_dir, const std::vector<Choice>& choices) {
@@ -93,10 +101,30 @@ NodePtr compose_with(const std::string& path, const std::string& conf_dir, const
   }
   for (const auto& c : choices) {
     auto it = std::find_if(entries.begin(), entries.end(), [&](const Choice& e) { return e.group == c.group; });
-    if (it == entries.end())
+    if (c.op == Choice::Op::kDelete) {
+      if (it == entries.end())
+        throw ConfigError(c.where, fmt::format("~{}: config group '{}' is not in the defaults of {}", c.group,
+                                               c.group, path));
+      if (!c.option.empty() && c.option != it->option)
+        throw ConfigError(c.where, fmt::format("~{}={}: the defaults choose {}={}", c.group, c.option, c.group,
+                                               it->option));
+      entries.erase(it);
+      continue;
+    }
+    if (c.op == Choice::Op::kAdd && it != entries.end())
+      throw ConfigError(c.where, fmt::format("+{}={}: config group '{}' is already in the defaults ({}={}); use "
+                                             "{}={} to change it or ++{}={} to add or change it",
+                                             c.group, c.option, c.group, c.group, it->option, c.group, c.option,
+                                             c.group, c.option));
+    if (it == entries.end()) {
       entries.push_back(c);
-    else
-      *it = c;
+      continue;
+    }
+    // The file's own keys for a group it chose differently were written for that option; the new one may
+    // not know them (trainer=bp over a file tuned for lr-wl): unread ones are dropped with a warning.
+    if (it->option != c.option)
+      if (auto section = file->get(c.group)) mark_droppable(section);
+    *it = c;
   }
   NodePtr root = std::make_shared<ConfigNode>();
   root->kind = ConfigNode::Kind::kMap;
@@ -141,9 +169,23 @@ NodePtr compose(const std::string& path, const std::vector<std::string>& overrid
   std::vector<std::pair<std::string, int>> fields;
   int position = 1;
   for (const auto& o : overrides) {
-    auto [key, value] = split_assignment(o, position);
+    const auto where = where_on_command_line(position);
+    Choice::Op op = Choice::Op::kSet;
+    std::string rest = o;
+    if (rest.rfind("++", 0) == 0) op = Choice::Op::kForce, rest = rest.substr(2);
+    else if (rest.rfind('+', 0) == 0) op = Choice::Op::kAdd, rest = rest.substr(1);
+    else if (rest.rfind('~', 0) == 0) op = Choice::Op::kDelete, rest = rest.substr(1);
+    std::string key, value;
+    if (op == Choice::Op::kDelete) {  // ~key or ~key=value (delete only if it holds that value)
+      auto eq = rest.find('=');
+      key = trim(rest.substr(0, eq));
+      if (eq != std::string::npos) value = trim(rest.substr(eq + 1));
+      if (key.empty()) throw ConfigError(where, fmt::format("override '{}' names no key (e.g. ~train.max_steps)", o));
+    } else {
+      std::tie(key, value) = split_assignment(rest, position);
+    }
     if (key.find('.') == std::string::npos && is_group(conf_dir, key))
-      choices.push_back({key, trim(value), where_on_command_line(position)});
+      choices.push_back({key, trim(value), where, op});
     else
       fields.emplace_back(o, position);
     ++position;
@@ -153,9 +195,67 @@ NodePtr compose(const std::string& path, const std::vector<std::string>& overrid
   return root;
 }
 
-void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position) {
+namespace {
+
+// The node at dotted `key` and the map holding it; nulls when a segment is missing.
+std::pair<NodePtr, NodePtr> find_dotted(const NodePtr& root, const std::string& key) {
+  NodePtr parent = root, cur = root;
+  size_t start = 0;
+  while (true) {
+    auto dot = key.find('.', start);
+    auto part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!cur || cur->kind != ConfigNode::Kind::kMap) return {nullptr, nullptr};
+    parent = cur;
+    cur = cur->get(part);
+    if (dot == std::string::npos) return {parent, cur};
+    start = dot + 1;
+  }
+}
+
+std::string last_segment(const std::string& key) {
+  auto dot = key.rfind('.');
+  return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+
+}  // namespace
+
+void apply_override(NodePtr& root, const std::string& assignment_in, const std::string& conf_dir, int position) {
   std::string where = where_on_command_line(position);
+  // Hydra's prefixes: +key=v adds a key that must not exist, ++key=v adds or changes, ~key[=v] deletes.
+  std::string assignment = assignment_in;
+  char op = '=';
+  if (assignment.rfind("++", 0) == 0) op = 'f', assignment = assignment.substr(2);
+  else if (assignment.rfind('+', 0) == 0) op = '+', assignment = assignment.substr(1);
+  else if (assignment.rfind('~', 0) == 0) op = '~', assignment = assignment.substr(1);
+  if (op == '~') {
+    auto eq = assignment.find('=');
+    const std::string key = trim(assignment.substr(0, eq));
+    if (key.empty()) throw ConfigError(where, fmt::format("override '{}' names no key (e.g. ~train.max_steps)",
+                                                          assignment_in));
+    auto [parent, node] = find_dotted(root, key);
+    if (!node)
+      throw ConfigError(where, fmt::format("~{}: there is no key '{}' to delete (the composed config lacks it; "
+                                           "lrbench check shows it)",
+                                           key, key));
+    if (eq != std::string::npos) {
+      const std::string want = trim(assignment.substr(eq + 1));
+      if (node->kind != ConfigNode::Kind::kScalar || node->scalar != want)
+        throw ConfigError(where, fmt::format("~{}={}: '{}' holds {}, not {}", key, want, key,
+                                             node->kind == ConfigNode::Kind::kScalar ? "'" + node->scalar + "'"
+                                                                                     : "a list or map",
+                                             want));
+    }
+    const auto seg = last_segment(key);
+    parent->map.erase(std::remove_if(parent->map.begin(), parent->map.end(),
+                                     [&](const auto& kv) { return kv.first == seg; }),
+                      parent->map.end());
+    return;
+  }
   auto [key, value] = split_assignment(assignment, position);
+  if (op == '+' && find_dotted(root, key).second)
+    throw ConfigError(where, fmt::format("+{}: the key already exists; write {}=... to change it (or ++{}=... to "
+                                         "add or change it)",
+                                         key, key, key));
   if (key.find('.') == std::string::npos && is_group(conf_dir, key)) {
     // A group choice replaces the whole group, in its place, rather than merging into it.
     root->set(key, load_group(conf_dir, key, trim(value), where));

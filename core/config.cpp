@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "core/errors.h"
+#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -208,6 +209,64 @@ float decode_scalar<float>(const std::string& s) { return static_cast<float>(dec
 
 // ---- Config ----------------------------------------------------------------------------------
 
+namespace {
+int g_record_defaults = 0;
+
+NodePtr scalar_node(const std::string& text, const std::string& file) {
+  auto n = std::make_shared<ConfigNode>();
+  n->kind = ConfigNode::Kind::kScalar;
+  n->scalar = text;
+  n->file = file;
+  n->used = true;
+  return n;
+}
+
+// The text a default is written as; it must decode to the same value (floats: shortest round-trip form).
+template <class E>
+std::string default_text(const E& v) {
+  if constexpr (std::is_same_v<E, bool>) return v ? "true" : "false";
+  else if constexpr (std::is_same_v<E, std::string>) return v;
+  else return fmt::format("{}", v);
+}
+
+// A default the reader could not read back (out of its range, not finite, empty) means "unset": not written.
+template <class E>
+bool writable_default(const E& v, const Range& range) {
+  if constexpr (std::is_same_v<E, std::string>) return !v.empty();
+  else if constexpr (std::is_same_v<E, bool>) return true;
+  else if constexpr (std::is_floating_point_v<E>) return std::isfinite(static_cast<double>(v)) && range.contains(v);
+  else return range.contains(static_cast<double>(v));
+}
+}  // namespace
+
+RecordDefaults::RecordDefaults() { ++g_record_defaults; }
+RecordDefaults::~RecordDefaults() { --g_record_defaults; }
+bool RecordDefaults::active() { return g_record_defaults > 0; }
+
+void Config::fill_default(const std::string& key, NodePtr value) const {
+  if (!node_ || node_->kind != ConfigNode::Kind::kMap) return;
+  for (NodePtr n = node_; n;) {  // attach the pending sections this one hangs from, innermost first
+    auto parent = n->pending_parent.lock();
+    if (!parent) break;
+    parent->set(n->pending_key, n);
+    parent->queried.insert(n->pending_key);
+    n->pending_parent.reset();
+    n->used = true;
+    n = parent;
+  }
+  node_->set(key, std::move(value));
+}
+
+void Config::record(const std::string& key, const std::vector<std::string>& values, const std::string& source) const {
+  auto seq = std::make_shared<ConfigNode>();
+  seq->kind = ConfigNode::Kind::kSequence;
+  seq->file = source;
+  seq->used = true;
+  for (const auto& v : values) seq->seq.push_back(scalar_node(v, source));
+  if (node_ && node_->kind == ConfigNode::Kind::kMap) node_->queried.insert(key);
+  fill_default(key, seq);
+}
+
 bool Config::empty() const { return !node_ || node_->kind != ConfigNode::Kind::kMap || node_->map.empty(); }
 
 std::string Config::path(const std::string& key) const {
@@ -284,7 +343,25 @@ std::string shown(const NodePtr& n) {
 template <class T>
 bool Config::read(const std::string& key, T& out, const Range& range) const {
   auto c = child(key);
-  if (!c) return false;
+  if (!c) {
+    if (RecordDefaults::active()) {
+      if constexpr (is_vector<T>::value) {
+        bool ok = !out.empty();
+        for (const auto& e : out) ok = ok && writable_default(e, range);
+        if (ok) {
+          auto seq = std::make_shared<ConfigNode>();
+          seq->kind = ConfigNode::Kind::kSequence;
+          seq->file = "<default>";
+          seq->used = true;
+          for (const auto& e : out) seq->seq.push_back(scalar_node(default_text(e), "<default>"));
+          fill_default(key, seq);
+        }
+      } else if (writable_default(out, range)) {
+        fill_default(key, scalar_node(default_text(out), "<default>"));
+      }
+    }
+    return false;
+  }
   // `epochs:` with nothing after it reads as "use the default" to the parser but is almost always a
   // value lost in editing; the default is had by deleting the key.
   if (c->kind == ConfigNode::Kind::kNull)
@@ -351,6 +428,11 @@ template bool Config::read<std::vector<std::string>>(const std::string&, std::ve
                                                      const Range&) const;
 
 bool Config::read_choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed) const {
+  if (!child(key)) {  // a default that is no choice (a sentinel) is not recorded
+    if (RecordDefaults::active() && std::find(allowed.begin(), allowed.end(), out) != allowed.end())
+      fill_default(key, scalar_node(out, "<default>"));
+    return false;
+  }
   std::string v;
   if (!read(key, v)) return false;
   if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
@@ -373,6 +455,10 @@ Config Config::sub(const std::string& key) const {
     empty->file = node_ ? node_->file : "";
     empty->line = node_ ? node_->line : 0;
     empty->col = node_ ? node_->col : 0;
+    if (RecordDefaults::active() && node_ && node_->kind == ConfigNode::Kind::kMap) {
+      empty->pending_parent = node_;
+      empty->pending_key = key;
+    }
     return Config(empty, path(key));
   }
   if (c->kind != ConfigNode::Kind::kMap)
@@ -408,6 +494,16 @@ std::vector<std::string> Config::keys() const {
 
 void Config::reject_unread_keys() const {
   if (!node_ || node_->kind != ConfigNode::Kind::kMap) return;
+  // A key of a switched config group that the new option does not read: dropped, said once.
+  auto unread_droppable = [&](const std::pair<std::string, NodePtr>& kv) {
+    return !node_->queried.count(kv.first) && kv.second->droppable;
+  };
+  for (const auto& kv : node_->map)
+    if (unread_droppable(kv))
+      logger("config")->warn("{} (from {}) is dropped: the config group's option was switched on the command line "
+                             "and the new option has no such key",
+                             path(kv.first), kv.second->where());
+  node_->map.erase(std::remove_if(node_->map.begin(), node_->map.end(), unread_droppable), node_->map.end());
   for (const auto& [k, v] : node_->map) {
     if (!node_->queried.count(k)) {
       std::vector<std::string> known(node_->queried.begin(), node_->queried.end());

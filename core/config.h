@@ -25,11 +25,31 @@ struct ConfigNode {
   int line = 0, col = 0;
   mutable bool used = false;
   mutable std::set<std::string> queried;  // keys a reader asked for: the "known" list in errors
+  // A key the experiment file set for a config group whose option the command line switched (trainer=bp over
+  // the file's lr-wl): if the new option does not read it, it is dropped with a warning, not refused.
+  bool droppable = false;
+  // An absent section a reader asked for (Config::sub) while defaults are recorded: attached to its parent
+  // under pending_key once a default is written into it, so an untouched section leaves no empty map behind.
+  std::weak_ptr<ConfigNode> pending_parent;
+  std::string pending_key;
 
   std::string where() const;
   NodePtr get(const std::string& key) const;
   void set(const std::string& key, NodePtr value);
   NodePtr clone() const;
+};
+
+// While one lives (plan_run), a Config::read of an absent key writes the caller's default into the tree
+// (file "<default>"), so the resolved config holds every setting in effect and re-creates the run even if a
+// default changes. A default outside the key's range, an empty string or an empty list is the reader's
+// "unset" and is not written. Not thread-safe: configs are decoded on one thread.
+class RecordDefaults {
+ public:
+  RecordDefaults();
+  ~RecordDefaults();
+  RecordDefaults(const RecordDefaults&) = delete;
+  RecordDefaults& operator=(const RecordDefaults&) = delete;
+  static bool active();
 };
 
 // Inclusive numeric bounds for Config::read.
@@ -93,8 +113,12 @@ class Config {
   std::vector<std::string> keys() const;
   std::string where(const std::string& key = "") const;
   std::string path(const std::string& key = "") const;
-  // Throws for the first key under this view (recursively) that no reader asked for.
+  // Throws for the first key under this view (recursively) that no reader asked for; a droppable one (see
+  // ConfigNode::droppable) is removed from the tree with a warning instead.
   void reject_unread_keys() const;
+  // Writes `value` under `key` (a map), marked as read: settings a plugin resolved beyond its config (an LR
+  // trainer's per-layer preset), so the resolved config records them. `source` becomes the nodes' file.
+  void record(const std::string& key, const std::vector<std::string>& values, const std::string& source) const;
   [[noreturn]] void fail(const std::string& key, const std::string& what, const std::string& expected,
                          const std::string& got = "") const;
   const NodePtr& node() const { return node_; }
@@ -102,6 +126,8 @@ class Config {
 
  private:
   NodePtr child(const std::string& key) const;
+  // RecordDefaults: writes an absent key's default (attaching pending sections above it).
+  void fill_default(const std::string& key, NodePtr value) const;
   NodePtr node_;
   std::string path_;
 };

@@ -1,7 +1,7 @@
 // Structure perturbations of an undirected simple graph, on its edge list (never a dense N x N matrix), so
 // they scale to graphs far past Cora: memory linear in the edges plus the flips, time about linear too
 // (a sort of the edge keys, then rejection sampling that rarely rejects on a sparse graph).
-// Semantics: DeepRobust's global attacks (ATTACKS.md §3), `Random(type='add')` and `DICE`:
+// Semantics: DeepRobust's global attacks (docs/ATTACKS.md §3), `Random(type='add')` and `DICE`:
 //   random_insert  n uniformly chosen non-edges are inserted (the paper's "R.A.");
 //   dice           per flip a fair coin: heads removes an edge between two nodes of the same label (drawn
 //                  without replacement from the original edges), tails inserts a non-edge between two nodes

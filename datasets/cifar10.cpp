@@ -1,7 +1,7 @@
 // CIFAR-10: Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", tech. report, U. Toronto, 2009.
 // https://www.cs.toronto.edu/~kriz/cifar.html. Binary version: records of 1 label byte + 3072 pixel bytes
 // (R, G, B planes of 32x32). Images float [N,3,32,32] in [0,1], labels int64 0..9.
-// Normalisation happens inside the model: InputSpec carries the CIFAR mean/std of PAPER.md §4
+// Normalisation happens inside the model: InputSpec carries the CIFAR mean/std of docs/PAPER.md §4
 // (fmmarkmq/LR_Test cnn/dataloader.py). Training augmentation: random horizontal flip, p = 0.5 (same source).
 // Options:
 //   path     directory holding the variants (default <data_root>/cifar10)

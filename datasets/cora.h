@@ -12,7 +12,7 @@ namespace lrb::datasets {
 struct CoraOptions {
   CommonOptions common;        // path default <data_root>/cora/text; limits cut the train / test masks
   bool row_normalize = true;   // x rows divided by their sum, as Kipf's preprocess_features
-  // Poisoning (ATTACKS.md §3): the graph every split sees, so the model trains and is tested on it, is the
+  // Poisoning (docs/ATTACKS.md §3): the graph every split sees, so the model trains and is tested on it, is the
   // citation graph after `poison` ("random-edge" | "dice", core/graph_edges.h) with
   // int(poison_rate x 5,278) flips drawn from poison_seed; "none" (the default) is the clean graph, and
   // evaluation-time attacks (evasion) are the suite's threats.

@@ -62,7 +62,16 @@ Loaded load_run(const std::string& run_dir) {
   // other's config).
   l.record = read_run_record(run_dir);
   auto meta = read_checkpoint_meta(ckpt_path, l.record.checkpoint_sha256);
-  auto record = check_run_is_whole(run_dir, l.parts.spec.hash, meta.spec_hash);
+  // A run trained by an lrbench before configs recorded their defaults and presets hashes differently today:
+  // its own statement is checked, and the difference said.
+  auto stated = config_header_hash(run_dir);
+  if (stated.empty()) stated = l.parts.spec.hash;
+  if (stated != l.parts.spec.hash)
+    logger("eval")->warn("{}: its config.resolved.yaml states spec {}, which resolves to spec {} today (written by an "
+                         "older lrbench, or a default or preset changed since): the model is built from the recorded "
+                         "config with today's defaults",
+                         run_dir, stated, l.parts.spec.hash);
+  auto record = check_run_is_whole(run_dir, stated, meta.spec_hash);
   // The kept checkpoint of a failed or unfinished run is a real model, but not the run's result.
   if (record.status != "finished")
     logger("eval")->warn("{}: run status is '{}': evaluating the checkpoint of epoch {}, not a finished run",

@@ -2,8 +2,8 @@
 // and under every threat of a suite (experiments/suites/*.yaml) or of one --threat. Writes long-format CSV
 // (one row per metric) atomically.
 //
-// Threat protocol (ATTACKS.md): the first eval.n_examples test examples in file order (0 = all; a suite entry's
-// own n_examples overrides it for that threat, e.g. 200 for text attacks);
+// Threat protocol (docs/ATTACKS.md): the first eval.n_examples test examples in file order (0 = all; a suite
+// entry's own n_examples overrides it for that threat, e.g. 200 for text attacks);
 // corruptions draw per example from (suite seed, example index), so every model sees the same inputs;
 // attacks run through a Victim: eval mode, input gradient by autograd through the same architecture with
 // no training noise (deterministic white-box, also for LR/ES-trained models); text attacks query only
@@ -42,9 +42,9 @@ struct EvalRequest {
   // probability of the label)}. Examples the model already got wrong are not attacked and not listed.
   // A ConfigError before any work when no threat of the run is a text attack.
   std::string examples_jsonl;
-  // --source RUN: transfer (black-box) mode, ATTACKS.md §5. Every attack crafts its inputs on that run's model
-  // (same dataset; e.g. the BP checkpoint of the same seed) and the evaluated run only classifies them, so a
-  // model whose own gradient is useless (masked, or absent: a spiking net without surrogate) is still attacked.
+  // --source RUN: transfer (black-box) mode, docs/ATTACKS.md §5. Every attack crafts its inputs on that run's
+  // model (same dataset; e.g. the BP checkpoint of the same seed) and the evaluated run only classifies them, so
+  // a model whose own gradient is useless (masked, or absent: a spiking net without surrogate) is still attacked.
   // Only attacks run (corruptions never see a model); rows carry mode "transfer from <ALG>" (white-box rows:
   // "white-box") and go to RUN_DIR/eval/<suite|threat>.transfer.csv by default.
   std::string source_run;

@@ -38,6 +38,18 @@ std::string spec_of_dir(const fs::path& dir) {
 
 }  // namespace
 
+std::string config_header_hash(const std::string& run_dir) {
+  const auto path = fs::path(run_dir) / "config.resolved.yaml";
+  try {
+    auto text = read_text(path.string());
+    std::smatch m;
+    static const std::regex header("^# lrbench resolved config: spec_hash ([0-9a-f]+)");
+    if (std::regex_search(text, m, header)) return m[1];
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
 RunRecord read_run_record(const std::string& run_dir, bool require_checkpoint) {
   const auto path = (fs::path(run_dir) / "run.json").string();
   if (!fs::exists(path))

@@ -45,4 +45,7 @@ constexpr const char* kResumeFile = "resume.pt";
 RunRecord check_run_is_whole(const std::string& run_dir, const std::string& config_spec_hash,
                              const std::string& checkpoint_spec_hash);
 
+// The spec hash config.resolved.yaml's header states ("" when it has none or cannot be read).
+std::string config_header_hash(const std::string& run_dir);
+
 }  // namespace lrb

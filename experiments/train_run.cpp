@@ -45,6 +45,7 @@ void check_modality(const RunParts& p, const ClassifierImpl& model) {
 
 RunParts plan_run(const NodePtr& root, double memory_share) {
   RunParts p;
+  RecordDefaults record_defaults;
   p.spec = decode_spec(root);
   DataContext ctx{resolve_data_root(p.spec.data_root), derive_seed(p.spec.seed, "data")};
   p.dataset = Registry<DatasetSource>::get().make(p.spec.dataset, ctx);
@@ -72,13 +73,19 @@ RunParts plan_run(const NodePtr& root, double memory_share) {
     }
     check_modality(p, *model);
     if (memory_share > 0) p.memory = check_step_memory(p.spec, *p.dataset, *model, memory_share);
-    Registry<Trainer>::get().make(p.spec.trainer)->attach(*model);
+    auto trainer = Registry<Trainer>::get().make(p.spec.trainer);
+    trainer->attach(*model);
+    for (const auto& r : trainer->resolved_settings()) {
+      p.spec.trainer.record(r.key, r.values, r.source);
+      p.resolved_from["trainer." + r.key] = r.source;
+    }
   }
   if (p.spec.eval.node()) {
     int64_t n = 0;
     p.spec.eval.read("batch_size", n, Range::at_least(1));
   }
   Config(root, "").reject_unread_keys();
+  p.spec.hash = spec_hash(root);
   return p;
 }
 
@@ -264,7 +271,8 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   // The config first: it names the run's spec, so a directory killed right after holds a run to resume.
   if (writer) write_text_atomic((fs::path(out_dir) / "config.resolved.yaml").string(),
                     fmt::format("# lrbench resolved config: spec_hash {} git {} (reproduce: lrbench train {} --out "
-                                "DIR)\n",
+                                "DIR)\n# every setting in effect, the code's defaults and the model's presets "
+                                "included\n",
                                 spec.hash, LRB_GIT_SHA, (fs::path(out_dir) / "config.resolved.yaml").string()) +
                         to_yaml(spec.root));
   if (writer) log_to_file((fs::path(out_dir) / "log.txt").string(), /*append=*/from == ResumeFrom::kState);
@@ -272,6 +280,9 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
             LRB_GIT_SHA, torch_version(), device.str(), at::get_num_threads(), spec.seed);
   if (team.world() > 1) log->info("ranks {} (this is rank 0; Gloo process group)", team.world());
   log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
+  for (const auto& [key, source] : p.resolved_from)
+    if (auto n = root->get("trainer")->get(key.substr(key.find('.') + 1)))
+      log->info("{} = {} (from {})", key, to_yaml(n), source);
 
   auto params = p.model->parameters();
   for (auto& t : p.trainer->parameters()) params.push_back(t);
@@ -304,6 +315,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
                          {"started", started},
                          {"status", "running"}};
   if (team.world() > 1) info["ranks"] = team.world();
+  if (!p.resolved_from.empty()) info["resolved_from"] = p.resolved_from;
   int64_t saved_epoch = 0;
   FitHooks hooks;
   std::vector<std::pair<std::string, torch::Tensor>> best;  // best-val: the selected epoch's state

@@ -1,5 +1,6 @@
 // Orchestration of one training run: config -> dataset, model, trainer, optimizer -> fit -> run directory.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,9 +33,14 @@ struct RunParts {
   ClassifierImpl::Ptr model;  // built after dataset->load() by build_model()
   Trainer::Ptr trainer;
   StepMemory memory;  // plan_run's measurement of a step (check prints it)
+  // Settings resolved beyond the config (an LR trainer's per-layer preset): "trainer.copies" -> source.
+  std::map<std::string, std::string> resolved_from;
 };
 
-// Decodes `root` strictly and builds dataset source and trainer (no data loaded yet). `memory_share` > 0: also
+// Decodes `root` strictly and builds dataset source and trainer (no data loaded yet). It completes `root` into
+// the effective config: every default a reader applied and every setting a trainer resolved from a model's
+// preset is written into it, and spec.hash is the hash of that (so a run re-created from its
+// config.resolved.yaml is the same experiment, and a changed default or preset is a different one). `memory_share` > 0: also
 // measure a training step and refuse one that cannot fit in that share of the available memory (the ranks of a
 // run on one host share it: 1 / local ranks); 0 skips the check (eval, which trains nothing).
 RunParts plan_run(const NodePtr& root, double memory_share = 1.0);

@@ -7,7 +7,7 @@
 // aggregation: LR estimates a parameter only inside a perturbed site, and a bias outside W would be one
 // more site of its own. Same parameter count; the bias's share of the output is the same (each node's α sum
 // to 1), only the attention logits move with it.
-// LR sites (PAPER.md §2.5, the paper's single-head formulas per head): the projections W (noise on the
+// LR sites (docs/PAPER.md §2.5, the paper's single-head formulas per head): the projections W (noise on the
 // projected features v) and, per head, the attention vector a_k as a Linear(2F', 1) on the edge rows
 // [v_i ‖ v_j] (noise on the raw attention logit s_ij before the LeakyReLU, i.e. on the pre-activation as
 // everywhere in the suite). Edge rows are copy-major like node rows; the engine gives each its copy's loss.

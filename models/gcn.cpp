@@ -1,7 +1,7 @@
 // gcn: Kipf & Welling (ICLR 2017), two graph-convolution layers on the whole graph:
 //   logits = Â · drop(relu(Â · drop(X) · W0 + b0)) · W1 + b1,   Â = D^-1/2 (A+I) D^-1/2 (core/graph.h), sparse.
 // Each layer aggregates first and then transforms ((Â h) W = Â (h W)), so a site's pre-activation is the
-// aggregated one and the LR engine's logit noise lands where the paper puts it: Â·h·θ + z (PAPER.md §2.5).
+// aggregated one and the LR engine's logit noise lands where the paper puts it: Â·h·θ + z (docs/PAPER.md §2.5).
 // The bias is added after the aggregation, as PyG's GCNConv and Kipf's code do.
 // Defaults (the original's): hidden 16, dropout 0.5 on the input of each layer, Glorot weights, zero biases.
 // Dropout in training mode draws its masks in the clean pass (trace, which forward also runs) and every

@@ -2,7 +2,7 @@
 // engine perturbs. Site l maps its input x_l to the pre-activation z_l = layer_l(x_l). Two ways in:
 //  - every model: forward_copies(batch, copies) runs `copies` copies of the batch with every site call
 //    routed through call_layer(), as often as the architecture calls it (a recurrent cell's sites once
-//    per time step). The engine's hook injects fresh noise at each call (PAPER.md §2.4-§2.5).
+//    per time step). The engine's hook injects fresh noise at each call (docs/PAPER.md §2.4-§2.5).
 //  - a chain (reuses_prefix()): site l is called once per forward, and trace(batch) / forward_from(l, z_l)
 //    split the pass at any site, so layer-wise injection reuses the clean prefix (ChainModel).
 // Rows of a tiled tensor are copy-major: row c*B + b is copy c of row b (so antithetic halves pair the
@@ -50,7 +50,7 @@ struct ForwardTrace {
   Batch batch;  // what the pass ran on (a suffix needs e.g. a graph's adjacency or a text's lengths)
 };
 
-// A model's own LR settings per layer (PAPER.md §2-§4): modes "weight" | "logit" | "none", copies per
+// A model's own LR settings per layer (docs/PAPER.md §2-§4): modes "weight" | "logit" | "none", copies per
 // layer, initial sigma per layer. Carried by the model so a new model brings its presets along.
 struct LrPreset {
   std::vector<std::string> modes;

@@ -4,14 +4,14 @@
 // pre-activations u_t = W_ih x_t + b_ih and v_t = W_hh h_{t-1} + b_hh of all its gates (PyTorch's gate
 // layout and equations, torch.nn.RNN/GRU/LSTM), so BP (BPTT through the same loop), ES and LR share it.
 //
-// LR (PAPER.md §2.4): every site call goes through call_layer(), so the engine injects fresh noise at
+// LR (docs/PAPER.md §2.4): every site call goes through call_layer(), so the engine injects fresh noise at
 // every time step on both linear maps (all gates), on the output layer, and on the looked-up embedding
 // rows (logit noise on a lookup; its gradient is a scatter-add, no BPTT anywhere). The per-step terms
 // Σ_t z_t h_{t-1}ᵀ are summed by the engine in one product over the stacked steps. A step past a row's
 // true length is marked dead (call_layer's live rows), so padding steps carry no noise: on AG News a
 // batch's longest article is about twice its mean, so this halves the noise dimensions of the estimate.
 //
-// Defaults and why (the paper gives none; PAPER.md §2.4's suggested ranges):
+// Defaults and why (the paper gives none; docs/PAPER.md §2.4's suggested ranges):
 //   embedding_dim 100, hidden 128: the middle of the suggested 100-128 / 128-256, small enough that an LR
 //                    step with 100 copies of a batch of 64 stays at seconds on 2 CPU cores;
 //   freeze_embedding false: the embedding is trained by every trainer (LR through logit noise on its

@@ -1,8 +1,8 @@
-// resnet5: the paper's ResNet-5 for CIFAR-10 (PAPER.md §2.1, after fmmarkmq/LR_Test cnn/model.py):
+// resnet5: the paper's ResNet-5 for CIFAR-10 (docs/PAPER.md §2.1, after fmmarkmq/LR_Test cnn/model.py):
 //   conv0 3->8, conv1 8->16 (+maxpool 2), conv2 16->32, conv3 32->32 with an identity skip, maxpool 4,
 //   linear 512->10. 3x3 kernels, stride 1, pad 1, bias on, no BatchNorm, PyTorch default init.
 // Options: width (channel multiplier, default 1; 1 reproduces the paper).
-// LR presets (PAPER.md §2.1, §4): LR-WL weight noise on conv0-1 (σ0 1e-3), logit noise on conv2, conv3, fc
+// LR presets (docs/PAPER.md §2.1, §4): LR-WL weight noise on conv0-1 (σ0 1e-3), logit noise on conv2, conv3, fc
 // (σ0 1e-1), copies [100,200,200,100,50]; LR-L logit noise everywhere (σ0 1e-1).
 #include <torch/torch.h>
 

@@ -1,6 +1,6 @@
-// snn: a leaky integrate-and-fire MLP (PAPER.md §2.3; the paper's §3.2 neuron), input -> hidden... -> classes,
-// run for `steps` time steps with the image as a constant input current at every step (direct encoding, raw
-// [0,1] pixels: no normalisation, so an attack's eps is in the same units as the current):
+// snn: a leaky integrate-and-fire MLP (docs/PAPER.md §2.3; the paper's §3.2 neuron), input -> hidden... ->
+// classes, run for `steps` time steps with the image as a constant input current at every step (direct encoding,
+// raw [0,1] pixels: no normalisation, so an attack's eps is in the same units as the current):
 //   u_t = decay · u_{t-1} · (1 − s_{t-1}) + W x_t + b,   s_t = H(u_t − threshold)      (hidden layers; u_0 = 0)
 // i.e. the membrane leaks by `decay` and resets to zero after a spike. x_t is the image for the first layer and
 // the previous layer's spikes of the same step after that (SpikingJelly's step-by-step convention; the paper's

@@ -1,9 +1,9 @@
-// vgg8: the paper's VGG-8 for CIFAR-10 (PAPER.md §2.2, after fmmarkmq/LR_Test cnn/model.py @ 2af819e):
+// vgg8: the paper's VGG-8 for CIFAR-10 (docs/PAPER.md §2.2, after fmmarkmq/LR_Test cnn/model.py @ 2af819e):
 //   6 convs 16-16-32-32-64-64 (3x3, stride 1, pad 1, ReLU), max-pool 2 after conv 2, 4 and 6,
 //   FC 1024->256 (ReLU) -> classes. No BatchNorm (the later FLOPS copy adds an affine-free BN; the copy
 //   closest in time to the paper has none). PyTorch default init.
 // Options: width (channel multiplier, default 1 = the paper).
-// LR presets (PAPER.md §2.2, §4): LR-WL weight noise on convs 1-4 (σ0 1e-3), logit noise on convs 5-6 and
+// LR presets (docs/PAPER.md §2.2, §4): LR-WL weight noise on convs 1-4 (σ0 1e-3), logit noise on convs 5-6 and
 // both FC (σ0 1e-2), copies [100,200,400,800,400,200,100,50]; LR-L logit noise everywhere (σ0 1e-2).
 #include <torch/torch.h>
 

@@ -3,7 +3,7 @@
 //   Corruption  (registry kind "corruption") never sees the model, only the clean batch.
 // Both work on any modality's Batch (images [B,C,H,W] in [0,1]; text [B,T] token ids + lengths; graph
 // with node features, edge_index and a node mask), so text and graph threats fit without change.
-// Semantics and defaults follow ../shared/design/ATTACKS.md (torchattacks, TextAttack, DeepRobust,
+// Semantics and defaults follow docs/ATTACKS.md (torchattacks, TextAttack, DeepRobust,
 // CIFAR-10-C); each plugin file cites its source and states any deviation.
 #pragma once
 #include <ATen/core/Generator.h>

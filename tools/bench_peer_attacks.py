@@ -18,7 +18,7 @@ MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
 STD = torch.tensor([0.2470, 0.2435, 0.2616]).view(1, 3, 1, 1)
 
 
-class ResNet5(nn.Module):  # PAPER.md §2.1
+class ResNet5(nn.Module):  # docs/PAPER.md §2.1
     def __init__(self):
         super().__init__()
         self.c0, self.c1 = nn.Conv2d(3, 8, 3, 1, 1), nn.Conv2d(8, 16, 3, 1, 1)
@@ -33,7 +33,7 @@ class ResNet5(nn.Module):  # PAPER.md §2.1
         return self.fc(F.max_pool2d(x, 4).flatten(1))
 
 
-class VGG8(nn.Module):  # PAPER.md §2.2
+class VGG8(nn.Module):  # docs/PAPER.md §2.2
     def __init__(self):
         super().__init__()
         ch = [3, 16, 16, 32, 32, 64, 64]

@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class ResNet5(nn.Module):  # PAPER.md §2.1
+class ResNet5(nn.Module):  # docs/PAPER.md §2.1
     def __init__(self):
         super().__init__()
         self.c0, self.c1 = nn.Conv2d(3, 8, 3, 1, 1), nn.Conv2d(8, 16, 3, 1, 1)

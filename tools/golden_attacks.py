@@ -7,7 +7,7 @@ Regenerate (stdlib only, any Python 3; the output is deterministic):
 The model is a fixed linear classifier on 3x2x2 "images": logits = W (((x - mean) / std).flatten()) + b,
 with every weight, input and statistic a dyadic rational (exact in float32 and float64), printed
 literally so the C++ test rebuilds the same model. The attacks re-implement torchattacks 3.5.1's
-formulas (attacks/fgsm.py, bim.py, mifgsm.py; ATTACKS.md §1), including bim.py's max/min projection,
+formulas (attacks/fgsm.py, bim.py, mifgsm.py; docs/ATTACKS.md §1), including bim.py's max/min projection,
 with the batch-mean cross-entropy gradient written analytically: dL/dz = (softmax(z) - onehot(y)) / B.
 torch and torchattacks are not needed (nor installed here). The reference computes in float64 where TA
 runs float32; the C++ test compares at atol 1e-6, and this script refuses a case in which a gradient or

@@ -35,6 +35,16 @@ class Trainer {
   // create it here and return it from parameters(), so the same optimizer updates it.
   virtual void attach(ClassifierImpl& model) {}
   virtual std::vector<torch::Tensor> parameters() { return {}; }
+  // What attach() resolved beyond the config (LR: each layer's mode, copies and σ0 from the model's preset or
+  // the weight-vs-logit rule), as keys of the trainer's section with their values and where they came from.
+  // plan_run writes them into the resolved config, so a run is re-created from its directory even after a
+  // preset changes, and run.json names their source.
+  struct Resolved {
+    std::string key;
+    std::vector<std::string> values;
+    std::string source;
+  };
+  virtual std::vector<Resolved> resolved_settings() const { return {}; }
   // Overwrites (never accumulates) .grad() of every trainable parameter of the model and of the trainer's
   // own parameters() with its estimate of d mean-loss / d theta on `batch`; a parameter it cannot estimate
   // gets an undefined .grad() (frozen). Randomness comes only from `gen`. LR/ES trainers run under

@@ -2,7 +2,7 @@
 // DeepRobust's DICE: n = int(rate x undirected edges) flips, a fair coin each; heads removes an edge
 // between two nodes of the same label, tails inserts a non-edge between nodes of different labels. It uses
 // every node's label (the attacker knows them; nothing reaches training). Whole graph, Â rebuilt; evasion.
-// Model-free. Source: ATTACKS.md §3.2-3.3; deviations (exact flip count) in core/graph_edges.h.
+// Model-free. Source: docs/ATTACKS.md §3.2-3.3; deviations (exact flip count) in core/graph_edges.h.
 #include <torch/torch.h>
 
 #include "core/registry.h"

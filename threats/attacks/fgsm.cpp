@@ -1,5 +1,5 @@
 // fgsm: one-step L-inf attack, x_adv = clamp(x + eps * sign(dL/dx), 0, 1).
-// Source: Goodfellow et al. 2015; torchattacks 3.5.1 attacks/fgsm.py (untargeted mode), ATTACKS.md §1.1.
+// Source: Goodfellow et al. 2015; torchattacks 3.5.1 attacks/fgsm.py (untargeted mode), docs/ATTACKS.md §1.1.
 // Deviation: none. The gradient is the batch-mean cross-entropy's (TA: reduction='mean'); only its sign
 // is used, so the mean does not change the result.
 #include "core/registry.h"

@@ -1,7 +1,7 @@
 // ga: the genetic word-swap attack of Alzantot, Sharma, Elgohary, Ho, Srivastava, Chang, "Generating Natural
 // Language Adversarial Examples", EMNLP 2018, the "GA" column of the paper's Table 2 (OpenAttack's name).
 // Assembled from threats/text/ like TextAttack's attack_recipes/genetic_algorithm_alzantot_2018.py, with
-// OpenAttack's candidates (OpenAttack/attackers/genetic/__init__.py: WordNet, filter words); ATTACKS.md §2.2:
+// OpenAttack's candidates (OpenAttack/attackers/genetic/__init__.py: WordNet, filter words); docs/ATTACKS.md §2.2:
 //   transformation WordSwapWordNet (WordNet 3.0 via libwordnet, all POS, morphology, in-vocabulary only)
 //   constraints    RepeatModification, StopwordModification (OpenAttack's 268 filter words),
 //                  MaxModificationRate(max_rate, min_threshold=1) = the paper's 25 % cap

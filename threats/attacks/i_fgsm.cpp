@@ -1,6 +1,6 @@
 // i-fgsm: iterative FGSM (Kurakin et al. 2017, "BIM"): `steps` sign steps of size alpha, each projected
 // onto the eps-ball around the clean input and into [0,1]. No random start (that would be PGD).
-// Source: torchattacks 3.5.1 attacks/bim.py, ATTACKS.md §1.2.
+// Source: torchattacks 3.5.1 attacks/bim.py, docs/ATTACKS.md §1.2.
 // Deviations: steps defaults to 5, the paper's Table 1 budget ("at most 5 iterations"), where TA's
 // default is 10; steps=0 (TA's automatic choice) is not offered. The projection is written as
 // x + clamp(x'-x, ±eps) then clamp [0,1], which agrees with TA's max/min form to within 1 ulp.

@@ -1,5 +1,5 @@
 // Shared pieces of the L-inf attacks in [0,1] pixel space: the FGSM family (formulas of torchattacks 3.5.1,
-// attacks/fgsm.py, bim.py, mifgsm.py; ATTACKS.md §1) and the restart/stage loop of AutoAttack's attacks.
+// attacks/fgsm.py, bim.py, mifgsm.py; docs/ATTACKS.md §1) and the restart/stage loop of AutoAttack's attacks.
 #pragma once
 #include <torch/torch.h>
 
@@ -19,7 +19,7 @@ inline torch::Tensor sign_step(const torch::Tensor& x, const torch::Tensor& dire
 }
 
 // Back into the eps-ball around `clean`, then into [0,1]. TA's mifgsm.py writes exactly this; bim.py
-// writes min(max(x', x-eps), x+eps) instead, which agrees to within 1 ulp (ATTACKS.md §1.2-1.3).
+// writes min(max(x', x-eps), x+eps) instead, which agrees to within 1 ulp (docs/ATTACKS.md §1.2-1.3).
 inline torch::Tensor project(const torch::Tensor& x_new, const torch::Tensor& clean, double eps) {
   return torch::clamp(clean + torch::clamp(x_new - clean, -eps, eps), 0.0, 1.0).detach();
 }

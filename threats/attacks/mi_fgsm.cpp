@@ -1,7 +1,7 @@
 // mi-fgsm: momentum iterative FGSM (Dong et al. 2018). Each step normalises the input gradient by its
 // per-example mean |g|, accumulates it into a momentum g_m = decay * g_m + g, and takes a sign step of
 // size alpha along g_m, projected onto the eps-ball around the clean input and into [0,1].
-// Source: torchattacks 3.5.1 attacks/mifgsm.py, ATTACKS.md §1.3 and §1.5 pitfalls 2 and 5.
+// Source: torchattacks 3.5.1 attacks/mifgsm.py, docs/ATTACKS.md §1.3 and §1.5 pitfalls 2 and 5.
 // Deviations:
 //  * steps defaults to 5 (the paper's Table 1 budget); TA's default is 10.
 //  * The mean |g| is taken over all non-batch dims (flatten(1)), not TA's fixed dims (1,2,3), so

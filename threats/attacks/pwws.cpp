@@ -1,6 +1,6 @@
 // pwws: Probability Weighted Word Saliency (Ren, Deng, He, Che, "Generating Natural Language Adversarial
 // Examples through Probability Weighted Word Saliency", ACL 2019), the "PWWS" column of the paper's Table 2.
-// Recipe: TextAttack attack_recipes/pwws_ren_2019.py (ATTACKS.md §2.1), assembled from threats/text/:
+// Recipe: TextAttack attack_recipes/pwws_ren_2019.py (docs/ATTACKS.md §2.1), assembled from threats/text/:
 //   transformation WordSwapWordNet (WordNet 3.0 via libwordnet, all POS, morphology, in-vocabulary only)
 //   constraints    RepeatModification, StopwordModification (OpenAttack's 268 filter words),
 //                  MaxModificationRate(max_rate, min_threshold=1) = the paper's 25 % cap

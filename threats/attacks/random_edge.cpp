@@ -2,7 +2,7 @@
 // Random().attack(adj, n_perturbations, type='add'): n = int(rate x undirected edges) node pairs that are
 // not edges, chosen uniformly without repeats, become edges (both directions), on the whole graph; Â is
 // rebuilt. Evasion by default: the trained model sees the perturbed graph at test time.
-// Model-free: the victim is never queried. Source: ATTACKS.md §3.1, §3.3.
+// Model-free: the victim is never queried. Source: docs/ATTACKS.md §3.1, §3.3.
 #include "core/registry.h"
 #include "threats/graph/graph_attack.h"
 #include "threats/threat.h"

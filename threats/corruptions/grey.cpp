@@ -1,8 +1,8 @@
 // grey: colour to grey, L = wr R + wg G + wb B replicated to 3 channels, so the model's input shape is
 // unchanged (the paper's "Grey" distribution shift).
 // Source: torchvision transforms.Grayscale(num_output_channels=3) / functional rgb_to_grayscale (ITU-R 601:
-// 0.2989, 0.587, 0.114), as in the authors' loader (PAPER.md §5, ATTACKS.md §4). `weights: bt709` selects
-// skimage rgb2gray's 0.2125, 0.7154, 0.0721 instead.
+// 0.2989, 0.587, 0.114), as in the authors' loader (docs/PAPER.md §5, docs/ATTACKS.md §4).
+// `weights: bt709` selects skimage rgb2gray's 0.2125, 0.7154, 0.0721 instead.
 // Deviation: none for float inputs (torchvision's uint8 path rounds; ours stays float). The model keeps its
 // colour normalisation: grey is an out-of-distribution test, never renormalised with grey statistics.
 #include "core/errors.h"

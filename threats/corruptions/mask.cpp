@@ -1,6 +1,6 @@
 // mask: one random axis-aligned square covering `fraction` of the image area, filled with the dataset's
 // mean colour (the paper's "RanMask" distribution shift for images).
-// Source: the authors' loader (PAPER.md §5) applies torchvision RandomErasing(p=1, scale=(0.1, 0.1),
+// Source: the authors' loader (docs/PAPER.md §5) applies torchvision RandomErasing(p=1, scale=(0.1, 0.1),
 // ratio=(1, 1), value=0) after Normalize, i.e. side h = round(sqrt(f*H*W)), top-left i ~ U{0..H-h},
 // j ~ U{0..W-h}, filled with 0 in normalised space = the per-channel mean in pixel space.
 // Deviations: a square that would not fit strictly inside the image (h >= H or W) or that covers no

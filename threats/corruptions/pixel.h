@@ -1,5 +1,5 @@
 // Shared pieces of the image corruptions: they work on [0,1] pixels before the model's normalisation
-// and clip back to [0,1] (ATTACKS.md §4, pitfall 1).
+// and clip back to [0,1] (docs/ATTACKS.md §4, pitfall 1).
 #pragma once
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -4,7 +4,7 @@
 // (ThreatContext::sentences, DatasetSource::test_sentences): for AG News the splitter of
 // datasets/tokenizer.h's sentence_ids() on the raw text (the title is a sentence of its own; then '.', '!'
 // or '?' before whitespace and a capital, except after initials and title abbreviations), because the token
-// ids keep no punctuation to split on. Source: ATTACKS.md §4 (Shuffle, text; "splitter not given").
+// ids keep no punctuation to split on. Source: docs/ATTACKS.md §4 (Shuffle, text; "splitter not given").
 // Deviation: none beyond the splitter, which the paper does not give; one-word sentences are unchanged.
 #include "core/errors.h"
 #include "core/registry.h"

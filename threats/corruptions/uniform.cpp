@@ -1,6 +1,6 @@
 // uniform: additive uniform noise, clip(x + U[-width, width), 0, 1) on [0,1] pixels, per pixel and channel.
 // Source: rgeirhos/generalisation-humans-DNNs code/image_manipulation.py::uniform_noise; the default width
-// 0.1 is the team's suggestion (PAPER.md §5; the paper gives no level).
+// 0.1 is the team's suggestion (docs/PAPER.md §5; the paper gives no level).
 // Deviation: this is the plain colour variant. Geirhos first turns the image grey and lowers its contrast
 // to 0.3; we do neither, so only the noise is measured (grey has its own column).
 #include "core/registry.h"

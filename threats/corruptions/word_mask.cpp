@@ -3,7 +3,7 @@
 // length: title + description as the model sees them, never padding), drawn uniformly without replacement
 // (RanMASK, Zeng et al. 2021, samples its mask indices without replacement), and every masked word becomes
 // the model's <unk> id. Rounding: Python's round(), halves to even (n = 10 -> 9, n = 5 -> 4, n = 15 -> 14,
-// n = 1 -> 1). Source: ATTACKS.md §4 (RanMask, text) and pitfall 5.
+// n = 1 -> 1). Source: docs/ATTACKS.md §4 (RanMask, text) and pitfall 5.
 // Deviation: the mask token is <unk> (the paper names none; the model has no [MASK] token); an article longer
 // than the model's max_len is masked on the part the model reads.
 #include <cmath>

@@ -1,6 +1,6 @@
 // The part the graph attacks (random-edge, dice) share: moving between a graph Batch and the edge list
 // that core/graph_edges.h perturbs, and giving the perturbed graph a rebuilt Â (a cached propagation
-// matrix would leave the attack without effect: ATTACKS.md §3.4 pitfall 1).
+// matrix would leave the attack without effect: docs/ATTACKS.md §3.4 pitfall 1).
 #pragma once
 #include <ATen/core/Generator.h>
 

@@ -1,6 +1,6 @@
 // The genetic search of Alzantot et al. 2018 ("GA" of the paper's Table 2), structured as TextAttack's
 // search_methods/alzantot_genetic_algorithm.py + genetic_algorithm.py, with OpenAttack's WordNet candidates
-// (OpenAttack/attackers/genetic/__init__.py) instead of counter-fitted embeddings. ATTACKS.md §2.2.
+// (OpenAttack/attackers/genetic/__init__.py) instead of counter-fitted embeddings. docs/ATTACKS.md §2.2.
 #pragma once
 #include "threats/text/text_attack.h"
 
@@ -20,7 +20,7 @@ struct GeneticOptions {
 //  initial population: pop_size perturbs of the original.
 //  each generation: sort by fitness (stable); stop if the best succeeds; elite of 1; pop_size - 1 children,
 //    each from two parents drawn with probability proportional to exp(fitness / temp), i.e. FITTER members
-//    more likely (Alzantot's direction; TextAttack's exp(-score / temp) favours worse ones, ATTACKS.md §2.2),
+//    more likely (Alzantot's direction; TextAttack's exp(-score / temp) favours worse ones, docs/ATTACKS.md §2.2),
 //    by uniform crossover (each word from either parent with probability 1/2) then perturb.
 //  Children are scored as one batch, and the perturbs of all members run side by side: each round
 //    evaluates every still-searching member's candidates as one batch.

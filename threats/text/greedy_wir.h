@@ -1,5 +1,5 @@
 // GreedyWordSwapWIR("weighted-saliency"): PWWS's search (Ren et al. 2019), as TextAttack's
-// search_methods/greedy_word_swap_wir.py runs it in attack_recipes/pwws_ren_2019.py (ATTACKS.md §2.1).
+// search_methods/greedy_word_swap_wir.py runs it in attack_recipes/pwws_ren_2019.py (docs/ATTACKS.md §2.1).
 #pragma once
 #include "threats/text/text_attack.h"
 

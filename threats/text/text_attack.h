@@ -1,7 +1,7 @@
 // Text attacks assembled TextAttack-style (textattack/attack.py): a transformation (WordSwapWordNet), pre-
 // transformation constraints (stopwords, no repeated modification, the 25 % cap), a goal
 // (UntargetedClassification on output probabilities) and a search method (greedy_wir.h, genetic.h).
-// A recipe (threats/attacks/pwws.cpp, ga.cpp) only picks the parts. ATTACKS.md §2.
+// A recipe (threats/attacks/pwws.cpp, ga.cpp) only picks the parts. docs/ATTACKS.md §2.
 //
 // Inputs: text batches [B,T] int64 token ids + lengths [B] (the words beyond a row's length are <pad> and
 // are never touched). Output: the same shape, each row's words swapped in place (a swap never changes a

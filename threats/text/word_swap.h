@@ -21,7 +21,7 @@ class WordSwapWordNet {
   // vocabulary, minus <pad>, <unk> and the word itself, sorted by word (TextAttack's Python set order is not
   // reproducible). Empty for <pad>, <unk> and ids outside the vocabulary. Cached per id.
   // Deviation from TextAttack: candidates outside the vocabulary are dropped, not swapped in (they would reach
-  // the model as <unk>, an UNK injection rather than a synonym swap; ATTACKS.md §2.4 pitfall 1).
+  // the model as <unk>, an UNK injection rather than a synonym swap; docs/ATTACKS.md §2.4 pitfall 1).
   const std::vector<int64_t>& candidates(int64_t id);
   const TextVocab& vocab() const { return *vocab_; }
 

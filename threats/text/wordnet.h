@@ -1,5 +1,5 @@
 // WordNet 3.0 synonyms through Debian's libwordnet (wordnet-dev's wn.h over wordnet-base's database, the
-// same WordNet 3.0 files NLTK reads; ATTACKS.md §2.3). The synonym source of the text attacks (PWWS, GA).
+// same WordNet 3.0 files NLTK reads; docs/ATTACKS.md §2.3). The synonym source of the text attacks (PWWS, GA).
 #pragma once
 #include <string>
 #include <vector>

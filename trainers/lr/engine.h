@@ -1,4 +1,4 @@
-// The likelihood-ratio gradient engine (ARCHITECTURE.md §11, PAPER.md §3). A perturbable layer turns the
+// The likelihood-ratio gradient engine (docs/ARCHITECTURE.md §11, docs/PAPER.md §3). A perturbable layer turns the
 // per-copy losses of its noisy copies into its own gradient, without back-propagation:
 //   logit noise  z + σε:      grad W = mean_rows[(L − L0) · ε/σ ⊗ x]   (the layer's weight-gradient op)
 //   weight noise W + σξ:      grad W = mean_rows[(L − L0) · ξ/σ]

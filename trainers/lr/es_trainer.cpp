@@ -1,5 +1,5 @@
 // es: OpenAI evolution strategies (Salimans et al. 2017) over all parameters jointly, as the paper's ES
-// baseline (PAPER.md §6): antithetic pairs θ ± σξ, centred-rank fitness shaping, and no LR variance
+// baseline (docs/PAPER.md §6): antithetic pairs θ ± σξ, centred-rank fitness shaping, and no LR variance
 // reduction. The gradient g = Σ_p u_p ξ_p / (P σ) goes into .grad(), so the same optimizer applies it.
 // Each population member is a different network, so members run one after another (each over the whole
 // batch); ξ_i is addressable (noise.h: member pair i of the step's key), regenerated instead of stored, so

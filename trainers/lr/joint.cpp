@@ -2,7 +2,7 @@
 // (no layer-wise injection, the ablation) or for one site of a model that is not a chain (a recurrent
 // cell calls its sites once per time step; a graph's rows are coupled). Each row's layer inputs differ
 // here, so the weight-gradient op runs on every row; the per-call terms of a site are stacked and
-// reduced by one product (PAPER.md §2.4: Σ_t z_t h_{t-1}ᵀ over all steps at once).
+// reduced by one product (docs/PAPER.md §2.4: Σ_t z_t h_{t-1}ᵀ over all steps at once).
 #include <torch/torch.h>
 
 

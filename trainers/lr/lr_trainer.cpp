@@ -14,7 +14,7 @@
 namespace lrb::lr {
 
 namespace {
-constexpr double kLogitSigma = 1e-1, kWeightSigma = 1e-3;  // PAPER.md §3: initial σ per noise mode
+constexpr double kLogitSigma = 1e-1, kWeightSigma = 1e-3;  // docs/PAPER.md §3: initial σ per noise mode
 
 Mode parse_mode(const std::string& s) { return s == "weight" ? Mode::kWeight : s == "logit" ? Mode::kLogit : Mode::kNone; }
 
@@ -90,10 +90,18 @@ LrPreset preset_for(const std::string& flavor, LayeredModel& model) {
   return rule_preset(flavor, layers, model.preactivation_sizes());
 }
 
-EngineSettings resolve(const LrOptions& o, const std::string& model_key, LayeredModel& model) {
+EngineSettings resolve(const LrOptions& o, const std::string& model_key, LayeredModel& model,
+                       std::vector<Trainer::Resolved>* resolved) {
   auto layers = model.layers();
   if (layers.empty()) throw ConfigError(fmt::format("model '{}' has no perturbable layers", model_key));
   auto p = preset_for(o.flavor, model);
+  std::string preset_source = "the weight-vs-logit rule (trainers/lr/lr_trainer.cpp)";
+  if (model.lr_preset(o.flavor)) {
+    const auto& models = Registry<ClassifierImpl>::get();
+    const std::string origin = models.contains(model_key) ? models.at(model_key, "").origin : "";
+    preset_source = fmt::format("the {} preset of model '{}' ({})", o.flavor, model_key,
+                                origin.empty() ? "lrbench's models/" + model_key + ".cpp" : "plugin " + origin);
+  }
   auto rule = rule_preset("lr-wl", layers, model.preactivation_sizes());
   auto modes = per_layer(o.modes, p.modes, "modes", o, model_key, layers);
   for (size_t l = 0; l < modes.size(); ++l)
@@ -105,6 +113,7 @@ EngineSettings resolve(const LrOptions& o, const std::string& model_key, Layered
       modes[l] = rule.modes[l];
     }
   auto copies = per_layer(o.copies, p.copies, "copies", o, model_key, layers);
+  const auto copies_given = copies;  // recorded before the divisor, which stays a key of its own
   // The divisor applies to the copies in force, preset or given (rounded up to even: antithetic pairs).
   if (o.copies_divisor > 1)
     for (auto& c : copies) c = std::max<int64_t>(2, ((c + o.copies_divisor - 1) / o.copies_divisor + 1) / 2 * 2);
@@ -118,6 +127,16 @@ EngineSettings resolve(const LrOptions& o, const std::string& model_key, Layered
                             : modes[l] == "weight"       ? kWeightSigma
                                                          : kLogitSigma);
   auto sigma = per_layer(o.sigma, sigma_default, "sigma", o, model_key, layers);
+  if (resolved) {
+    const bool had_auto = std::find(o.modes.begin(), o.modes.end(), "auto") != o.modes.end();
+    auto source = [&](bool given, const char* given_as) { return given ? std::string(given_as) : preset_source; };
+    std::vector<std::string> m(modes.begin(), modes.end()), c, s;
+    for (auto v : copies_given) c.push_back(std::to_string(v));
+    for (auto v : sigma) s.push_back(fmt::format("{}", v));
+    *resolved = {{"modes", m, source(!o.modes.empty(), had_auto ? "config (auto: the weight-vs-logit rule)" : "config")},
+                 {"copies", c, source(!o.copies.empty(), "config")},
+                 {"sigma", s, source(!o.sigma.empty(), "config")}};
+  }
   for (size_t l = 0; l < layers.size(); ++l)
     if (modes[l] == "weight" && layers[l].is_embedding())
       throw ConfigError(o.where_of.count("modes") ? o.where_of.at("modes") : "<config>",
@@ -177,7 +196,7 @@ void LrTrainer::attach(ClassifierImpl& model) {
       throw ConfigError(fmt::format("trainer '{}': parameter '{}' of model '{}' is outside its perturbable layers, "
                                     "so LR cannot train it",
                                     o_.flavor, p.key(), model.key()));
-  settings_ = resolve(o_, model.key(), layered(model, o_.flavor));
+  settings_ = resolve(o_, model.key(), layered(model, o_.flavor), &resolved_);
   log_sigma_.clear();
   for (size_t l = 0; l < layers.size(); ++l) {
     auto w = layers[l].weight();

@@ -1,5 +1,5 @@
 // LR-L and LR-WL trainers: settings decoded strictly from the trainer config, presets filled in at
-// attach() from the model (PAPER.md §2.1, §3, §4), and the LR engine run under NoGradGuard.
+// attach() from the model (docs/PAPER.md §2.1, §3, §4), and the LR engine run under NoGradGuard.
 #pragma once
 #include <map>
 #include <string>
@@ -29,17 +29,19 @@ struct LrOptions {
   static LrOptions from(const Config& c, const std::string& flavor);
 };
 
-// The weight-vs-logit rule behind the paper's hybrid (PAPER.md §3, §4.6): the LR estimate's variance grows
-// with the dimension of the noise, so a layer gets weight noise when it has fewer parameters (weights +
-// bias) than pre-activations per example (early convs), logit noise otherwise. σ0 1e-3 for weight noise,
-// 1e-1 for logit noise; 100 copies per layer.
+// The weight-vs-logit rule behind the paper's hybrid (docs/PAPER.md §3; the paper's §4.6): the LR estimate's
+// variance grows with the dimension of the noise, so a layer gets weight noise when it has fewer parameters
+// (weights + bias) than pre-activations per example (early convs), logit noise otherwise. σ0 1e-3 for weight
+// noise, 1e-1 for logit noise; 100 copies per layer.
 LrPreset rule_preset(const std::string& flavor, const std::vector<PerturbableLayer>& layers,
                      const std::vector<int64_t>& preactivation_sizes);
 // The model's own preset for `flavor`, else rule_preset (LR-L: the rule with logit noise everywhere).
 LrPreset preset_for(const std::string& flavor, LayeredModel& model);
 
 // Options + presets + model -> engine settings; throws ConfigError for lists of the wrong length.
-EngineSettings resolve(const LrOptions& o, const std::string& model_key, LayeredModel& model);
+// `resolved` (optional) receives the per-layer modes, copies (before copies_divisor) and σ0 with their source.
+EngineSettings resolve(const LrOptions& o, const std::string& model_key, LayeredModel& model,
+                       std::vector<Trainer::Resolved>* resolved = nullptr);
 
 class LrTrainer : public Trainer {
  public:
@@ -55,6 +57,7 @@ class LrTrainer : public Trainer {
   NoiseHook inference_noise(ClassifierImpl& model, at::Generator& gen) const override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
+  std::vector<Resolved> resolved_settings() const override { return resolved_; }
 
   // For the gradient probe: the resolved settings and the current per-channel σ of every layer.
   const EngineSettings& settings() const { return settings_; }
@@ -65,6 +68,7 @@ class LrTrainer : public Trainer {
  private:
   LrOptions o_;
   EngineSettings settings_;
+  std::vector<Resolved> resolved_;
   std::vector<torch::Tensor> log_sigma_;  // learned: parameters; fixed: constants
   bool attached_ = false;
 };

@@ -188,7 +188,7 @@ TEST(ModelContract, LayeredForwardFromMatchesTheCleanForward) {
   }
 }
 
-// The weight-vs-logit rule and the models' own presets (PAPER.md §2-§4) are what LR-WL runs by default.
+// The weight-vs-logit rule and the models' own presets (docs/PAPER.md §2-§4) are what LR-WL runs by default.
 TEST(ModelContract, PreactivationSizesMatchTheForward) {
   for (const auto& key : Registry<ClassifierImpl>::get().keys()) {
     auto a = make_any(key);
@@ -204,7 +204,7 @@ TEST(ModelContract, PreactivationSizesMatchTheForward) {
   }
 }
 
-// VGG-8's shape is the paper's (PAPER.md §2.2): pools after convs 2, 4 and 6, so 32 -> 16 -> 8 -> 4 and a
+// VGG-8's shape is the paper's (docs/PAPER.md §2.2): pools after convs 2, 4 and 6, so 32 -> 16 -> 8 -> 4 and a
 // 1024-wide flatten into FC 256 -> 10. The per-site output sizes pin the pool positions.
 TEST(ModelContract, Vgg8HasThePapersShape) {
   ModelContext ctx;

@@ -1,4 +1,4 @@
-// The LR estimator of the zoo's graph models (PAPER.md §2.5): gcn with logit noise on each layer's
+// The LR estimator of the zoo's graph models (docs/PAPER.md §2.5): gcn with logit noise on each layer's
 // aggregated pre-activation Â·h·θ + z; gat with logit noise on the projected features and on every head's raw
 // attention logits (rows: edges); one loss per copy (the mean over the masked nodes). The mean of many
 // estimates must match exact BP gradients within its standard error, and the same rule must reject a

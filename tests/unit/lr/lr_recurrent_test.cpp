@@ -1,4 +1,4 @@
-// The LR estimator of the zoo's recurrent cells (rnn, gru, lstm; PAPER.md §2.4): fresh logit noise at
+// The LR estimator of the zoo's recurrent cells (rnn, gru, lstm; docs/PAPER.md §2.4): fresh logit noise at
 // every time step on the input-to-hidden and hidden-to-hidden pre-activations of all gates, on the looked-up
 // embedding rows and on the output layer, the per-step terms summed; no BPTT anywhere in the LR path. The
 // mean of many estimates must match exact BPTT gradients (autograd through the same cell) within its

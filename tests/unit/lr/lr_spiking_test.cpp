@@ -1,4 +1,4 @@
-// The LR estimator of the spiking net (snn; PAPER.md §2.3): Gaussian noise on every layer's input current at
+// The LR estimator of the spiking net (snn; docs/PAPER.md §2.3): Gaussian noise on every layer's input current at
 // every step, the per-step terms Σ_t z_t x_tᵀ summed, true Heaviside spikes (no surrogate anywhere). What it
 // estimates is the gradient of the expected loss under that noise, which for a spiking net has no backprop
 // counterpart (the pathwise derivative of a spike is 0). The reference here is that expectation computed
