@@ -25,6 +25,8 @@
 #include "experiments/train_run.h"
 #include "trainers/distributed.h"
 #include "apps/verbs.h"
+#include "experiments/sweep.h"
+#include "reports/compare.h"
 #include "reports/report.h"
 
 namespace fs = std::filesystem;
@@ -172,8 +174,9 @@ int main(int argc, char** argv) {
                    "training curves, sweep plots and every run's provenance");
   std::optional<double> mark_paper;
   report->add_option("--mark-paper", mark_paper,
-                     "in the HTML page, mark cells further than this many percentage points from the paper "
-                     "(default: --check-paper's value, else 5)")
+                     "in the HTML page, also mark cells further than this many percentage points from the paper "
+                     "(default: --check-paper's value, else no such mark; cells whose robustness against BP is the "
+                     "reverse of the paper's are always marked)")
       ->check(kPercentagePoints);
   ReportChecks checks;
   report->add_option("--check", checks.files,
@@ -201,6 +204,29 @@ int main(int argc, char** argv) {
   cells->add_option("table", cells_table, "table1 | table2 | table3 | table4")->required();
   cells->add_option("--profile", cells_profile, "a profile name (experiments/<table>/<name>.txt) or file (default quick)");
   cells->add_option("--seeds", cells_seeds, "seeds per cell, as make tableN SEEDS=N (default 1)")->check(CLI::Range(1, 1000));
+
+  SweepRequest sweep_req;
+  auto* sweep = app.add_subcommand(
+      "sweep", "Hydra-style multirun: lrbench sweep EXPERIMENT.yaml trainer=bp,lr-wl seed=range(0,3) [--jobs N]");
+  sweep->add_option("experiment", sweep_req.config, "experiment YAML")->required();
+  sweep->add_option("overrides", sweep_req.args,
+                    "key=value overrides; key=a,b,c, key=range(start,stop[,step]) or key=choice(a,b) sweep (the grid "
+                    "is their product)");
+  sweep->add_option("--out", sweep_req.out, "sweep folder: one run directory per cell, sweep.csv, summary.md "
+                                            "(default runs/<name>/sweep)");
+  sweep->add_option("--jobs", sweep_req.jobs, "cells trained at once, each with cores/N threads (default 1)")
+      ->check(CLI::Range(1, 256));
+  sweep->add_option("--suite", sweep_req.suite, "also evaluate every cell with this suite (lrbench eval --suite)");
+  int sweep_cell = -1;
+  sweep->add_option("--cell", sweep_cell, "run only cell I (a Slurm array task: --cell $SLURM_ARRAY_TASK_ID)")
+      ->check(CLI::NonNegativeNumber);
+  sweep->add_flag("--list", sweep_req.list, "print the cells (index, folder, overrides) and exit");
+
+  CompareOptions compare_opt;
+  auto* compare = app.add_subcommand("compare", "runs side by side: lrbench compare RUN RUN... [--suite NAME] [--out DIR]");
+  compare->add_option("runs", compare_opt.runs, "run directories (two or more)")->required();
+  compare->add_option("--suite", compare_opt.suite, "compare eval/<suite>.csv of each run (default: every eval CSV)");
+  compare->add_option("--out", compare_opt.out_dir, "also write compare.md and compare.html here");
 
   auto* list = app.add_subcommand("list", "list registered plugins: trainers, models, datasets, attacks, corruptions");
   list->add_option("kind", list_kind, "trainers|models|datasets|attacks|corruptions (default: all)");
@@ -277,7 +303,7 @@ int main(int argc, char** argv) {
         throw ConfigError("report: --mark-paper applies to the HTML page; add --html");
       require_writable_output(report_out, "--out-dir", OutputKind::kDirectory);
       report_opt.runs_dir = report_runs, report_opt.out_dir = report_out, report_opt.wall_seconds = wall_seconds;
-      report_opt.html_paper_tolerance = mark_paper ? *mark_paper : checks.paper_tolerance.value_or(5.0);
+      report_opt.html_paper_tolerance = mark_paper ? *mark_paper : checks.paper_tolerance.value_or(0.0);
       return run_report(report_name, report_opt, std::cout, checks);
     } else if (*cells) {
       // One parser of profiles: tools/table.sh's (it runs the cells), from the source tree this binary was built in.
@@ -292,6 +318,14 @@ int main(int argc, char** argv) {
       const std::string self = fs::read_symlink("/proc/self/exe").string();
       execl("/bin/bash", "bash", script.c_str(), cells_table.c_str(), self.c_str(), "--cells", static_cast<char*>(nullptr));
       throw ConfigError("lrbench cells", "cannot run /bin/bash");
+    } else if (*sweep) {
+      if (sweep->count("--cell")) sweep_req.cell = sweep_cell;
+      reject_repeats(sweep_req.args);
+      sweep_req.lrbench = {fs::read_symlink("/proc/self/exe").string(), "--log-level", log_level};
+      for (const auto& p : plugins) sweep_req.lrbench.insert(sweep_req.lrbench.end(), {"--plugin", p});
+      return run_sweep(sweep_req, std::cout);
+    } else if (*compare) {
+      return run_compare(compare_opt, std::cout);
     } else if (*list) {
       return list_plugins(list_kind, std::cout);
     } else if (*verify) {

@@ -234,8 +234,8 @@ void apply_override(NodePtr& root, const std::string& assignment_in, const std::
                                                           assignment_in));
     auto [parent, node] = find_dotted(root, key);
     if (!node)
-      throw ConfigError(where, fmt::format("~{}: there is no key '{}' to delete (the composed config lacks it; "
-                                           "lrbench check shows it)",
+      throw ConfigError(where, fmt::format("~{}: there is no key '{}' to delete (the experiment file and its "
+                                           "groups do not set it; a code default cannot be deleted, only set)",
                                            key, key));
     if (eq != std::string::npos) {
       const std::string want = trim(assignment.substr(eq + 1));

@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <type_traits>
 
 #include "core/errors.h"
-#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -258,13 +258,18 @@ void Config::fill_default(const std::string& key, NodePtr value) const {
 }
 
 void Config::record(const std::string& key, const std::vector<std::string>& values, const std::string& source) const {
-  auto seq = std::make_shared<ConfigNode>();
-  seq->kind = ConfigNode::Kind::kSequence;
-  seq->file = source;
-  seq->used = true;
-  for (const auto& v : values) seq->seq.push_back(scalar_node(v, source));
+  NodePtr value;
+  if (values.size() == 1) {  // a scalar: read as a number or as a one-element list alike
+    value = scalar_node(values.front(), source);
+  } else {
+    value = std::make_shared<ConfigNode>();
+    value->kind = ConfigNode::Kind::kSequence;
+    value->file = source;
+    value->used = true;
+    for (const auto& v : values) value->seq.push_back(scalar_node(v, source));
+  }
   if (node_ && node_->kind == ConfigNode::Kind::kMap) node_->queried.insert(key);
-  fill_default(key, seq);
+  fill_default(key, value);
 }
 
 bool Config::empty() const { return !node_ || node_->kind != ConfigNode::Kind::kMap || node_->map.empty(); }
@@ -500,9 +505,12 @@ void Config::reject_unread_keys() const {
   };
   for (const auto& kv : node_->map)
     if (unread_droppable(kv))
-      logger("config")->warn("{} (from {}) is dropped: the config group's option was switched on the command line "
-                             "and the new option has no such key",
-                             path(kv.first), kv.second->where());
+      // stderr, not spdlog: this file is also built alone, into the parser fuzz harnesses (tests/fuzz).
+      std::fprintf(stderr, "%s\n",
+                   fmt::format("lrbench: warning: {} (from {}) is dropped: the config group's option was switched on "
+                               "the command line and the new option has no such key",
+                               path(kv.first), kv.second->where())
+                       .c_str());
   node_->map.erase(std::remove_if(node_->map.begin(), node_->map.end(), unread_droppable), node_->map.end());
   for (const auto& [k, v] : node_->map) {
     if (!node_->queried.count(k)) {

@@ -32,9 +32,12 @@ int set_threads(const std::string& setting) {
   keep_freed_memory();
   int n = 0;
   if (setting == "auto") {
-    // A Slurm task gets the cores it asked for (--cpus-per-task), not the node's.
+    // `lrbench sweep --jobs N` gives each cell its share; a Slurm task gets the cores it asked for
+    // (--cpus-per-task), not the node's.
+    const char* share = std::getenv("LRBENCH_AUTO_THREADS");
     const char* slurm = std::getenv("SLURM_CPUS_PER_TASK");
-    n = slurm ? std::atoi(slurm) : 0;
+    n = share ? std::atoi(share) : 0;
+    if (n <= 0) n = slurm ? std::atoi(slurm) : 0;
     if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
     if (n <= 0) n = 1;
   } else {

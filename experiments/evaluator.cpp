@@ -40,6 +40,7 @@ struct Loaded {
   CheckpointMeta meta;
   RunRecord record;
   torch::Device device = torch::kCPU;
+  bool older_config = false;  // written before configs recorded their defaults: model options compared loosely
 };
 
 Loaded load_run(const std::string& run_dir) {
@@ -66,7 +67,14 @@ Loaded load_run(const std::string& run_dir) {
   // its own statement is checked, and the difference said.
   auto stated = config_header_hash(run_dir);
   if (stated.empty()) stated = l.parts.spec.hash;
-  if (stated != l.parts.spec.hash)
+  l.older_config = stated != l.parts.spec.hash;
+  // Runs written since record the complete config (run.json config_schema 2): a difference there is an edit.
+  if (l.older_config && l.record.config_schema >= 2)
+    throw CheckpointError(fmt::format("{}: states spec {} but resolves to spec {}: the file was edited after the run "
+                                      "(or a default or preset changed since); retrain, or evaluate with the lrbench "
+                                      "that trained it",
+                                      (fs::path(run_dir) / "config.resolved.yaml").string(), stated, l.parts.spec.hash));
+  if (l.older_config)
     logger("eval")->warn("{}: its config.resolved.yaml states spec {}, which resolves to spec {} today (written by an "
                          "older lrbench, or a default or preset changed since): the model is built from the recorded "
                          "config with today's defaults",
@@ -99,6 +107,10 @@ struct ThreatResult {
   int64_t correct = 0, n = 0, queries = 0;
   std::optional<int64_t> zero_grad, grad_n;  // set when the attack took input gradients of the evaluated model
   double seconds = 0;
+  // Text attacks (TextAttack's summary): attacked examples, successes, words changed (% per success), queries.
+  std::optional<int64_t> attacked;
+  int64_t succeeded = 0;
+  double words_changed_pct = 0, attack_queries = 0;  // sums
 };
 
 // The first n examples of `test` (0 or more than there are: all; a graph is always whole).
@@ -162,9 +174,17 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
         r.zero_grad = r.zero_grad.value_or(0) + victim.zero_gradient_examples();
         r.grad_n = r.grad_n.value_or(0) + victim.gradient_examples();
       }
-      if (auto* text_attack = dynamic_cast<text::TextAttack*>(a))
-        for (const auto& rec : text_attack->take_records())
+      if (auto* text_attack = dynamic_cast<text::TextAttack*>(a)) {
+        r.attacked = r.attacked.value_or(0);
+        for (const auto& rec : text_attack->take_records()) {
+          *r.attacked += 1;
+          r.attack_queries += static_cast<double>(rec.queries);
+          if (rec.success)
+            ++r.succeeded, r.words_changed_pct += 100.0 * static_cast<double>(rec.changed.size()) /
+                                                  static_cast<double>(std::max<size_t>(rec.original.size(), 1));
           if (examples) examples->push_back(example_json(*a, rec, b0));
+        }
+      }
     }
     r.correct += count_correct(model, input, noise);
     r.n += clean.size();
@@ -238,8 +258,9 @@ CsvTable evaluate(const EvalRequest& req) {
   const auto ckpt_path = (fs::path(req.run_dir) / "checkpoint.pt").string();
   // eval.noise: on needs the trainer's state too (its σ, learned or not).
   if (suite.noise) p.trainer->attach(*p.model);
+  // An older run's stored options lack the defaults filled in today; its parameters are still checked by shape.
   l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, suite.noise ? p.trainer.get() : nullptr, p.model->key(),
-                           to_yaml(p.spec.model.node()), l.record.checkpoint_sha256);
+                           l.older_config ? "" : to_yaml(p.spec.model.node()), l.record.checkpoint_sha256);
   auto device = pick_device(p.spec.device);
   // Transfer mode: the source run's model, checked to be a model of the same data.
   std::string mode = "white-box";
@@ -247,7 +268,8 @@ CsvTable evaluate(const EvalRequest& req) {
     ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
     src->parts.model = Registry<ClassifierImpl>::get().make(src->parts.spec.model, mctx);
     src->meta = load_checkpoint((fs::path(req.source_run) / "checkpoint.pt").string(), *src->parts.model, nullptr,
-                                nullptr, src->parts.model->key(), to_yaml(src->parts.spec.model.node()),
+                                nullptr, src->parts.model->key(),
+                                src->older_config ? "" : to_yaml(src->parts.spec.model.node()),
                                 src->record.checkpoint_sha256);
     src->parts.model->to(device);
     mode = "transfer from " + paper_algorithm_name(src->meta.trainer_key);
@@ -299,7 +321,11 @@ CsvTable evaluate(const EvalRequest& req) {
            fmt::format("{:.2f}", r.n ? 100.0 * r.correct / r.n : 0.0), p.dataset->label(), std::to_string(l.meta.seed),
            std::to_string(r.n), std::to_string(r.correct), LRB_GIT_SHA, l.meta.spec_hash, std::to_string(l.meta.epoch),
            params, l.meta.model_key, l.meta.trainer_key, key, std::to_string(r.queries), fmt::format("{:.2f}", r.seconds),
-           mode, r.zero_grad ? std::to_string(*r.zero_grad) : "", r.grad_n ? std::to_string(*r.grad_n) : ""});
+           mode, r.zero_grad ? std::to_string(*r.zero_grad) : "", r.grad_n ? std::to_string(*r.grad_n) : "",
+           r.attacked ? std::to_string(*r.attacked) : "",
+           r.attacked ? fmt::format("{:.2f}", *r.attacked ? 100.0 * r.succeeded / *r.attacked : 0.0) : "",
+           r.attacked ? fmt::format("{:.2f}", r.succeeded ? r.words_changed_pct / r.succeeded : 0.0) : "",
+           r.attacked ? fmt::format("{:.1f}", *r.attacked ? r.attack_queries / *r.attacked : 0.0) : ""});
     log->info("{} {} {:<9} {:6.2f}% ({}/{}) {:.1f} s {}", l.meta.model_key, l.meta.trainer_key, metric,
               r.n ? 100.0 * r.correct / r.n : 0.0, r.correct, r.n, r.seconds, params);
   };
@@ -323,8 +349,8 @@ CsvTable evaluate(const EvalRequest& req) {
     const bool records = examples_out && dynamic_cast<const text::TextAttack*>(threat);
     our_parts.push_back(part);
     CsvTable one(result_columns());
-    if (!records && fs::exists(part)) {
-      one = CsvTable::load(part.string());
+    if (!records && fs::exists(part) && CsvTable::load(part.string()).header() == result_columns()) {
+      one = CsvTable::load(part.string());  // a part of an older lrbench (other columns) is measured again
       log->info("{} {}: measured by an earlier, interrupted run; reusing {}", key.empty() ? "Ori" : key, params,
                 part.string());
     } else {

@@ -26,7 +26,11 @@ inline const std::vector<std::string>& result_columns() {
       // gradient attacks on the evaluated model (blank otherwise): of the grad_n examples whose first input
       // gradient was taken (an attack skips those already misclassified), how many had it exactly zero (masking
       // check 4)
-      "zero_grad",  "grad_n"};
+      "zero_grad",  "grad_n",
+      // text attacks (blank otherwise), TextAttack's attack summary: examples attacked (the originally correct
+      // ones; the rest are skipped), successful attacks of those (%), words changed in a successful attack (% of
+      // the text's words, mean), model queries per attacked example (mean)
+      "attacked",   "attack_success_rate", "words_changed_pct", "queries_per_example"};
   return cols;
 }
 

@@ -74,6 +74,8 @@ RunRecord parse_run_record(const std::string& text, const std::string& path, boo
   r.status = str("status");
   r.failure = str("failure");
   r.error = str("error");
+  if (j.contains("config_schema") && j["config_schema"].is_number_integer())
+    r.config_schema = j["config_schema"].get<int64_t>();
   if (j.contains("checkpoint") && j["checkpoint"].is_object()) {
     const auto& c = j["checkpoint"];
     if (c.contains("sha256") && c["sha256"].is_string()) r.checkpoint_sha256 = c["sha256"].get<std::string>();

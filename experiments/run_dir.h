@@ -14,6 +14,8 @@ struct RunRecord {
   // status "failed": why ("diverged", "out-of-memory", "error"; empty in older runs, which failed only by
   // diverging) and the message.
   std::string failure, error;
+  // 2: config.resolved.yaml holds every setting in effect (defaults and presets); 0: written before that.
+  int64_t config_schema = 0;
 };
 
 // Reads RUN_DIR/run.json. Throws CheckpointError naming it when it is missing, not JSON, or lacks the

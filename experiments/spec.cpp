@@ -38,6 +38,7 @@ TrainSpec decode_train(const Config& c) {
   c.read("checkpoint_every", t.checkpoint_every, Range::at_least(1));
   c.read("checkpoint_every_steps", t.checkpoint_every_steps, Range::at_least(0));
   c.read("log_every", t.log_every, Range::at_least(0));
+  c.read("steps_every", t.steps_every, Range::at_least(0));
   c.read("max_steps", t.max_steps, Range::at_least(0));
   c.read_choice("select", t.select, {"last", "best-val"});
   t.optimizer = decode_optimizer(c.sub("optimizer"));

@@ -6,6 +6,8 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "core/csv.h"
@@ -282,7 +284,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
   for (const auto& [key, source] : p.resolved_from)
     if (auto n = root->get("trainer")->get(key.substr(key.find('.') + 1)))
-      log->info("{} = {} (from {})", key, to_yaml(n), source);
+      log->info("{} = {} (from {})", key, to_yaml(n).substr(0, to_yaml(n).find_last_not_of('\n') + 1), source);
 
   auto params = p.model->parameters();
   for (auto& t : p.trainer->parameters()) params.push_back(t);
@@ -304,6 +306,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   // (also when training later stops); tools/table.sh counts only status "finished" as trained.
   nlohmann::json info = {{"experiment", spec.name},
                          {"spec_hash", spec.hash},
+                         {"config_schema", 2},  // config.resolved.yaml is complete (defaults, presets)
                          {"seed", spec.seed},
                          {"git_commit", LRB_GIT_SHA},
                          {"torch_version", torch_version()},
@@ -402,6 +405,31 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       info["checkpoint"] = {{"file", "checkpoint.pt"}, {"sha256", sha}, {"epoch", e.epoch}};
       write_text_atomic(run_json, info.dump(2) + "\n");
     }
+  };
+  // steps.csv: a row every train.steps_every steps. A resumed run drops the rows past its resume point (those
+  // steps are trained again and write their rows again).
+  std::ofstream steps_out;
+  if (writer && spec.train.steps_every > 0) {
+    const auto path = (fs::path(out_dir) / "steps.csv").string();
+    std::string kept = "epoch,step,steps,loss,train_acc,seconds_per_step,examples_per_second,lr\n";
+    if (from == ResumeFrom::kState && fs::exists(path)) {
+      std::istringstream in(read_text(path));
+      std::string line;
+      std::getline(in, line);  // the header
+      while (std::getline(in, line)) {
+        long long e = 0, st = 0;
+        if (std::sscanf(line.c_str(), "%lld,%lld", &e, &st) != 2) continue;
+        if (e <= start.epoch || (e == start.epoch + 1 && st <= start.step)) kept += line + "\n";
+      }
+    }
+    write_text_atomic(path, kept);
+    steps_out.open(path, std::ios::app);
+  }
+  hooks.on_steps = [&](const StepWindow& w) {
+    if (!steps_out.is_open()) return;
+    steps_out << fmt::format("{},{},{},{},{},{},{},{}\n", w.epoch, w.step, w.steps, csv_number(w.loss), csv_number(100 * w.train_acc, 6),
+                             csv_number(w.seconds_per_step, 4), csv_number(w.examples_per_second, 4), csv_number(w.lr))
+              << std::flush;
   };
   try {
     fit(*p.model, *p.trainer, *opt, *p.dataset, spec.train, device, spec.seed, start, hooks);

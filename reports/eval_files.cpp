@@ -77,6 +77,11 @@ std::vector<EvalRow> read_eval(const fs::path& path) {
                                     i + 2, g, r[zero_grad], e.n));
       e.grad_n = static_cast<int64_t>(g);
     }
+    for (auto [name, field] : {std::pair{"attack_success_rate", &e.attack_success_rate},
+                               std::pair{"words_changed_pct", &e.words_changed_pct},
+                               std::pair{"queries_per_example", &e.queries_per_example}})
+      if (auto it = std::find(h.begin(), h.end(), name); it != h.end() && !r[it - h.begin()].empty())
+        *field = number(r[it - h.begin()], file, i, name);
     out.push_back(std::move(e));
   }
   return out;

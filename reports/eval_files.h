@@ -22,6 +22,9 @@ struct EvalRow {
   std::optional<double> seconds;
   std::optional<int64_t> zero_grad;  // examples whose first input gradient was exactly zero (gradient attacks)
   std::optional<int64_t> grad_n;     // ... of the examples whose gradient was taken
+  // Text attacks (TextAttack's summary; files written before have none): success rate (%), words changed (%),
+  // model queries per attacked example.
+  std::optional<double> attack_success_rate, words_changed_pct, queries_per_example;
 };
 
 // The index of column `name`; throws DataError naming the file and the columns it has.

@@ -159,6 +159,9 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
       cell.ns.insert(r.n), cell.datasets.insert(r.dataset), cell.params.insert(r.threat_params);
       cell.commits.insert(commit_of(r));
       if (r.zero_grad) cell.zero_grad_examples += *r.zero_grad, cell.grad_examples += *r.grad_n;
+      if (r.attack_success_rate) cell.success_rate.push_back(*r.attack_success_rate);
+      if (r.words_changed_pct) cell.words_changed_pct.push_back(*r.words_changed_pct);
+      if (r.queries_per_example) cell.queries_per_example.push_back(*r.queries_per_example);
     }
   }
   if (!g.ignored.empty())

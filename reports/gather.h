@@ -23,6 +23,8 @@ struct Cell {
   std::set<std::string> ns, datasets, params, commits;
   // Gradient attacks: examples whose first input gradient was exactly zero, of the examples counted (all seeds).
   int64_t zero_grad_examples = 0, grad_examples = 0;
+  // Text attacks, one entry per seed that has them: TextAttack's summary columns.
+  std::vector<double> success_rate, words_changed_pct, queries_per_example;
 };
 
 struct CellTime {

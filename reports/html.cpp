@@ -197,6 +197,7 @@ HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, c
         links.emplace_back(seed, run_anchor(it->second));
     return links;
   });
+  page.text_attacks();
   page.masking();
   page.checks();
   if (n_sweep) {

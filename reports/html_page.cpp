@@ -14,7 +14,10 @@ body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:
 h1{font-size:1.5em;margin:1em 0 .2em}h2{margin-top:2em;border-bottom:1px solid #ccd;padding-bottom:.2em}
 nav{position:sticky;top:0;background:#fff;padding:.4em 0;border-bottom:1px solid #eef;z-index:1}
 nav a{margin-right:1em}a{color:#2553a8}.sub{color:#556}
-table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #d5d8e0;padding:.3em .55em;vertical-align:top}
+table{border-collapse:collapse;margin:.6em 0}.scroll{overflow-x:auto;max-width:100%}
+#results-table tbody th:first-child,#results-table thead th:first-child{position:sticky;left:0;z-index:1}
+#results-table tbody th:first-child{background:#fff}td.reversed{background:#fff4df;outline:2px solid #e08a00}
+td.reversed .ours::after{content:" ⇄";color:#b35900}.banner{background:#fde4e4;border:2px solid #c62828;padding:.5em 1em}th,td{border:1px solid #d5d8e0;padding:.3em .55em;vertical-align:top}
 th{background:#f2f4f8;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.cell{text-align:right;font-variant-numeric:tabular-nums;min-width:8em}
 td.cell .ours{font-weight:600;font-size:1.05em}td.cell .sd{color:#667;font-weight:400}
@@ -22,7 +25,7 @@ td.cell .paper,td.cell .runs{display:block;color:#556;font-size:.85em}
 td.off{background:#fff4df}td.off .delta{color:#b35900;font-weight:600}
 td.regressed{background:#fde4e4;outline:2px solid #c62828}td.missing{color:#889;text-align:center}
 td.uninformative{opacity:.35;background:#eee}ul.masking li{margin:.2em 0}
-body.only-marked td.cell:not(.off):not(.regressed){opacity:.2}
+body.only-marked td.cell:not(.off):not(.regressed):not(.reversed){opacity:.2}
 .legend span{display:inline-block;padding:0 .5em;margin-right:.6em;border:1px solid #d5d8e0}
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0;flex:1 1 460px;max-width:560px}
 figure svg{width:100%;height:auto;border:1px solid #eef}figcaption{font-weight:600;margin:.3em 0}
@@ -70,7 +73,8 @@ std::string html_escape(const std::string& s) {
 
 HtmlPage::HtmlPage(const ReportSpec& spec, const Gathered& g, const ReportResult& res,
                    const std::vector<CheckResult>& checks, double paper_tolerance)
-    : spec_(spec), g_(g), res_(res), checks_(checks), tolerance_(paper_tolerance), near_chance_(near_chance_rows(spec, g)) {
+    : spec_(spec), g_(g), res_(res), checks_(checks), tolerance_(paper_tolerance), near_chance_(near_chance_rows(spec, g)),
+      reversed_(reversed_cells(spec, g, &comparable_)) {
   // A sweep value's offender (rate=0.3) marks the averaged cell it belongs to.
   for (const auto& c : checks_)
     for (const auto& f : c.offenders)
@@ -102,6 +106,7 @@ void HtmlPage::table(const RunLinks& links) {
         if (c != spec_.columns.front() && near_chance_.count({m, label}))
           cls.push_back("uninformative"), tip.push_back("clean accuracy within 5 pp of chance: no information");
         if (reg != regressed_.end()) cls.push_back("regressed"), ++regressed_cells_, tip = reg->second;
+        if (auto rv = reversed_.find(key); rv != reversed_.end()) cls.push_back("reversed"), tip.push_back(rv->second.text());
         if (cell == g_.cells.end()) {
           const std::string title = html_escape(fmt::format("{}", fmt::join(tip, "\n")));
           tds += fmt::format("<td class=\"{} missing\"{}>—</td>", fmt::join(cls, " "),
@@ -112,7 +117,7 @@ void HtmlPage::table(const RunLinks& links) {
         std::string paper_text;
         if (paper != g_.paper.end()) {
           const double d = st.mean - paper->second.value;
-          if (std::fabs(d) > tolerance_) cls.push_back("off"), ++off_;
+          if (tolerance_ > 0 && std::fabs(d) > tolerance_) cls.push_back("off"), ++off_;
           paper_text = fmt::format("<span class=\"paper\">paper {} · <span class=\"delta\">{}</span></span>",
                                    html_escape(paper->second.text), signed1(d));
         }
@@ -132,11 +137,17 @@ void HtmlPage::table(const RunLinks& links) {
   body_ += fmt::format(
       "<p>Each cell: our accuracy (%), mean ± sample std over seeds; the paper's value and ours − paper; the runs "
       "behind it (click a seed for its provenance, hover for every seed's value). {} of {} cells have a result.</p>\n"
-      "<p class=\"legend\"><span class=\"off\" style=\"background:#fff4df\">|ours − paper| &gt; {:.1f} pp: {}</span>"
-      "<span style=\"background:#fde4e4\">outside a check's tolerance: {}</span>"
+      "<p>{}</p>\n<p class=\"legend\"><span style=\"background:#fff4df;outline:2px solid #e08a00\">⇄ reversed "
+      "against BP: {}</span>{}<span style=\"background:#fde4e4\">outside a check's tolerance: {}</span>"
       "<label><input type=\"checkbox\" id=\"only-marked\"> show only marked cells</label></p>\n",
-      total - static_cast<size_t>(res_.cells_missing), total, tolerance_, off_, regressed_cells_);
-  body_ += fmt::format("<table id=\"results-table\"><thead><tr><th>Model</th><th>Algorithm</th>{}</tr></thead>\n<tbody>\n{}</tbody></table>\n",
+      total - static_cast<size_t>(res_.cells_missing), total, html_escape(reversal_legend(reversed_.size(), comparable_)),
+      reversed_.size(),
+      tolerance_ > 0 ? fmt::format("<span class=\"off\" style=\"background:#fff4df\">|ours − paper| &gt; {:.1f} pp "
+                                   "(--mark-paper): {}</span>",
+                                   tolerance_, off_)
+                     : std::string(),
+      regressed_cells_);
+  body_ += fmt::format("<div class=\"scroll\"><table id=\"results-table\"><thead><tr><th>Model</th><th>Algorithm</th>{}</tr></thead>\n<tbody>\n{}</tbody></table></div>\n",
                        [&] {
                          std::string h;
                          for (const auto& c : spec_.columns) h += "<th>" + html_escape(c) + "</th>";
@@ -153,6 +164,35 @@ void HtmlPage::table(const RunLinks& links) {
                for (const auto& f : transfer_findings(spec_, g_)) items += "<li>" + html_escape(f) + "</li>\n";
                return items;
              }() + "</ul>\n";
+}
+
+void HtmlPage::text_attacks() {
+  std::string rows;
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+  };
+  for (const auto& m : spec_.models)
+    for (const auto& a : spec_.algorithms)
+      for (const auto& c : spec_.columns) {
+        auto it = g_.cells.find(Key{m, a, c});
+        if (it == g_.cells.end() || it->second.success_rate.empty()) continue;
+        const auto& cell = it->second;
+        rows += fmt::format("<tr><th>{}</th><th>{}</th><th>{}</th><td class=\"num\">{:.2f}</td><td class=\"num\">{:.2f}"
+                            "</td><td class=\"num\">{:.2f}</td><td class=\"num\">{:.1f}</td></tr>\n",
+                            html_escape(m), html_escape(a), html_escape(c), stats(cell).mean, mean(cell.success_rate),
+                            mean(cell.words_changed_pct), mean(cell.queries_per_example));
+      }
+  if (rows.empty()) return;
+  section("text-attacks", "Text attacks: TextAttack's summary");
+  body_ += "<p>Means over seeds. Success rate: of the examples the model got right (the others are skipped, as "
+           "TextAttack does), the share the attack turned; words changed: the share of an article's words a successful "
+           "attack substituted; queries: model queries per attacked example.</p>\n<div class=\"scroll\"><table "
+           "id=\"text-attacks\"><thead><tr><th>Model</th><th>Algorithm</th><th>Attack</th><th>Accuracy under attack "
+           "(%)</th><th>Attack success rate (%)</th><th>Words changed (%)</th><th>Queries / example</th></tr></thead>"
+           "<tbody>\n" +
+           rows + "</tbody></table></div>\n";
 }
 
 void HtmlPage::masking() {
@@ -254,9 +294,19 @@ std::string HtmlPage::finish() const {
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{}</style>\n"
       "</head>\n<body data-report=\"{}\">\n<h1>{}</h1>\n<p class=\"sub\">lrbench report <code>{}</code> · commit(s) {} · "
-      "dataset: {}</p>\n<nav>{}</nav>\n",
+      "dataset: {}</p>\n{}<nav>{}</nav>\n",
       html_escape(spec_.title), kStyle, html_escape(spec_.name), html_escape(spec_.title), html_escape(spec_.name),
-      html_escape(join(commits, ", ")), html_escape(join(datasets, " | ")), nav);
+      html_escape(join(commits, ", ")), html_escape(join(datasets, " | ")),
+      [&] {
+        std::set<std::string> dirty;
+        for (const auto& c : commits)
+          if (c.size() > 6 && c.compare(c.size() - 6, 6, "-dirty") == 0) dirty.insert(c);
+        return dirty.empty() ? std::string()
+                             : "<p class=\"banner\" id=\"dirty\"><b>Not traceable to a commit</b>: these results were "
+                               "produced by a build of a working tree with uncommitted changes (" +
+                                   html_escape(join(dirty, ", ")) + "). Rerun from a clean checkout before citing them.</p>\n";
+      }(),
+      nav);
   return head + body_ + "\n<script>" + kScript + "</script>\n</body>\n</html>\n";
 }
 

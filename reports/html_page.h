@@ -12,6 +12,7 @@
 
 #include "reports/check.h"
 #include "reports/gather.h"
+#include "reports/marks.h"
 #include "reports/masking.h"
 
 namespace lrb::report_detail {
@@ -20,8 +21,10 @@ std::string html_escape(const std::string& s);
 
 class HtmlPage {
  public:
-  // A cell is marked "off" when |ours − paper| > paper_tolerance (percentage points), and "regressed" when one
-  // of `checks` names it (an offender of a --check file or of --check-paper).
+  // A cell is marked "reversed" when its robustness relative to BP orders the other way than the paper's
+  // (reports/marks.h), "off" when |ours − paper| > paper_tolerance percentage points (only when > 0: asked for
+  // with --mark-paper), and "regressed" when one of `checks` names it (an offender of a --check file or of
+  // --check-paper).
   HtmlPage(const ReportSpec& spec, const Gathered& g, const ReportResult& res, const std::vector<CheckResult>& checks,
            double paper_tolerance);
 
@@ -31,6 +34,8 @@ class HtmlPage {
   void checks();
   // masking.h's findings, every check named, or a line saying none triggered.
   void masking();
+  // TextAttack's summary (success rate, words changed, queries) of every text-attack cell; nothing without one.
+  void text_attacks();
   // `svgs`: one per (model, metric) chart, or empty when gnuplot drew nothing (`expected` says how many).
   void sweeps(const std::vector<std::string>& svgs, size_t expected);
   struct Curves {
@@ -57,7 +62,8 @@ class HtmlPage {
   double tolerance_;
   std::map<Key, std::vector<std::string>> regressed_;  // cell -> what the checks said
   std::set<std::pair<std::string, std::string>> near_chance_;  // masking check 5: rows greyed out
-  size_t off_ = 0, regressed_cells_ = 0;
+  size_t off_ = 0, regressed_cells_ = 0, comparable_ = 0;
+  std::map<Key, Reversal> reversed_;
   std::vector<std::pair<std::string, std::string>> nav_;  // (id, heading)
   std::string body_;
 };

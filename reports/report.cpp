@@ -16,6 +16,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "reports/gather.h"
+#include "reports/marks.h"
 #include "reports/masking.h"
 
 namespace lrb {
@@ -89,12 +90,56 @@ std::string cell_text(const Stats& st, const PaperValue* paper) {
   return paper ? fmt::format("{} ({}, {})", ours, paper->text, signed1(st.mean - paper->value)) : ours;
 }
 
+// Commits of the results that were built from a modified working tree ("abc123-dirty").
+std::vector<std::string> dirty_commits(const Gathered& g) {
+  std::set<std::string> out;
+  for (const auto& [key, cell] : g.cells)
+    for (const auto& c : cell.commits)
+      if (c.size() > 6 && c.compare(c.size() - 6, 6, "-dirty") == 0) out.insert(c);
+  return {out.begin(), out.end()};
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+// TextAttack's attack summary beside robust accuracy, for every cell of a text attack.
+std::string text_attack_summary(const ReportSpec& spec, const Gathered& g) {
+  std::string rows;
+  for (const auto& m : spec.models)
+    for (const auto& a : spec.algorithms)
+      for (const auto& c : spec.columns) {
+        auto it = g.cells.find(Key{m, a, c});
+        if (it == g.cells.end() || it->second.success_rate.empty()) continue;
+        const auto& cell = it->second;
+        rows += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.1f} |\n", md_text(m), md_text(a), md_text(c),
+                            stats(cell).mean, mean_of(cell.success_rate), mean_of(cell.words_changed_pct),
+                            mean_of(cell.queries_per_example));
+      }
+  if (rows.empty()) return "";
+  return "\n## Text attacks: TextAttack's summary\n\nMeans over seeds. Success rate: of the examples the model got "
+         "right (the others are skipped, as TextAttack does), the share the attack turned; words changed: the share "
+         "of an article's words a successful attack substituted; queries: model queries per attacked example.\n\n"
+         "| Model | Algorithm | Attack | Accuracy under attack (%) | Attack success rate (%) | Words changed (%) | "
+         "Queries / example |\n|---|---|---|---:|---:|---:|---:|\n" +
+         rows;
+}
+
 std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gathered& g,
                      const std::map<Key, PaperValue>& paper, const ReportResult& res,
                      const std::vector<std::string>& sweep_files) {
   std::string md = fmt::format("# {}\n\n", spec.title);
+  if (const auto dirty = dirty_commits(g); !dirty.empty())
+    md += fmt::format("> **Not traceable to a commit**: these results were produced by a build of a working tree with "
+                      "uncommitted changes ({}). Rerun from a clean checkout before citing them.\n\n",
+                      fmt::join(dirty, ", "));
+  size_t comparable = 0;
+  const auto reversed = report_detail::reversed_cells(spec, g, &comparable);
   md += "Each cell: our accuracy (%), mean over seeds (±sample std when there are several), then in parentheses "
-        "the paper's value and ours − paper. — = no result.\n\n";
+        "the paper's value and ours − paper. — = no result. " +
+        report_detail::reversal_legend(reversed.size(), comparable) + "\n\n";
   md += fmt::format("| Model | Algorithm | {} |\n|---|---|", fmt::join(spec.columns, " | "));
   for (size_t i = 0; i < spec.columns.size(); ++i) md += "---:|";
   md += "\n";
@@ -107,7 +152,8 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
         auto p = paper.find(Key{m, a, c});
         any |= it != g.cells.end();
         const PaperValue* pv = p == paper.end() ? nullptr : &p->second;
-        row.push_back(it == g.cells.end() ? "—" : cell_text(stats(it->second), pv));
+        row.push_back(it == g.cells.end() ? "—"
+                                          : cell_text(stats(it->second), pv) + (reversed.count(Key{m, a, c}) ? " ⇄" : ""));
       }
       if (any) md += fmt::format("| {} | {} | {} |\n", md_text(m), md_text(a), fmt::join(row, " | "));
     }
@@ -124,6 +170,7 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
             return items;
           }();
 
+  md += text_attack_summary(spec, g);
   md += "\n## Gradient-masking checks\n\n" + masking_legend() + "\n\n";
   if (const auto findings = masking_findings(spec, g); findings.empty())
     md += "No check triggered on any cell.\n";

@@ -51,7 +51,7 @@ struct ReportOptions {
   bool html = false;                         // run_report also writes <out>/<name>.html
   // The HTML page marks a cell whose |ours - paper| exceeds this (percentage points); `lrbench report` sets it
   // from --mark-paper, else --check-paper.
-  double html_paper_tolerance = 5.0;
+  double html_paper_tolerance = 0;  // > 0: also mark cells this many pp from the paper (--mark-paper)
 };
 
 struct ReportResult {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make report`: re-renders the report of every table whose runs exist (what the last `make tableN` trained and
-# evaluated), as OUT/<table>.csv, .md and the self-contained HTML page OUT/<table>.html. Trains nothing.
+# evaluated, or the run records committed under results/runs/ by it), as OUT/<table>.csv, .md and the self-contained HTML page OUT/<table>.html. Trains nothing.
 #   tools/report.sh [LRBENCH]   env: PROFILE (default quick: runs/<table>-quick), TABLES (default table1 ... table4),
 #                               OUT (default results), REPORT_ARGS (more lrbench report options, e.g. --mark-paper 3)
 set -euo pipefail
@@ -11,7 +11,9 @@ read -r -a extra <<<"${REPORT_ARGS:-}"
 found=0 rc=0
 for t in ${TABLES:-table1 table2 table3 table4}; do
   runs=runs/$t-$profile
-  [[ -d $runs ]] || { echo "tools/report.sh: $t: no $runs (make $t PROFILE=$profile trains it); skipped"; continue; }
+  # Without the runs here, the records committed beside the results (tools/keep_records.sh) re-render it.
+  [[ -d $runs ]] || runs=results/runs/$t-$profile
+  [[ -d $runs ]] || { echo "tools/report.sh: $t: no runs/$t-$profile or $runs (make $t PROFILE=$profile trains it); skipped"; continue; }
   found=1
   wall=()
   [[ -f $runs/wall_seconds ]] && wall=(--wall-seconds "$(cat "$runs/wall_seconds")")

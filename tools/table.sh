@@ -160,7 +160,17 @@ train_and_eval() {  # seed model trainer
   [[ -z $stopped ]] || return 0
   hash=$("$lrbench" check "${args[@]}" | sed -n 's/^# ok: spec_hash //p') || true
   [[ -n $hash ]] || { echo "tools/table.sh: $cell: config check failed: $lrbench check ${args[*]}" >&2; exit 2; }
-  if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" &&
+  # A run trained by an lrbench whose config.resolved.yaml lacked the defaults states an older hash: it is the
+  # same experiment when its own config resolves to today's hash.
+  if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] && ! grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" &&
+     ! grep -q '"config_schema"' "$dir/run.json" && [[ -f $dir/config.resolved.yaml ]] &&
+     [[ $("$lrbench" check "$dir/config.resolved.yaml" 2>/dev/null | sed -n 's/^# ok: spec_hash //p') == "$hash" ]]; then
+    same_run=1
+  else
+    same_run=0
+  fi
+  if [[ -f $dir/run.json && -f $dir/checkpoint.pt ]] &&
+     { grep -q "\"spec_hash\": \"$hash\"" "$dir/run.json" || (( same_run )); } &&
      grep -q "\"status\": \"finished\"" "$dir/run.json"; then
     echo "== $cell: trained (spec $hash), skipping training"
   else
@@ -233,6 +243,8 @@ transfer_eval() {  # seed model trainer: score the cell under attacks crafted on
 
 report() {
   "$lrbench" report "$table" "$runs" --out-dir "$out" ${wall:+--wall-seconds "$wall"} --html "${report_args[@]}"
+  # The records behind the committed results, so `make report` re-renders them anywhere (not for other OUT folders).
+  if [[ $out == results ]]; then bash tools/keep_records.sh "$runs" "results/runs/$(basename "$runs")"; fi
 }
 
 [[ $mode == list ]] || mkdir -p "$runs/logs"
@@ -271,7 +283,24 @@ case $mode in
     report ;;
   all)
     start=$(date +%s)
-    for c in "${cells[@]}"; do train_and_eval $c; transfer_eval $c; done
+    # Training progress lines carry the table's ETA (trainers/progress.cpp): the cells left after this one at
+    # the mean time of the cells that did work so far (a skipped cell takes seconds and would not count).
+    export LRBENCH_TABLE=$table
+    worked=0 worked_seconds=0 i=0
+    for c in "${cells[@]}"; do
+      i=$((i + 1))
+      export LRBENCH_TABLE_CELLS_LEFT=$(( ${#cells[@]} - i ))
+      (( worked > 0 )) && export LRBENCH_TABLE_CELL_SECONDS=$(( worked_seconds / worked ))
+      t_cell=$(date +%s)
+      train_and_eval $c; transfer_eval $c
+      t_cell=$(( $(date +%s) - t_cell ))
+      (( t_cell > 5 )) && worked=$((worked + 1)) worked_seconds=$((worked_seconds + t_cell))
+      if (( i < ${#cells[@]} && worked > 0 )); then
+        left=$(( (${#cells[@]} - i) * worked_seconds / worked ))
+        printf '== %s: %d/%d cells in %d min; ETA of the table ~%d min\n' "$table" "$i" "${#cells[@]}" \
+          $(( ($(date +%s) - start) / 60 )) $(( (left + 59) / 60 ))
+      fi
+    done
     # The wall time is kept beside the runs so that `make report` can re-render the page with it later.
     wall=$(( $(date +%s) - start ))
     printf '%s\n' "$wall" >"$runs/wall_seconds"

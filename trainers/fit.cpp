@@ -146,6 +146,10 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
       throw TrainingError(fmt::format("cannot resume at epoch {} step {}: the epoch has only {} steps (the data or "
                                       "train.batch_size changed since the state was saved)",
                                       epoch + 1, from.step, steps));
+    StepWindow window;
+    double window_loss = 0;
+    int64_t window_correct = 0, window_count = 0;
+    auto window_t0 = std::chrono::steady_clock::now();
     for (int64_t step = resumed ? from.step : 0; step < steps; ++step) {
       Batch b = data.augment(batches[step], aug_gen).to(device);
       StepStats s = trainer.estimate_grad(model, b, noise_gen);
@@ -176,6 +180,18 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
       loss_sum += s.loss * s.count;
       correct += s.correct;
       count += s.count;
+      window_loss += s.loss * s.count, window_correct += s.correct, window_count += s.count, ++window.steps;
+      if (hooks.on_steps && spec.steps_every > 0 && ((step + 1) % spec.steps_every == 0 || step + 1 == steps)) {
+        const auto now = std::chrono::steady_clock::now();
+        const double secs = std::chrono::duration<double>(now - window_t0).count();
+        window.epoch = epoch + 1, window.step = step + 1, window.lr = lr;
+        window.loss = window_count ? window_loss / window_count : 0;
+        window.train_acc = window_count ? static_cast<double>(window_correct) / window_count : 0;
+        window.seconds_per_step = secs / static_cast<double>(window.steps);
+        window.examples_per_second = secs > 0 ? window_count / secs : 0;
+        hooks.on_steps(window);
+        window = StepWindow{}, window_loss = 0, window_correct = 0, window_count = 0, window_t0 = now;
+      }
       if (spec.log_every > 0 && (step + 1) % spec.log_every == 0)
         log->debug("epoch {} step {}/{} loss {:.4f}", epoch + 1, step + 1, steps, s.loss);
       bar.update(step + 1, loss_sum / count, static_cast<double>(correct) / count, count);

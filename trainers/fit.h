@@ -34,7 +34,16 @@ struct FitPosition {
   torch::Tensor augment_state, noise_state, global_cpu_state, global_device_state;
 };
 
+// Training over the last spec.steps_every steps: a row of the run's steps.csv.
+struct StepWindow {
+  int64_t epoch = 0, step = 0, steps = 0;  // 1-based epoch; step within it; steps in the window (fewer after a resume)
+  double loss = 0, train_acc = 0;          // means over the window's examples (accuracy a fraction)
+  double seconds_per_step = 0, examples_per_second = 0, lr = 0;
+};
+
 struct FitHooks {
+  // Called every spec.steps_every steps (and at an epoch's last step) with the window's means.
+  std::function<void(const StepWindow&)> on_steps;
   // Called after every epoch, e.g. to write metrics and checkpoints.
   std::function<void(const EpochStats&)> on_epoch;
   // Called every spec.checkpoint_every_steps steps within an epoch (when that is > 0) and after every epoch

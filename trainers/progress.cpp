@@ -25,6 +25,17 @@ std::string clock(double seconds) {
   const auto s = static_cast<int64_t>(seconds + 0.5);
   return s >= 3600 ? fmt::format("{}:{:02d}:{:02d}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02d}", s / 60, s % 60);
 }
+// tools/table.sh (make tableN) says where this run stands in its table: LRBENCH_TABLE names it,
+// LRBENCH_TABLE_CELLS_LEFT counts the cells after this one and LRBENCH_TABLE_CELL_SECONDS is the mean time of the
+// cells it ran so far (absent before the first: this run's own estimated length stands in).
+std::string table_eta(double run_left, double run_estimate) {
+  const char* table = std::getenv("LRBENCH_TABLE");
+  const char* left = std::getenv("LRBENCH_TABLE_CELLS_LEFT");
+  if (!table || !*table || !left) return "";
+  const char* per = std::getenv("LRBENCH_TABLE_CELL_SECONDS");
+  const double per_cell = per && std::atof(per) > 0 ? std::atof(per) : run_estimate;
+  return fmt::format(", {} {}", table, clock(run_left + std::max(0, std::atoi(left)) * per_cell));
+}
 }  // namespace
 
 Progress::Progress(int64_t epoch, int64_t epochs, int64_t steps, int64_t first_step)
@@ -41,9 +52,10 @@ void Progress::update(int64_t step, double loss, double acc, int64_t examples) {
     const double per_step = secs / static_cast<double>(std::max<int64_t>(step - first_step_, 1));
     const double epoch_left = per_step * static_cast<double>(steps_ - step);
     const double run_left = epoch_left + per_step * static_cast<double>(steps_ * (epochs_ - epoch_));
-    logger("train")->info("epoch {}/{} step {}/{} ({:.0f}%) loss {:.4f} acc {:.2f}% {:.1f} steps/s, ETA epoch {}, run {}",
+    logger("train")->info("epoch {}/{} step {}/{} ({:.0f}%) loss {:.4f} acc {:.2f}% {:.1f} steps/s, ETA epoch {}, run {}{}",
                           epoch_, epochs_, step, steps_, 100.0 * step / std::max<int64_t>(steps_, 1), loss, 100 * acc,
-                          per_step > 0 ? 1 / per_step : 0.0, clock(epoch_left), clock(run_left));
+                          per_step > 0 ? 1 / per_step : 0.0, clock(epoch_left), clock(run_left),
+                          table_eta(run_left, per_step * static_cast<double>(steps_ * epochs_)));
     return;
   }
   auto now = std::chrono::steady_clock::now();

@@ -25,6 +25,7 @@ struct TrainSpec {
   // one write of model + optimizer state, and bound the work a killed run loses (train --resume).
   int64_t checkpoint_every_steps = 50;
   int64_t log_every = 0;         // steps between DEBUG lines (0 = never)
+  int64_t steps_every = 10;      // steps between rows of the run's steps.csv (0 = no steps.csv)
   int64_t max_steps = 0;         // per epoch, 0 = all (quick runs and tests)
   // The parameters the run ends with: "last" (the last epoch's) or "best-val" (the epoch with the best
   // validation accuracy, first one on ties, as the GCN/GAT originals select); best-val needs a dataset

@@ -49,6 +49,11 @@ for t in table1 table2 table3 table4; do
   min_sweep=0
   [[ $t == table3 ]] && min_sweep=2
   check_page "$work/$t/$t.html" 2 "$min_sweep" || fail "$t.html"
+  # Table 2's text attacks carry TextAttack's summary (success rate, words changed, queries) beside accuracy.
+  if [[ $t == table2 ]]; then
+    grep -q 'id="text-attacks"' "$work/$t.dom" || fail "table2.html: no TextAttack summary table"
+    grep -q '| PWWS |' "$work/$t/$t.md" || fail "table2.md: no TextAttack summary row for PWWS"
+  fi
 done
 
 # The test must be able to fail.

@@ -36,16 +36,22 @@ class EsTrainer : public Trainer {
  public:
   explicit EsTrainer(EsOptions o) : o_(o) {}
   std::string key() const override { return "es"; }
+  std::vector<Resolved> resolved_settings() const override { return resolved_; }
 
   void attach(ClassifierImpl& model) override {
     population_ = o_.population;
+    resolved_.clear();
     if (population_ == 0) {
       population_ = 100;
+      std::string source = "ES's default for a model without LR layers";
       if (auto* lm = dynamic_cast<LayeredModel*>(&model)) {
         auto p = lr::preset_for("lr-wl", *lm);
         population_ = 0;
         for (auto c : p.copies) population_ += c;
+        source = fmt::format("population 0: the sum of the lr-wl copies of model '{}' (its preset or the rule)",
+                             model.key());
       }
+      resolved_.push_back({"population", {std::to_string(population_)}, source});
     }
     population_ = std::max<int64_t>(2, (population_ + 1) / 2 * 2);  // antithetic pairs
     attached_ = true;
@@ -142,6 +148,7 @@ class EsTrainer : public Trainer {
 
   EsOptions o_;
   int64_t population_ = 0;
+  std::vector<Resolved> resolved_;
   bool attached_ = false;
 };
 

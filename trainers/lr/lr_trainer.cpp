@@ -100,7 +100,7 @@ EngineSettings resolve(const LrOptions& o, const std::string& model_key, Layered
     const auto& models = Registry<ClassifierImpl>::get();
     const std::string origin = models.contains(model_key) ? models.at(model_key, "").origin : "";
     preset_source = fmt::format("the {} preset of model '{}' ({})", o.flavor, model_key,
-                                origin.empty() ? "lrbench's models/" + model_key + ".cpp" : "plugin " + origin);
+                                origin.empty() ? std::string("built in") : "plugin " + origin);
   }
   auto rule = rule_preset("lr-wl", layers, model.preactivation_sizes());
   auto modes = per_layer(o.modes, p.modes, "modes", o, model_key, layers);

@@ -61,7 +61,9 @@ TEST(HtmlReport, TableCellsShowOursPaperDeltaAndLinkTheirRuns) {
   TempDir d;
   make_runs(d);
   add_provenance(d);
-  const std::string html = write_page(d, options(d));
+  auto opt = options(d);
+  opt.html_paper_tolerance = 5;  // the distance mark is asked for (--mark-paper 5); by default only reversals mark
+  const std::string html = write_page(d, opt);
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(html.find("<title>Test table</title>"), std::string::npos);
   // ResNet-5 LR-WL Ori: seeds 41.28 and 42.32; the paper's 64.4 is 22.6 points off: marked at the default 5 pp.
@@ -77,7 +79,7 @@ TEST(HtmlReport, TableCellsShowOursPaperDeltaAndLinkTheirRuns) {
   EXPECT_NE(html.find("<code>resnet5_lrwl_s1</code>"), std::string::npos);
   // VGG-8 BP Ori (80.00 vs 79.8) is within 5 pp: not marked.
   EXPECT_NE(html.find("<td class=\"cell\" title=\"per seed: 0:80.00"), std::string::npos);
-  EXPECT_NE(html.find("|ours − paper| &gt; 5.0 pp: 2"), std::string::npos);  // ResNet Ori and FGSM (21.00 vs 10.0)
+  EXPECT_NE(html.find("|ours − paper| &gt; 5.0 pp (--mark-paper): 2"), std::string::npos);  // ResNet Ori and FGSM (21.00 vs 10.0)
   EXPECT_NE(html.find("<td class=\"cell missing\""), std::string::npos);  // ResNet-5 Grey has no result
 }
 
