@@ -7,6 +7,7 @@
 set -euo pipefail
 src=${1:?usage: tools/keep_records.sh RUNS_DIR DEST} dest=${2:?usage: tools/keep_records.sh RUNS_DIR DEST}
 [[ -d $src ]] || { echo "tools/keep_records.sh: $src: no such folder" >&2; exit 2; }
+mkdir -p "$(dirname "$dest")"
 tmp=$(mktemp -d "${dest%/}.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 n=0
