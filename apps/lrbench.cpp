@@ -133,6 +133,10 @@ int main(int argc, char** argv) {
                     "population; BP: of the batch's rows); under torchrun's or srun's environment the ranks are "
                     "theirs instead")
       ->check(CLI::Range(1, 1024));
+  std::string tensorboard;
+  train->add_option("--tensorboard", tensorboard,
+                    "also write TensorBoard event files (loss, accuracy, lr per train.steps_every steps; test accuracy "
+                    "per epoch) into DIR/<run directory's name>/ (tensorboard --logdir DIR)");
   bool resume = false;
   train->add_flag("--resume", resume,
                   "continue the run of this config in --out from its last resumable state (resume.pt); a run killed "
@@ -219,8 +223,10 @@ int main(int argc, char** argv) {
   sweep->add_option("--suite", sweep_req.suite, "also evaluate every cell with this suite (lrbench eval --suite)");
   int sweep_cell = -1;
   sweep->add_option("--cell", sweep_cell, "run only cell I (a Slurm array task: --cell $SLURM_ARRAY_TASK_ID)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 9999));
   sweep->add_flag("--list", sweep_req.list, "print the cells (index, folder, overrides) and exit");
+  sweep->add_option("--tensorboard", sweep_req.tensorboard,
+                    "every cell also writes TensorBoard event files into DIR/<cell folder>/ (lrbench train --tensorboard)");
 
   CompareOptions compare_opt;
   auto* compare = app.add_subcommand("compare", "runs side by side: lrbench compare RUN RUN... [--suite NAME] [--out DIR]");
@@ -270,7 +276,8 @@ int main(int argc, char** argv) {
       }
       std::unique_ptr<Collective> team;
       if (world) team = join_world(*world, dist_timeout());
-      train_run(root, out, resume, team.get());
+      if (!tensorboard.empty()) require_writable_output(tensorboard, "--tensorboard", OutputKind::kDirectory);
+      train_run(root, out, resume, team.get(), tensorboard);
     } else if (*check) {
       auto root = load_config(config_file, overrides);
       require_plain_experiment_name(root);

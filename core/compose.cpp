@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstdio>
 #include <set>
 #include <tuple>
 
@@ -117,6 +118,19 @@ NodePtr compose_with(const std::string& path, const std::string& conf_dir, const
                                              c.group, c.option, c.group, c.group, it->option, c.group, c.option,
                                              c.group, c.option));
     if (it == entries.end()) {
+      // A file without a defaults entry for the group but with a complete section naming another option (a
+      // run's config.resolved.yaml): that section was the old option's; the command line's replaces it whole.
+      if (auto section = file->get(c.group); section && section->kind == ConfigNode::Kind::kMap)
+        if (auto name = section->get("name"); name && name->kind == ConfigNode::Kind::kScalar && name->scalar != c.option) {
+          std::fprintf(stderr, "%s\n",
+                       fmt::format("lrbench: warning: {}: the file's '{}' section ({}) is replaced by {}={} from the "
+                                   "command line",
+                                   section->where(), c.group, name->scalar, c.group, c.option)
+                           .c_str());
+          file->map.erase(std::remove_if(file->map.begin(), file->map.end(),
+                                         [&](const auto& kv) { return kv.first == c.group; }),
+                          file->map.end());
+        }
       entries.push_back(c);
       continue;
     }

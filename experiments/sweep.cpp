@@ -77,8 +77,9 @@ std::vector<std::string> split_top(const std::string& s, char sep) {
 // Hydra's range(start, stop[, step]): stop excluded; integers stay integers.
 std::vector<std::string> range_values(const std::string& inner, const std::string& where) {
   auto parts = split_top(inner, ',');
-  if (parts.size() < 2 || parts.size() > 3)
-    throw ConfigError(where, fmt::format("range({}): give range(start, stop) or range(start, stop, step)", inner));
+  if (parts.size() == 1) parts.insert(parts.begin(), "0");  // range(stop), as Python's
+  if (parts.size() > 3)
+    throw ConfigError(where, fmt::format("range({}): give range(stop), range(start, stop) or range(start, stop, step)", inner));
   std::vector<double> v;
   bool integers = true;
   for (auto& p : parts) {
@@ -183,7 +184,7 @@ namespace {
 
 struct Plan {
   SweepCell cell;
-  std::string action;  // skip | resume | train | invalid
+  std::string action;  // skip | resume | train
   std::string hash, message;
 };
 
@@ -271,8 +272,6 @@ void write_index_locked(const fs::path& root, const std::vector<SweepCell>& cell
     std::string status = j.value("status", std::string(fs::exists(dir) ? "interrupted" : "pending"));
     if (status == "running") status = "interrupted";
     std::string error = j.value("error", std::string());
-    if (auto it = plans.find(c.index); it != plans.end() && it->second.action == "invalid")
-      status = "invalid", error = it->second.message;
     auto num = [&](const char* k, int digits) {
       return j.contains(k) && j[k].is_number() ? csv_number(j[k].get<double>(), digits) : std::string();
     };
@@ -311,26 +310,9 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
   require_writable_output(out_dir, "--out", OutputKind::kDirectory);
   const fs::path root(out_dir);
   const std::string suite = req.suite.empty() ? "" : load_suite(find_suite(req.suite), {}).name;
-  // One sweep per folder: its definition is written once and must match on every later run.
-  nlohmann::json def = {{"config", fs::absolute(req.config).lexically_normal().string()}, {"overrides", req.args},
-                        {"suite", req.suite}, {"cells", cells.size()}};
-  const auto def_path = root / "sweep.json";
-  if (fs::exists(def_path)) {
-    auto old = nlohmann::json::parse(read_text(def_path.string()), nullptr, false);
-    if (old != def)
-      throw ConfigError(def_path.string(),
-                        fmt::format("holds another sweep ({} {}); give another --out, or delete the folder to start "
-                                    "this one there",
-                                    old.value("config", std::string("?")),
-                                    old.contains("overrides") ? old["overrides"].dump() : "[]"));
-  } else {
-    fs::create_directories(root / "logs");
-    write_text_atomic(def_path.string(), def.dump(2) + "\n");
-  }
-  fs::create_directories(root / "logs");
 
-  // Plan every cell in this process: its spec hash decides skip / resume / train, and a config error is said
-  // once here rather than in a child's log.
+  // Every cell is planned before anything is written: a config error in any of them is said here, once, and
+  // leaves no folder behind (exit 2).
   std::map<int, Plan> plans;
   for (const auto& c : cells) {
     if (req.cell && c.index != *req.cell) continue;
@@ -338,11 +320,34 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
     try {
       p.hash = plan_run(compose(req.config, c.overrides), 1.0 / std::max(1, req.jobs)).spec.hash;
     } catch (const ConfigError& e) {
-      p.action = "invalid", p.message = e.what();
-      log->error("cell {} ({}): {}", c.index, fmt::join(c.swept, " "), e.what());
-      plans.emplace(c.index, p);
-      continue;
+      throw ConfigError(fmt::format("cell {} ({}): {}", c.index, fmt::join(c.overrides, " "), e.what()));
     }
+    plans.emplace(c.index, p);
+  }
+
+  // One sweep per folder: its definition (the experiment, every cell's overrides, the suite) is written once and
+  // must match on every later run; the same grid spelled another way (seed=0,1 or range(0,2)) is the same sweep.
+  nlohmann::json grid = nlohmann::json::array();
+  for (const auto& c : cells) grid.push_back(c.overrides);
+  nlohmann::json def = {{"config", fs::absolute(req.config).lexically_normal().string()}, {"cells", grid},
+                        {"suite", suite}};
+  const auto def_path = root / "sweep.json";
+  if (fs::exists(def_path)) {
+    auto old = nlohmann::json::parse(read_text(def_path.string()), nullptr, false);
+    if (old != def)
+      throw ConfigError(def_path.string(),
+                        fmt::format("holds another sweep (of {}, {} cells); give another --out, or delete the folder "
+                                    "to start this one there",
+                                    old.value("config", std::string("?")),
+                                    old.contains("cells") && old["cells"].is_array() ? old["cells"].size() : 0));
+  } else {
+    fs::create_directories(root / "logs");
+    write_text_atomic(def_path.string(), def.dump(2) + "\n");
+  }
+  fs::create_directories(root / "logs");
+
+  for (auto& [index, p] : plans) {
+    const auto& c = p.cell;
     const auto dir = root / c.dir;
     auto j = run_json(dir);
     const std::string status = j.value("status", std::string());
@@ -357,15 +362,26 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
         return false;
       }
     };
-    if (status == "finished" && fs::exists(dir / "checkpoint.pt") && same())
+    if (status == "finished" && fs::exists(dir / "checkpoint.pt") && same()) {
       p.action = "skip";
-    else if (config_header_hash(dir.string()) == p.hash && status != "failed" && status != "finished")
+    } else if (config_header_hash(dir.string()) == p.hash && status != "failed" && status != "finished") {
       p.action = "resume";
-    else if (fs::exists(dir)) {
-      refuse_if_busy(dir.string(), "train");  // never delete a run another process works on
-      fs::remove_all(dir);
-    }  // a failed run or another spec's: the sweep's own folder, retrained
-    plans.emplace(c.index, p);
+    } else if (fs::exists(dir)) {
+      refuse_if_busy(dir.string(), "train");  // never touch a run another process works on
+      if (status == "failed") {
+        out << fmt::format("== cell {} ({}): the last run failed ({}); retraining\n", index, fmt::join(c.swept, " "),
+                           j.value("failure", std::string("error")));
+        fs::remove_all(dir);
+      } else {
+        // The experiment file changed since: the old run is kept aside, never deleted.
+        const std::string old = j.value("spec_hash", config_header_hash(dir.string()));
+        auto aside = root / (c.dir + ".spec-" + (old.empty() ? std::string("unknown") : old));
+        fs::remove_all(aside);
+        fs::rename(dir, aside);
+        out << fmt::format("== cell {} ({}): its spec changed ({} -> {}); the old run is kept in {}\n", index,
+                           fmt::join(c.swept, " "), old.empty() ? "?" : old, p.hash, aside.string());
+      }
+    }
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -376,7 +392,6 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
     const auto csv = suite_csv(root / p.cell.dir, suite);
     const bool evaluated = csv.empty() || (fs::exists(csv) && fs::exists(root / p.cell.dir / "checkpoint.pt") &&
                                            fs::last_write_time(csv) >= fs::last_write_time(root / p.cell.dir / "checkpoint.pt"));
-    if (p.action == "invalid") continue;
     if (p.action == "skip" && evaluated) {
       out << fmt::format("== cell {} ({}): finished (spec {}), skipping\n", i, fmt::join(p.cell.swept, " "), p.hash);
       continue;
@@ -392,6 +407,7 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
       for (const auto& o : p->cell.overrides) argv.push_back(o);
       argv.insert(argv.end(), {"--out", dir});
       if (p->action == "resume") argv.push_back("--resume");
+      if (!req.tensorboard.empty()) argv.insert(argv.end(), {"--tensorboard", req.tensorboard});
     } else {
       argv.insert(argv.end(), {"eval", dir, "--suite", req.suite});
     }
@@ -450,13 +466,13 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
                          (root / "logs" / (c.dir + "." + job.stage + ".log")).string());
     } else if (job.stage == "train" && !req.suite.empty() && !stopped) {
       auto j = run_json(root / c.dir);
-      out << fmt::format("== cell {} ({}): trained in {:.0f} s, test accuracy {:.2f} %\n", c.index,
+      out << fmt::format("== cell {} ({}): trained in {:.1f} s, test accuracy {:.2f} %\n", c.index,
                          fmt::join(c.swept, " "), secs, j.value("final_test_acc", 0.0));
       running.push_back(start_job(job.plan, "eval"));
       continue;
     } else {
       auto j = run_json(root / c.dir);
-      out << fmt::format("== cell {} ({}): {} in {:.0f} s, test accuracy {:.2f} %\n", c.index, fmt::join(c.swept, " "),
+      out << fmt::format("== cell {} ({}): {} in {:.1f} s, test accuracy {:.2f} %\n", c.index, fmt::join(c.swept, " "),
                          job.stage == "eval" ? "evaluated" : "trained", secs, j.value("final_test_acc", 0.0));
     }
     ++done;
@@ -467,9 +483,8 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
                          elapsed / static_cast<double>(done) * static_cast<double>(todo - done));
     }
   }
-  for (const auto& [i, p] : plans)
-    if (p.action == "invalid") ++failures;
-  out << fmt::format("\nsweep {} ({} cells) -> {}/sweep.csv\n", out_dir, cells.size(), out_dir);
+  out << fmt::format("\nsweep {} ({} cell{}) -> {}/sweep.csv\n", out_dir, cells.size(), cells.size() == 1 ? "" : "s",
+                     out_dir);
   write_index(root, cells, plans, suite, &out);
   if (stopped) return 128 + stopped;
   return failures ? 1 : 0;

@@ -19,6 +19,7 @@
 #include "core/runtime.h"
 #include "core/seed.h"
 #include "core/stop_request.h"
+#include "core/tensorboard.h"
 #include "experiments/checkpoint.h"
 #include "experiments/resume_state.h"
 #include "experiments/run_dir.h"
@@ -197,7 +198,8 @@ Failure classify_failure(const std::exception& e, const ExperimentSpec& spec) {
 
 }  // namespace
 
-TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume, Collective* team_in) {
+TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume, Collective* team_in,
+                      const std::string& tensorboard) {
   Collective& team = team_in ? *team_in : solo();
   const bool writer = team.rank() == 0;
   auto wall0 = std::chrono::steady_clock::now();
@@ -392,9 +394,24 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     auto x = encode_resume_state(r);
     save_checkpoint(state_path, *p.model, opt.get(), p.trainer.get(), meta, &x);
   };
+  std::unique_ptr<TensorBoardWriter> tb;
+  if (writer && !tensorboard.empty()) {
+    auto name = fs::path(out_dir).lexically_normal();
+    if (name.filename().empty()) name = name.parent_path();
+    tb = std::make_unique<TensorBoardWriter>((fs::path(tensorboard) / name.filename()).string());
+    log->info("TensorBoard events -> {}", tb->path());
+  }
   hooks.on_epoch = [&](const EpochStats& e) {
     result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds, e.val_acc});
     if (!writer) return;
+    if (tb) {
+      const int64_t global = e.epoch * e.steps;
+      tb->scalar("epoch/test_accuracy", global, static_cast<float>(100 * e.test_acc));
+      tb->scalar("epoch/train_accuracy", global, static_cast<float>(100 * e.train_acc));
+      tb->scalar("epoch/loss", global, static_cast<float>(e.loss));
+      if (e.val_acc >= 0) tb->scalar("epoch/val_accuracy", global, static_cast<float>(100 * e.val_acc));
+      tb->flush();
+    }
     if (best_val && (best.empty() || e.val_acc > chosen.val_acc)) best = snapshot(*p.model), chosen = result.epochs.back();
     write_metrics((fs::path(out_dir) / "metrics.csv").string(), result.epochs);
     if (e.epoch % spec.train.checkpoint_every == 0 || e.epoch == spec.train.epochs) {
@@ -426,6 +443,14 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     steps_out.open(path, std::ios::app);
   }
   hooks.on_steps = [&](const StepWindow& w) {
+    if (tb) {
+      const int64_t global = (w.epoch - 1) * w.steps_per_epoch + w.step;
+      tb->scalar("train/loss", global, static_cast<float>(w.loss));
+      tb->scalar("train/accuracy", global, static_cast<float>(100 * w.train_acc));
+      tb->scalar("train/lr", global, static_cast<float>(w.lr));
+      tb->scalar("train/examples_per_second", global, static_cast<float>(w.examples_per_second));
+      tb->flush();
+    }
     if (!steps_out.is_open()) return;
     steps_out << fmt::format("{},{},{},{},{},{},{},{}\n", w.epoch, w.step, w.steps, csv_number(w.loss), csv_number(100 * w.train_acc, 6),
                              csv_number(w.seconds_per_step, 4), csv_number(w.examples_per_second, 4), csv_number(w.lr))

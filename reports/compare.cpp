@@ -283,6 +283,7 @@ constexpr const char* kScript = R"js(
 int run_compare(const CompareOptions& opt, std::ostream& out) {
   using namespace compare_impl;
   if (opt.runs.size() < 2) throw ConfigError("lrbench compare", "give at least two run directories");
+  if (!opt.out_dir.empty()) require_writable_output(opt.out_dir, "--out", OutputKind::kDirectory);
   std::vector<std::string> order;
   std::vector<Run> runs;
   for (const auto& r : opt.runs) runs.push_back(load(r, opt.suite, order));
@@ -296,8 +297,6 @@ int run_compare(const CompareOptions& opt, std::ostream& out) {
       << (t.config.empty() ? "  none\n" : text_table(t.header, t.config)) << "\n" << retention << ":\n"
       << text_table(t.header, t.threats) << "\ntime:\n" << text_table(t.header, t.time);
   if (opt.out_dir.empty()) return 0;
-
-  require_writable_output(opt.out_dir, "--out", OutputKind::kDirectory);
   fs::create_directories(opt.out_dir);
   std::string md = "# lrbench compare\n\n";
   for (const auto& r : runs) md += fmt::format("- **{}**: `{}`\n", r.label, r.path);

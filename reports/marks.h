@@ -21,7 +21,8 @@ struct Reversal {
 };
 
 // White-box cells of every non-BP algorithm in the threat columns whose retention − BP's retention has the
-// opposite sign to the paper's, both beyond their margins; `comparable` counts the cells where both exist.
+// opposite sign to the paper's, both beyond their margins; `comparable` counts the cells where both exist. Rows
+// whose clean accuracy is within reach of chance (masking check 5) are left out: they have nothing to order.
 std::map<Key, Reversal> reversed_cells(const ReportSpec& spec, const Gathered& g, size_t* comparable = nullptr);
 std::string reversal_legend(size_t marked, size_t comparable);
 

@@ -184,7 +184,7 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
       if (hooks.on_steps && spec.steps_every > 0 && ((step + 1) % spec.steps_every == 0 || step + 1 == steps)) {
         const auto now = std::chrono::steady_clock::now();
         const double secs = std::chrono::duration<double>(now - window_t0).count();
-        window.epoch = epoch + 1, window.step = step + 1, window.lr = lr;
+        window.epoch = epoch + 1, window.step = step + 1, window.lr = lr, window.steps_per_epoch = steps;
         window.loss = window_count ? window_loss / window_count : 0;
         window.train_acc = window_count ? static_cast<double>(window_correct) / window_count : 0;
         window.seconds_per_step = secs / static_cast<double>(window.steps);

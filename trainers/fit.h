@@ -37,6 +37,7 @@ struct FitPosition {
 // Training over the last spec.steps_every steps: a row of the run's steps.csv.
 struct StepWindow {
   int64_t epoch = 0, step = 0, steps = 0;  // 1-based epoch; step within it; steps in the window (fewer after a resume)
+  int64_t steps_per_epoch = 0;
   double loss = 0, train_acc = 0;          // means over the window's examples (accuracy a fraction)
   double seconds_per_step = 0, examples_per_second = 0, lr = 0;
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A researcher's loop in miniature (ctest sweep_compare_test): a 2 x 2 sweep (trainer=bp,lr-wl x seed=range(0,2))
-# with --jobs 2 and an eval suite, run twice (the second run trains and evaluates nothing), a deleted cell retrained
+# with --jobs 2, an eval suite and TensorBoard event files, run twice (the second run trains and evaluates nothing), a deleted cell retrained
 # alone, then two of its runs compared and the compare page opened by headless Chromium (Debian's chromium, name
 # resolution off): no console message, the page's script ran to its end, both curves drawn, the tables there.
 # Then the check shows it can fail (a page with a script error is rejected).
@@ -26,13 +26,16 @@ threats:
   - {name: fgsm, eps: 0.05}
 YAML
 sweep() { "$lrbench" sweep "$dir/exp.yaml" trainer=bp,lr-wl 'seed=range(0,2)' --out "$dir/sweep" --jobs 2 \
-            --suite "$dir/suite.yaml" >"$dir/$1.log" 2>&1 || { tail -20 "$dir/$1.log"; fail "lrbench sweep ($1) failed"; }; }
+            --suite "$dir/suite.yaml" --tensorboard "$dir/tb" >"$dir/$1.log" 2>&1 || { tail -20 "$dir/$1.log"; fail "lrbench sweep ($1) failed"; }; }
 
 sweep first
 [[ $(grep -c ',finished,' "$dir/sweep/sweep.csv") == 4 ]] || { cat "$dir/sweep/sweep.csv"; fail "4 finished cells expected"; }
 [[ $(ls -d "$dir"/sweep/0[0-3]-* | wc -l) == 4 ]] || fail "4 run directories expected"
 for d in "$dir"/sweep/0[0-3]-*; do [[ -f $d/eval/mini.csv ]] || fail "$d: not evaluated"; done
 grep -q 'copies_divisor .* is dropped' "$dir/first.log" || fail "the bp cells did not warn about lr-wl's key"
+for d in "$dir"/sweep/0[0-3]-*; do
+  compgen -G "$dir/tb/$(basename "$d")/events.out.tfevents.*" >/dev/null || fail "$d: no TensorBoard event file"
+done
 echo "ok  first sweep: 4 cells trained and evaluated"
 sha() { sha256sum "$dir"/sweep/0*/checkpoint.pt "$dir"/sweep/0*/eval/mini.csv | sha256sum; }
 before=$(sha)
@@ -50,6 +53,16 @@ sweep third
 echo "ok  third sweep: the deleted cell alone retrained"
 
 bp=$(ls -d "$dir"/sweep/00-*) lr=$(ls -d "$dir"/sweep/02-*)
+
+# A typo in any cell is a config error before anything is written (exit 2, no folder).
+rc=0; "$lrbench" sweep "$dir/exp.yaml" 'train.epoch=1,2' --out "$dir/typo" >"$dir/typo.log" 2>&1 || rc=$?
+(( rc == 2 )) && [[ ! -e $dir/typo ]] || { cat "$dir/typo.log"; fail "a typo'd sweep: exit $rc, or it left a folder"; }
+grep -q "unknown key 'epoch'" "$dir/typo.log" || { cat "$dir/typo.log"; fail "the typo is not named"; }
+# A run's complete config switched to another trainer on the command line: the new trainer, said so.
+"$lrbench" check "$bp/config.resolved.yaml" trainer=lr-wl >"$dir/switch.log" 2>&1 || { cat "$dir/switch.log"; fail "switch refused"; }
+grep -q '^  name: lr-wl' "$dir/switch.log" && grep -q "section (bp) is replaced by trainer=lr-wl" "$dir/switch.log" ||
+  { cat "$dir/switch.log"; fail "trainer=lr-wl on a bp run's config did not switch the trainer"; }
+echo "ok  a typo'd sweep refused before writing; a resolved config switched to another trainer"
 "$lrbench" compare "$bp" "$lr" --suite "$dir/suite.yaml" --out "$dir/cmp" >"$dir/compare.log" 2>&1 ||
   { cat "$dir/compare.log"; fail "lrbench compare failed"; }
 grep -q 'trainer.name .* bp .* lr-wl' "$dir/compare.log" || { cat "$dir/compare.log"; fail "no trainer.name difference"; }

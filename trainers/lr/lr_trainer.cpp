@@ -134,7 +134,11 @@ EngineSettings resolve(const LrOptions& o, const std::string& model_key, Layered
     for (auto v : copies_given) c.push_back(std::to_string(v));
     for (auto v : sigma) s.push_back(fmt::format("{}", v));
     *resolved = {{"modes", m, source(!o.modes.empty(), had_auto ? "config (auto: the weight-vs-logit rule)" : "config")},
-                 {"copies", c, source(!o.copies.empty(), "config")},
+                 {"copies", c,
+                  source(!o.copies.empty(), "config") +
+                      (o.copies_divisor > 1 ? fmt::format("; copies_divisor {} makes {} in use", o.copies_divisor,
+                                                          fmt::format("[{}]", fmt::join(copies, ", ")))
+                                            : "")},
                  {"sigma", s, source(!o.sigma.empty(), "config")}};
   }
   for (size_t l = 0; l < layers.size(); ++l)
