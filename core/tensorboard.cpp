@@ -51,7 +51,7 @@ void bytes_field(std::string& out, int field, const std::string& bytes) {
 }
 std::string event_head(double wall_time, int64_t step) {
   std::string e;
-  if (wall_time != 0) e.push_back(0x09), little_endian(e, wall_time);  // field 1, fixed64
+  if (wall_time != 0 || std::signbit(wall_time)) e.push_back(0x09), little_endian(e, wall_time);  // field 1, fixed64
   if (step != 0) e.push_back(0x10), varint(e, static_cast<uint64_t>(step));  // field 2, varint
   return e;
 }
@@ -74,6 +74,12 @@ uint32_t masked_crc32c(const void* data, size_t size) {
 std::string TensorBoardWriter::version_event(double wall_time) {
   std::string e = event_head(wall_time, 0);
   bytes_field(e, 3, "brain.Event:2");  // file_version
+  return e;
+}
+
+std::string TensorBoardWriter::session_start_event(int64_t step, double wall_time) {
+  std::string e = event_head(wall_time, step);
+  bytes_field(e, 7, std::string("\x08\x01", 2));  // Event.session_log (field 7) = SessionLog{status: START}
   return e;
 }
 
@@ -104,10 +110,15 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir, double wall_time) {
   std::filesystem::create_directories(dir, ec);
   char host[256] = "localhost";
   gethostname(host, sizeof host - 1);
-  path_ = (std::filesystem::path(dir) / fmt::format("events.out.tfevents.{}.{}.{}", static_cast<int64_t>(wall_time),
-                                                    host, static_cast<int64_t>(getpid())))
-              .string();
-  file_ = std::fopen(path_.c_str(), "wb");
+  const auto stem = (std::filesystem::path(dir) / fmt::format("events.out.tfevents.{}.{}.{}",
+                                                               static_cast<int64_t>(wall_time), host,
+                                                               static_cast<int64_t>(getpid())))
+                        .string();
+  for (int n = 0; n < 1000 && !file_; ++n) {  // "x": never over another writer's file of the same second
+    path_ = n == 0 ? stem : fmt::format("{}.{}", stem, n);
+    file_ = std::fopen(path_.c_str(), "wbx");
+    if (!file_ && errno != EEXIST) break;
+  }
   if (!file_)
     throw ConfigError(path_, fmt::format("--tensorboard: cannot create the event file ({}); choose a writable folder",
                                          std::strerror(errno)));
@@ -120,14 +131,28 @@ TensorBoardWriter::~TensorBoardWriter() {
 }
 
 void TensorBoardWriter::write(const std::string& bytes) {
-  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
-    throw Error(fmt::format("{}: cannot write TensorBoard events ({})", path_, std::strerror(errno)), 1);
+  if (failed_) return;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size() || std::ferror(file_)) {
+    failed_ = true;
+    std::fprintf(stderr, "lrbench: warning: %s: cannot write TensorBoard events (%s); no more are written\n",
+                 path_.c_str(), std::strerror(errno));
+  }
+}
+
+void TensorBoardWriter::session_start(int64_t step, double wall_time) {
+  write(record(session_start_event(step, wall_time < 0 ? now() : wall_time)));
 }
 
 void TensorBoardWriter::scalar(const std::string& tag, int64_t step, float value, double wall_time) {
   write(record(scalar_event(tag, step, value, wall_time < 0 ? now() : wall_time)));
 }
 
-void TensorBoardWriter::flush() { std::fflush(file_); }
+void TensorBoardWriter::flush() {
+  if (!failed_ && std::fflush(file_) != 0) {
+    failed_ = true;
+    std::fprintf(stderr, "lrbench: warning: %s: cannot write TensorBoard events (%s); no more are written\n",
+                 path_.c_str(), std::strerror(errno));
+  }
+}
 
 }  // namespace lrb

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstring>
 #include <cmath>
 #include <deque>
@@ -376,7 +377,8 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
         // The experiment file changed since: the old run is kept aside, never deleted.
         const std::string old = j.value("spec_hash", config_header_hash(dir.string()));
         auto aside = root / (c.dir + ".spec-" + (old.empty() ? std::string("unknown") : old));
-        fs::remove_all(aside);
+        for (int n = 2; fs::exists(aside); ++n)  // an earlier kept run of the same spec stays too
+          aside = root / fmt::format("{}.spec-{}.{}", c.dir, old.empty() ? std::string("unknown") : old, n);
         fs::rename(dir, aside);
         out << fmt::format("== cell {} ({}): its spec changed ({} -> {}); the old run is kept in {}\n", index,
                            fmt::join(c.swept, " "), old.empty() ? "?" : old, p.hash, aside.string());
@@ -420,6 +422,7 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
   };
 
   StopListener listener;
+  signal(SIGCHLD, SIG_DFL);  // an inherited SIG_IGN would reap the children before waitpid sees them
   std::vector<Job> running;
   // An exception here (a child that cannot start, a full disk for the index) must not leave children behind.
   struct Reaper {
@@ -448,6 +451,12 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
     }
     int status = 0;
     const pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid < 0 && errno == ECHILD) {  // nothing left to wait for: every running job is gone
+      for (auto& j : running) out << fmt::format("== cell {}: its process vanished\n", j.plan->cell.index);
+      failures += static_cast<int>(running.size());
+      running.clear();
+      continue;
+    }
     if (pid <= 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;

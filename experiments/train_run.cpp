@@ -394,18 +394,28 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     auto x = encode_resume_state(r);
     save_checkpoint(state_path, *p.model, opt.get(), p.trainer.get(), meta, &x);
   };
+  // TensorBoard: DIR/<the run directory's path> (relative, so two sweeps' 00-seed=0 stay two runs). A side log:
+  // a writer that cannot start is a warning, not a stop (and never leaves other ranks waiting).
   std::unique_ptr<TensorBoardWriter> tb;
-  if (writer && !tensorboard.empty()) {
-    auto name = fs::path(out_dir).lexically_normal();
-    if (name.filename().empty()) name = name.parent_path();
-    tb = std::make_unique<TensorBoardWriter>((fs::path(tensorboard) / name.filename()).string());
-    log->info("TensorBoard events -> {}", tb->path());
-  }
+  bool tb_started = false;
+  if (writer && !tensorboard.empty()) try {
+      auto rel = fs::path(out_dir).lexically_normal();
+      if (rel.is_absolute()) rel = rel.relative_path();
+      tb = std::make_unique<TensorBoardWriter>((fs::path(tensorboard) / rel).string());
+      log->info("TensorBoard events -> {}", tb->path());
+    } catch (const std::exception& e) {
+      log->warn("no TensorBoard events: {}", e.what());
+    }
+  // The first point this process writes starts a session there: TensorBoard drops later points of earlier files.
+  auto tb_start = [&](int64_t first_step) {
+    if (tb && !tb_started) tb->session_start(first_step), tb_started = true;
+  };
   hooks.on_epoch = [&](const EpochStats& e) {
     result.epochs.push_back({static_cast<int>(e.epoch), e.loss, e.train_acc, e.test_acc, e.seconds, e.val_acc});
     if (!writer) return;
     if (tb) {
       const int64_t global = e.epoch * e.steps;
+      tb_start(global);
       tb->scalar("epoch/test_accuracy", global, static_cast<float>(100 * e.test_acc));
       tb->scalar("epoch/train_accuracy", global, static_cast<float>(100 * e.train_acc));
       tb->scalar("epoch/loss", global, static_cast<float>(e.loss));
@@ -445,6 +455,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   hooks.on_steps = [&](const StepWindow& w) {
     if (tb) {
       const int64_t global = (w.epoch - 1) * w.steps_per_epoch + w.step;
+      tb_start(global - w.steps + 1);
       tb->scalar("train/loss", global, static_cast<float>(w.loss));
       tb->scalar("train/accuracy", global, static_cast<float>(100 * w.train_acc));
       tb->scalar("train/lr", global, static_cast<float>(w.lr));

@@ -11,6 +11,7 @@ import sys
 
 from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
 from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto.event_pb2 import SessionLog
 from tensorboard.summary.writer.record_writer import RecordWriter
 
 # (wall_time, step, tag, value); the first event is the file version, as every TensorBoard writer starts.
@@ -29,6 +30,8 @@ def main(path):
     for wall, step, tag, value in SCALARS:
         summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
         writer.write(event_pb2.Event(wall_time=wall, step=step, summary=summary).SerializeToString())
+    # A resumed run's session start: TensorBoard drops earlier files' points from step 3 on.
+    writer.write(event_pb2.Event(wall_time=5.0, step=3, session_log=SessionLog(status=SessionLog.START)).SerializeToString())
     with open(path, "wb") as f:
         f.write(buf.getvalue())
     read(path)
@@ -37,7 +40,8 @@ def main(path):
 def read(path):
     for raw in RawEventFileLoader(path).Load():
         event = event_pb2.Event.FromString(raw)
-        print(event.wall_time, event.step, event.file_version, [(v.tag, v.simple_value) for v in event.summary.value])
+        print(event.wall_time, event.step, event.file_version, [(v.tag, v.simple_value) for v in event.summary.value],
+              "session_log" if event.HasField("session_log") else "")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ sweep first
 for d in "$dir"/sweep/0[0-3]-*; do [[ -f $d/eval/mini.csv ]] || fail "$d: not evaluated"; done
 grep -q 'copies_divisor .* is dropped' "$dir/first.log" || fail "the bp cells did not warn about lr-wl's key"
 for d in "$dir"/sweep/0[0-3]-*; do
-  compgen -G "$dir/tb/$(basename "$d")/events.out.tfevents.*" >/dev/null || fail "$d: no TensorBoard event file"
+  [[ -n $(find "$dir/tb" -path "*/sweep/$(basename "$d")/events.out.tfevents.*" -size +100c) ]] ||
+    fail "$d: no TensorBoard event file under $dir/tb"
 done
 echo "ok  first sweep: 4 cells trained and evaluated"
 sha() { sha256sum "$dir"/sweep/0*/checkpoint.pt "$dir"/sweep/0*/eval/mini.csv | sha256sum; }

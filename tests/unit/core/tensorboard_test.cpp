@@ -38,12 +38,20 @@ TEST(TensorBoard, EventFileIsByteForByteWhatTensorBoardWrites) {
     w.scalar("train/loss", 7, 0.25f, 3.25);
     w.scalar("epoch/test_acc", 600, 81.5f, 1e9 + 0.125);
     w.scalar("tag with ünïcode", int64_t{1} << 40, -1e-3f, 4.0);
+    w.session_start(3, 5.0);
     path = w.path();
   }
   EXPECT_EQ(std::filesystem::path(path).filename().string().rfind("events.out.tfevents.1.", 0), 0u) << path;
   const std::string ours = read_text(path);
   ASSERT_EQ(ours.size(), expected.size());
   EXPECT_TRUE(ours == expected) << "the event file differs from TensorBoard's bytes";
+}
+
+TEST(TensorBoard, ASecondWriterInTheSameSecondGetsAFileOfItsOwn) {
+  test::TempDir d;
+  TensorBoardWriter a(d.path(), 7.0), b(d.path(), 7.0);
+  EXPECT_NE(a.path(), b.path());
+  EXPECT_EQ(b.path(), a.path() + ".1");
 }
 
 TEST(TensorBoard, ADamagedByteChangesTheRecordsChecksum) {
