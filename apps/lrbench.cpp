@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   std::string tensorboard;
   train->add_option("--tensorboard", tensorboard,
                     "also write TensorBoard event files (loss, accuracy, lr per train.steps_every steps; test accuracy "
-                    "per epoch) into DIR/<run directory's name>/ (tensorboard --logdir DIR)");
+                    "per epoch) into DIR/<the run directory's path>/ (tensorboard --logdir DIR)");
   bool resume = false;
   train->add_flag("--resume", resume,
                   "continue the run of this config in --out from its last resumable state (resume.pt); a run killed "
@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 9999));
   sweep->add_flag("--list", sweep_req.list, "print the cells (index, folder, overrides) and exit");
   sweep->add_option("--tensorboard", sweep_req.tensorboard,
-                    "every cell also writes TensorBoard event files into DIR/<cell folder>/ (lrbench train --tensorboard)");
+                    "every cell also writes TensorBoard event files under DIR (lrbench train --tensorboard DIR)");
 
   CompareOptions compare_opt;
   auto* compare = app.add_subcommand("compare", "runs side by side: lrbench compare RUN RUN... [--suite NAME] [--out DIR]");

@@ -32,7 +32,7 @@ struct SweepRequest {
   std::string suite;                   // also `lrbench eval CELL --suite NAME` after training
   std::optional<int> cell;             // run this cell only (a Slurm array task: --cell $SLURM_ARRAY_TASK_ID)
   bool list = false;                   // print the cells and exit
-  std::string tensorboard;             // each cell: lrbench train --tensorboard DIR (DIR/<cell folder>/)
+  std::string tensorboard;             // each cell: lrbench train --tensorboard DIR
   std::vector<std::string> lrbench;    // argv prefix of a child: this binary and its global options
 };
 

@@ -55,7 +55,7 @@ void materialize(RunParts& parts, bool training = true);  // training: the model
 // on --resume (a file system all hosts share, as on a cluster). Parameters and buffers are broadcast from rank
 // 0 at the start and after every step's update checked equal on every rank (a hash every
 // LRBENCH_DIST_CHECK_EVERY steps, default 50; a mismatch is a TrainingError).
-// `tensorboard`: also write TensorBoard event files into <tensorboard>/<run directory's name>/ (every
+// `tensorboard`: also write TensorBoard event files into <tensorboard>/<out_dir as a relative path>/ (every
 // train.steps_every steps and every epoch).
 TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume = false, Collective* team = nullptr,
                       const std::string& tensorboard = "");
