@@ -266,17 +266,6 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure svg{width:100%;height:auto;border:1px solid #eef}figcaption{font-weight:600}
 )css";
 
-constexpr const char* kScript = R"js(
-(function () {
-  var drawn = 0;
-  document.querySelectorAll('figure.plot svg').forEach(function (svg) {
-    var r = svg.getBoundingClientRect();
-    if (r.width > 0 && r.height > 0 && svg.querySelector('path')) drawn++;
-  });
-  document.body.setAttribute('data-plots-drawn', String(drawn));
-  document.body.setAttribute('data-ready', '1');
-})();
-)js";
 
 }  // namespace compare_impl
 
@@ -340,7 +329,7 @@ int run_compare(const CompareOptions& opt, std::ostream& out) {
       kStyle, runs_html,
       t.config.empty() ? std::string("<p>none</p>\n") : html_table("config-diff", t.header, t.config), retention,
       html_table("accuracy-table", t.header, t.threats), charts_html, html_table("time-table", t.header, t.time),
-      kScript);
+      report_detail::page_script());
   write_text_atomic((fs::path(opt.out_dir) / "compare.html").string(), html);
   out << "\n-> " << (fs::path(opt.out_dir) / "compare.md").string() << ", "
       << (fs::path(opt.out_dir) / "compare.html").string() << "\n";

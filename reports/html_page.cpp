@@ -57,6 +57,8 @@ std::string pct(const Stats& st) {
 
 }  // namespace
 
+const char* page_script() { return kScript; }
+
 std::string html_escape(const std::string& s) {
   std::string out;
   out.reserve(s.size());

@@ -18,6 +18,9 @@
 namespace lrb::report_detail {
 
 std::string html_escape(const std::string& s);
+// The few lines of script every lrbench page ends with: the "only marked" checkbox (where there is one), and
+// body data-plots-drawn / data-ready for headless-browser tests.
+const char* page_script();
 
 class HtmlPage {
  public:
