@@ -305,6 +305,7 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
     out_dir = "runs/" + name + "/sweep";
   }
   if (req.list) {
+    out << "# sweep folder: " << out_dir << "\n";
     for (const auto& c : cells) out << fmt::format("{}\t{}\t{}\n", c.index, c.dir, fmt::join(c.overrides, " "));
     return 0;
   }

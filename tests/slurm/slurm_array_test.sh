@@ -129,4 +129,26 @@ srun -n 2 -c 1 "$lrbench" train "${run[@]}" --out "$work/srun" >"$work/log/srun.
   { cat "$work/log/srun.log"; fail "srun -n 2 run"; }
 grep -q "ranks 2" "$work/srun/log.txt" || fail "srun's run did not run as 2 ranks: $(cat "$work/log/srun.log")"
 cmp "$work/nproc/checkpoint.pt" "$work/srun/checkpoint.pt" || fail "srun's checkpoint differs from --nproc 2's"
+# lrbench sweep on Slurm (tools/slurm_sweep.sh): a 2-cell grid as a job array and a summary job; each cell's
+# checkpoint equals the local sweep's.
+grid=("$src/experiments/demo.yaml" 'seed=0,1' dataset.limit_train=500 dataset.limit_test=100 train.epochs=1
+      model.hidden=[16] threads=1)
+"$lrbench" sweep "${grid[@]}" --out "$work/sweep-local" >"$work/log/sweep-local.log" 2>&1 ||
+  { cat "$work/log/sweep-local.log"; fail "the local sweep"; }
+out=$(CPUS_PER_TASK=1 bash tools/slurm_sweep.sh "$lrbench" "${grid[@]}" --out "$work/sweep-slurm") ||
+  fail "tools/slurm_sweep.sh: $out"
+echo "$out"
+ids=$(sed -n 's/.*as job array \([0-9]*\), the summary as job \([0-9]*\) .*/\1,\2/p' <<<"$out")
+[[ -n $ids ]] || fail "no job ids in: $out"
+for i in $(seq 1200); do
+  [[ -z $(squeue -h -j "$ids" 2>/dev/null) ]] && break
+  sleep 0.5
+done
+[[ -z $(squeue -h -j "$ids") ]] || fail "sweep jobs still queued after 10 min"
+[[ $(grep -c ',finished,' "$work/sweep-slurm/sweep.csv") == 2 ]] || fail "sweep.csv: $(cat "$work/sweep-slurm/sweep.csv")"
+for c in 00-seed=0 01-seed=1; do
+  cmp "$work/sweep-local/$c/checkpoint.pt" "$work/sweep-slurm/$c/checkpoint.pt" || fail "sweep cell $c differs"
+done
+grep -q 'skipping' "$work"/sweep-slurm/logs/slurm-*-summary.out || fail "the summary job retrained a cell"
+echo "PASS: lrbench sweep as a Slurm array: 2 cells equal the local sweep's, the summary job skipped them"
 echo "PASS: 3 cells as a Slurm array (task 2 requeued once and resumed) in $(( $(date +%s) - t0 )) s; table1.csv equals the local run's; srun -n 2 = --nproc 2"
