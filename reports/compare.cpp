@@ -52,10 +52,31 @@ void flatten(const NodePtr& n, const std::string& prefix, std::map<std::string, 
   }
 }
 
-// "FGSM eps=0.0039" from a result row; the clean row is "clean".
+// Image budgets are multiples of 1/255: eps=0.03137254901960784 reads as eps=8/255.
+std::string readable_params(const std::string& params) {
+  std::string out;
+  size_t start = 0;
+  while (start <= params.size()) {
+    const size_t end = std::min(params.find(';', start), params.size());
+    std::string item = params.substr(start, end - start);
+    if (auto eq = item.find('='); eq != std::string::npos) {
+      char* stop = nullptr;
+      const std::string value = item.substr(eq + 1);
+      const double v = std::strtod(value.c_str(), &stop);
+      const double k = v * 255;
+      if (!value.empty() && *stop == '\0' && v > 0 && v < 1 && std::fabs(k - std::round(k)) < 1e-6)
+        item = item.substr(0, eq + 1) + fmt::format("{}/255", static_cast<int>(std::round(k)));
+    }
+    out += (out.empty() ? "" : ";") + item;
+    start = end + 1;
+  }
+  return out;
+}
+
+// "FGSM eps=8/255" from a result row; the clean row is "clean".
 std::string threat_label(const std::string& metric, const std::string& params, const std::string& mode) {
   std::string s = metric == "Ori" ? "clean" : metric;
-  if (!params.empty()) s += " " + params;
+  if (!params.empty()) s += " " + readable_params(params);
   if (!mode.empty() && mode != "white-box") s += " (" + mode + ")";
   return s;
 }
