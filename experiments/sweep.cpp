@@ -186,7 +186,7 @@ namespace {
 struct Plan {
   SweepCell cell;
   std::string action;  // skip | resume | train
-  std::string hash, message;
+  std::string hash;
 };
 
 struct Job {
@@ -318,7 +318,7 @@ int run_sweep(const SweepRequest& req, std::ostream& out) {
   std::map<int, Plan> plans;
   for (const auto& c : cells) {
     if (req.cell && c.index != *req.cell) continue;
-    Plan p{c, "train", "", ""};
+    Plan p{c, "train", ""};
     try {
       p.hash = plan_run(compose(req.config, c.overrides), 1.0 / std::max(1, req.jobs)).spec.hash;
     } catch (const ConfigError& e) {
