@@ -17,15 +17,11 @@ namespace fs = std::filesystem;
 
 namespace lrb {
 
-namespace {
-
-std::string trim(const std::string& s) {
+std::string trim_blanks(const std::string& s) {
   auto b = s.find_first_not_of(" \t");
   auto e = s.find_last_not_of(" \t");
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
-
-}  // namespace
 
 namespace {
 
@@ -69,9 +65,13 @@ NodePtr load_group(const std::string& search_path, const std::string& group, con
 
 namespace {
 
+// Hydra's override forms: key=v, +key=v (adds a key that must not exist), ++key=v (adds or changes), ~key[=v]
+// (deletes, only when it holds v if v is given).
+enum class Op { kSet, kAdd, kForce, kDelete };
+
 struct Choice {
   std::string group, option, where;
-  enum class Op { kSet, kAdd, kForce, kDelete } op = Op::kSet;  // group=o, +group=o, ++group=o, ~group
+  Op op = Op::kSet;
 };
 
 void mark_droppable(const NodePtr& n) {
@@ -102,7 +102,7 @@ NodePtr compose_with(const std::string& path, const std::string& conf_dir, const
   }
   for (const auto& c : choices) {
     auto it = std::find_if(entries.begin(), entries.end(), [&](const Choice& e) { return e.group == c.group; });
-    if (c.op == Choice::Op::kDelete) {
+    if (c.op == Op::kDelete) {
       if (it == entries.end())
         throw ConfigError(c.where, fmt::format("~{}: config group '{}' is not in the defaults of {}", c.group,
                                                c.group, path));
@@ -112,7 +112,7 @@ NodePtr compose_with(const std::string& path, const std::string& conf_dir, const
       entries.erase(it);
       continue;
     }
-    if (c.op == Choice::Op::kAdd && it != entries.end())
+    if (c.op == Op::kAdd && it != entries.end())
       throw ConfigError(c.where, fmt::format("+{}={}: config group '{}' is already in the defaults ({}={}); use "
                                              "{}={} to change it or ++{}={} to add or change it",
                                              c.group, c.option, c.group, c.group, it->option, c.group, c.option,
@@ -161,13 +161,40 @@ std::pair<std::string, std::string> split_assignment(const std::string& assignme
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError(where, fmt::format("override '{}' is not key=value (e.g. train.epochs=3)", assignment));
-  std::string key = trim(assignment.substr(0, eq));
+  std::string key = trim_blanks(assignment.substr(0, eq));
   std::string value = assignment.substr(eq + 1);
-  if (trim(value).empty())
+  if (trim_blanks(value).empty())
     throw ConfigError(where, fmt::format("override '{}' has no value (give one, e.g. {}=VALUE, or drop the override "
                                          "to keep the file's value)",
                                          assignment, key));
   return {key, value};
+}
+
+struct Override {
+  Op op = Op::kSet;
+  std::string key, value;  // a deletion's value is trimmed, and empty when not given
+  bool has_value = true;
+};
+
+// One command-line override, its prefix read once for composition (group or field) and for its application.
+Override parse_override(const std::string& text, int position) {
+  Override o;
+  std::string rest = text;
+  if (rest.rfind("++", 0) == 0) o.op = Op::kForce, rest = rest.substr(2);
+  else if (rest.rfind('+', 0) == 0) o.op = Op::kAdd, rest = rest.substr(1);
+  else if (rest.rfind('~', 0) == 0) o.op = Op::kDelete, rest = rest.substr(1);
+  if (o.op != Op::kDelete) {
+    std::tie(o.key, o.value) = split_assignment(rest, position);
+    return o;
+  }
+  const auto eq = rest.find('=');
+  o.key = trim_blanks(rest.substr(0, eq));
+  o.has_value = eq != std::string::npos;
+  if (o.has_value) o.value = trim_blanks(rest.substr(eq + 1));
+  if (o.key.empty())
+    throw ConfigError(where_on_command_line(position),
+                      fmt::format("override '{}' names no key (e.g. ~train.max_steps)", text));
+  return o;
 }
 
 }  // namespace
@@ -183,23 +210,9 @@ NodePtr compose(const std::string& path, const std::vector<std::string>& overrid
   std::vector<std::pair<std::string, int>> fields;
   int position = 1;
   for (const auto& o : overrides) {
-    const auto where = where_on_command_line(position);
-    Choice::Op op = Choice::Op::kSet;
-    std::string rest = o;
-    if (rest.rfind("++", 0) == 0) op = Choice::Op::kForce, rest = rest.substr(2);
-    else if (rest.rfind('+', 0) == 0) op = Choice::Op::kAdd, rest = rest.substr(1);
-    else if (rest.rfind('~', 0) == 0) op = Choice::Op::kDelete, rest = rest.substr(1);
-    std::string key, value;
-    if (op == Choice::Op::kDelete) {  // ~key or ~key=value (delete only if it holds that value)
-      auto eq = rest.find('=');
-      key = trim(rest.substr(0, eq));
-      if (eq != std::string::npos) value = trim(rest.substr(eq + 1));
-      if (key.empty()) throw ConfigError(where, fmt::format("override '{}' names no key (e.g. ~train.max_steps)", o));
-    } else {
-      std::tie(key, value) = split_assignment(rest, position);
-    }
-    if (key.find('.') == std::string::npos && is_group(conf_dir, key))
-      choices.push_back({key, trim(value), where, op});
+    const auto ov = parse_override(o, position);
+    if (ov.key.find('.') == std::string::npos && is_group(conf_dir, ov.key))
+      choices.push_back({ov.key, trim_blanks(ov.value), where_on_command_line(position), ov.op});
     else
       fields.emplace_back(o, position);
     ++position;
@@ -233,26 +246,19 @@ std::string last_segment(const std::string& key) {
 
 }  // namespace
 
-void apply_override(NodePtr& root, const std::string& assignment_in, const std::string& conf_dir, int position) {
+void apply_override(NodePtr& root, const std::string& assignment, const std::string& conf_dir, int position) {
   std::string where = where_on_command_line(position);
-  // Hydra's prefixes: +key=v adds a key that must not exist, ++key=v adds or changes, ~key[=v] deletes.
-  std::string assignment = assignment_in;
-  char op = '=';
-  if (assignment.rfind("++", 0) == 0) op = 'f', assignment = assignment.substr(2);
-  else if (assignment.rfind('+', 0) == 0) op = '+', assignment = assignment.substr(1);
-  else if (assignment.rfind('~', 0) == 0) op = '~', assignment = assignment.substr(1);
-  if (op == '~') {
-    auto eq = assignment.find('=');
-    const std::string key = trim(assignment.substr(0, eq));
-    if (key.empty()) throw ConfigError(where, fmt::format("override '{}' names no key (e.g. ~train.max_steps)",
-                                                          assignment_in));
+  const auto ov = parse_override(assignment, position);
+  const std::string& key = ov.key;
+  const std::string& value = ov.value;
+  if (ov.op == Op::kDelete) {
     auto [parent, node] = find_dotted(root, key);
     if (!node)
       throw ConfigError(where, fmt::format("~{}: there is no key '{}' to delete (the experiment file and its "
                                            "groups do not set it; a code default cannot be deleted, only set)",
                                            key, key));
-    if (eq != std::string::npos) {
-      const std::string want = trim(assignment.substr(eq + 1));
+    if (ov.has_value) {
+      const std::string& want = value;
       if (node->kind != ConfigNode::Kind::kScalar || node->scalar != want)
         throw ConfigError(where, fmt::format("~{}={}: '{}' holds {}, not {}", key, want, key,
                                              node->kind == ConfigNode::Kind::kScalar ? "'" + node->scalar + "'"
@@ -265,14 +271,13 @@ void apply_override(NodePtr& root, const std::string& assignment_in, const std::
                       parent->map.end());
     return;
   }
-  auto [key, value] = split_assignment(assignment, position);
-  if (op == '+' && find_dotted(root, key).second)
+  if (ov.op == Op::kAdd && find_dotted(root, key).second)
     throw ConfigError(where, fmt::format("+{}: the key already exists; write {}=... to change it (or ++{}=... to "
                                          "add or change it)",
                                          key, key, key));
   if (key.find('.') == std::string::npos && is_group(conf_dir, key)) {
     // A group choice replaces the whole group, in its place, rather than merging into it.
-    root->set(key, load_group(conf_dir, key, trim(value), where));
+    root->set(key, load_group(conf_dir, key, trim_blanks(value), where));
     return;
   }
   NodePtr v = parse_yaml_string(value, "<command line>");

@@ -14,4 +14,7 @@ namespace lrb {
 // Throws ConfigError naming the file or "<command line>:1:N" (N = the override's position from 1).
 NodePtr compose(const std::string& path, const std::vector<std::string>& overrides, std::string conf_dir = "");
 
+// `s` without the spaces and tabs around it, as an override's key and value are read.
+std::string trim_blanks(const std::string& s);
+
 }  // namespace lrb

@@ -221,6 +221,15 @@ NodePtr scalar_node(const std::string& text, const std::string& file) {
   return n;
 }
 
+NodePtr sequence_node(const std::vector<std::string>& values, const std::string& file) {
+  auto n = std::make_shared<ConfigNode>();
+  n->kind = ConfigNode::Kind::kSequence;
+  n->file = file;
+  n->used = true;
+  for (const auto& v : values) n->seq.push_back(scalar_node(v, file));
+  return n;
+}
+
 // The text a default is written as; it must decode to the same value (floats: shortest round-trip form).
 template <class E>
 std::string default_text(const E& v) {
@@ -258,16 +267,8 @@ void Config::fill_default(const std::string& key, NodePtr value) const {
 }
 
 void Config::record(const std::string& key, const std::vector<std::string>& values, const std::string& source) const {
-  NodePtr value;
-  if (values.size() == 1) {  // a scalar: read as a number or as a one-element list alike
-    value = scalar_node(values.front(), source);
-  } else {
-    value = std::make_shared<ConfigNode>();
-    value->kind = ConfigNode::Kind::kSequence;
-    value->file = source;
-    value->used = true;
-    for (const auto& v : values) value->seq.push_back(scalar_node(v, source));
-  }
+  // One value is a scalar: read as a number or as a one-element list alike.
+  NodePtr value = values.size() == 1 ? scalar_node(values.front(), source) : sequence_node(values, source);
   if (node_ && node_->kind == ConfigNode::Kind::kMap) node_->queried.insert(key);
   fill_default(key, value);
 }
@@ -354,12 +355,9 @@ bool Config::read(const std::string& key, T& out, const Range& range) const {
         bool ok = !out.empty();
         for (const auto& e : out) ok = ok && writable_default(e, range);
         if (ok) {
-          auto seq = std::make_shared<ConfigNode>();
-          seq->kind = ConfigNode::Kind::kSequence;
-          seq->file = "<default>";
-          seq->used = true;
-          for (const auto& e : out) seq->seq.push_back(scalar_node(default_text(e), "<default>"));
-          fill_default(key, seq);
+          std::vector<std::string> texts;
+          for (const auto& e : out) texts.push_back(default_text(e));
+          fill_default(key, sequence_node(texts, "<default>"));
         }
       } else if (writable_default(out, range)) {
         fill_default(key, scalar_node(default_text(out), "<default>"));

@@ -43,12 +43,6 @@ namespace {
 
 constexpr size_t kMaxCells = 10000;
 
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t");
-  auto e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
 // Splits at `sep` outside brackets, braces, parentheses and quotes.
 std::vector<std::string> split_top(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -84,7 +78,7 @@ std::vector<std::string> range_values(const std::string& inner, const std::strin
   std::vector<double> v;
   bool integers = true;
   for (auto& p : parts) {
-    p = trim(p);
+    p = trim_blanks(p);
     char* end = nullptr;
     double x = std::strtod(p.c_str(), &end);
     if (p.empty() || *end != '\0' || !std::isfinite(x))
@@ -111,7 +105,7 @@ std::vector<std::string> values_of(const std::string& arg, int position, bool& s
   const auto where = fmt::format("<command line>:1:{}", position);
   auto eq = arg.find('=');
   if (arg.rfind('~', 0) == 0 || eq == std::string::npos) return {arg};  // deletions and errors: compose says
-  const std::string key = arg.substr(0, eq), value = trim(arg.substr(eq + 1));
+  const std::string key = arg.substr(0, eq), value = trim_blanks(arg.substr(eq + 1));
   std::vector<std::string> items;
   static const std::regex range_re(R"(^range\((.*)\)$)"), choice_re(R"(^choice\((.*)\)$)");
   std::smatch m;
@@ -128,7 +122,7 @@ std::vector<std::string> values_of(const std::string& arg, int position, bool& s
   if (!swept) return {arg};
   std::vector<std::string> out;
   for (auto& it : items) {
-    it = trim(it);
+    it = trim_blanks(it);
     if (it.empty())
       throw ConfigError(where, fmt::format("'{}': an empty value in the sweep (write key=a,b,c)", arg));
     out.push_back(key + "=" + it);

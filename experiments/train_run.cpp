@@ -285,8 +285,10 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   if (team.world() > 1) log->info("ranks {} (this is rank 0; Gloo process group)", team.world());
   log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
   for (const auto& [key, source] : p.resolved_from)
-    if (auto n = root->get("trainer")->get(key.substr(key.find('.') + 1)))
-      log->info("{} = {} (from {})", key, to_yaml(n).substr(0, to_yaml(n).find_last_not_of('\n') + 1), source);
+    if (auto n = root->get("trainer")->get(key.substr(key.find('.') + 1))) {
+      const auto text = to_yaml(n);
+      log->info("{} = {} (from {})", key, text.substr(0, text.find_last_not_of('\n') + 1), source);
+    }
 
   auto params = p.model->parameters();
   for (auto& t : p.trainer->parameters()) params.push_back(t);

@@ -75,6 +75,41 @@ std::string fixed2(double v) {
 
 std::string opt_seconds(const std::optional<double>& s) { return s ? fmt::format("{:.1f}", *s) : "—"; }
 
+namespace {
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+}  // namespace
+
+const char* const kTextAttackSummaryNote =
+    "Means over seeds. Success rate: of the examples the model got right (the others are skipped, as TextAttack "
+    "does), the share the attack turned; words changed: the share of an article's words a successful attack "
+    "substituted; queries: model queries per attacked example.";
+
+std::vector<TextAttackRow> text_attack_rows(const ReportSpec& spec, const Gathered& g) {
+  std::vector<TextAttackRow> rows;
+  for (const auto& m : spec.models)
+    for (const auto& a : spec.algorithms)
+      for (const auto& c : spec.columns) {
+        auto it = g.cells.find(Key{m, a, c});
+        if (it == g.cells.end() || it->second.success_rate.empty()) continue;
+        const auto& cell = it->second;
+        rows.push_back({m, a, c, stats(cell).mean, mean_of(cell.success_rate), mean_of(cell.words_changed_pct),
+                        mean_of(cell.queries_per_example)});
+      }
+  return rows;
+}
+
+std::vector<std::string> dirty_commits(const Gathered& g) {
+  std::set<std::string> out;
+  for (const auto& [key, cell] : g.cells)
+    for (const auto& c : cell.commits)
+      if (c.size() > 6 && c.compare(c.size() - 6, 6, "-dirty") == 0) out.insert(c);
+  return {out.begin(), out.end()};
+}
+
 Stats stats(const Cell& c) {
   Stats s;
   s.seeds = c.acc.size();

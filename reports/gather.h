@@ -39,6 +39,18 @@ struct Stats {
 };
 Stats stats(const Cell& c);
 
+// TextAttack's attack summary of one text-attack cell: means over its seeds.
+struct TextAttackRow {
+  std::string model, algorithm, attack;
+  double accuracy = 0, success_rate = 0, words_changed_pct = 0, queries_per_example = 0;
+};
+// Every cell with the summary, models x algorithms x columns in the spec's order (white-box rows).
+std::vector<TextAttackRow> text_attack_rows(const ReportSpec& spec, const Gathered& g);
+// What the summary's columns mean, for the Markdown and the HTML page alike.
+extern const char* const kTextAttackSummaryNote;
+// The commits of the results built from a modified working tree ("abc123-dirty"), sorted.
+std::vector<std::string> dirty_commits(const Gathered& g);
+
 // Everything gathered from RUNS_DIR, before formatting.
 struct Gathered {
   std::filesystem::path root;

@@ -170,27 +170,14 @@ void HtmlPage::table(const RunLinks& links) {
 
 void HtmlPage::text_attacks() {
   std::string rows;
-  auto mean = [](const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
-  };
-  for (const auto& m : spec_.models)
-    for (const auto& a : spec_.algorithms)
-      for (const auto& c : spec_.columns) {
-        auto it = g_.cells.find(Key{m, a, c});
-        if (it == g_.cells.end() || it->second.success_rate.empty()) continue;
-        const auto& cell = it->second;
-        rows += fmt::format("<tr><th>{}</th><th>{}</th><th>{}</th><td class=\"num\">{:.2f}</td><td class=\"num\">{:.2f}"
-                            "</td><td class=\"num\">{:.2f}</td><td class=\"num\">{:.1f}</td></tr>\n",
-                            html_escape(m), html_escape(a), html_escape(c), stats(cell).mean, mean(cell.success_rate),
-                            mean(cell.words_changed_pct), mean(cell.queries_per_example));
-      }
+  for (const auto& r : text_attack_rows(spec_, g_))
+    rows += fmt::format("<tr><th>{}</th><th>{}</th><th>{}</th><td class=\"num\">{:.2f}</td><td class=\"num\">{:.2f}"
+                        "</td><td class=\"num\">{:.2f}</td><td class=\"num\">{:.1f}</td></tr>\n",
+                        html_escape(r.model), html_escape(r.algorithm), html_escape(r.attack), r.accuracy,
+                        r.success_rate, r.words_changed_pct, r.queries_per_example);
   if (rows.empty()) return;
   section("text-attacks", "Text attacks: TextAttack's summary");
-  body_ += "<p>Means over seeds. Success rate: of the examples the model got right (the others are skipped, as "
-           "TextAttack does), the share the attack turned; words changed: the share of an article's words a successful "
-           "attack substituted; queries: model queries per attacked example.</p>\n<div class=\"scroll\"><table "
+  body_ += "<p>" + std::string(kTextAttackSummaryNote) + "</p>\n<div class=\"scroll\"><table "
            "id=\"text-attacks\"><thead><tr><th>Model</th><th>Algorithm</th><th>Attack</th><th>Accuracy under attack "
            "(%)</th><th>Attack success rate (%)</th><th>Words changed (%)</th><th>Queries / example</th></tr></thead>"
            "<tbody>\n" +
@@ -300,13 +287,11 @@ std::string HtmlPage::finish() const {
       html_escape(spec_.title), kStyle, html_escape(spec_.name), html_escape(spec_.title), html_escape(spec_.name),
       html_escape(join(commits, ", ")), html_escape(join(datasets, " | ")),
       [&] {
-        std::set<std::string> dirty;
-        for (const auto& c : commits)
-          if (c.size() > 6 && c.compare(c.size() - 6, 6, "-dirty") == 0) dirty.insert(c);
+        const auto dirty = dirty_commits(g_);
         return dirty.empty() ? std::string()
                              : "<p class=\"banner\" id=\"dirty\"><b>Not traceable to a commit</b>: these results were "
                                "produced by a build of a working tree with uncommitted changes (" +
-                                   html_escape(join(dirty, ", ")) + "). Rerun from a clean checkout before citing them.</p>\n";
+                                   html_escape(fmt::format("{}", fmt::join(dirty, ", "))) + "). Rerun from a clean checkout before citing them.</p>\n";
       }(),
       nav);
   return head + body_ + "\n<script>" + kScript + "</script>\n</body>\n</html>\n";

@@ -90,39 +90,15 @@ std::string cell_text(const Stats& st, const PaperValue* paper) {
   return paper ? fmt::format("{} ({}, {})", ours, paper->text, signed1(st.mean - paper->value)) : ours;
 }
 
-// Commits of the results that were built from a modified working tree ("abc123-dirty").
-std::vector<std::string> dirty_commits(const Gathered& g) {
-  std::set<std::string> out;
-  for (const auto& [key, cell] : g.cells)
-    for (const auto& c : cell.commits)
-      if (c.size() > 6 && c.compare(c.size() - 6, 6, "-dirty") == 0) out.insert(c);
-  return {out.begin(), out.end()};
-}
-
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
-
 // TextAttack's attack summary beside robust accuracy, for every cell of a text attack.
 std::string text_attack_summary(const ReportSpec& spec, const Gathered& g) {
   std::string rows;
-  for (const auto& m : spec.models)
-    for (const auto& a : spec.algorithms)
-      for (const auto& c : spec.columns) {
-        auto it = g.cells.find(Key{m, a, c});
-        if (it == g.cells.end() || it->second.success_rate.empty()) continue;
-        const auto& cell = it->second;
-        rows += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.1f} |\n", md_text(m), md_text(a), md_text(c),
-                            stats(cell).mean, mean_of(cell.success_rate), mean_of(cell.words_changed_pct),
-                            mean_of(cell.queries_per_example));
-      }
+  for (const auto& r : text_attack_rows(spec, g))
+    rows += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.1f} |\n", md_text(r.model), md_text(r.algorithm),
+                        md_text(r.attack), r.accuracy, r.success_rate, r.words_changed_pct, r.queries_per_example);
   if (rows.empty()) return "";
-  return "\n## Text attacks: TextAttack's summary\n\nMeans over seeds. Success rate: of the examples the model got "
-         "right (the others are skipped, as TextAttack does), the share the attack turned; words changed: the share "
-         "of an article's words a successful attack substituted; queries: model queries per attacked example.\n\n"
-         "| Model | Algorithm | Attack | Accuracy under attack (%) | Attack success rate (%) | Words changed (%) | "
+  return "\n## Text attacks: TextAttack's summary\n\n" + std::string(kTextAttackSummaryNote) +
+         "\n\n| Model | Algorithm | Attack | Accuracy under attack (%) | Attack success rate (%) | Words changed (%) | "
          "Queries / example |\n|---|---|---|---:|---:|---:|---:|\n" +
          rows;
 }
