@@ -10,7 +10,7 @@ endif
 # libgomp's busy-wait otherwise keeps a core spinning that OpenBLAS threads need (3x slower LR steps here).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all deps configure build demo test test-fast test-slow regression fuzz bench fig1 table1 table2 table3 table4 report clean help
+.PHONY: all deps configure build demo test test-fast test-slow torch2 test-torch2 regression fuzz bench fig1 table1 table2 table3 table4 report clean help
 PROFILE ?= quick
 SEEDS   ?= 1
 CHECK   ?= 0
@@ -26,6 +26,8 @@ help:
 	@echo "make demo       install deps, build, train+evaluate the demo (MLP, BP, Fashion-MNIST)"
 	@echo "make test       install deps, build, run every ctest suite (fast + regression + e2e)"
 	@echo "make test-fast  only the fast unit tests"
+	@echo "make torch2     the second build, against LibTorch 2.x (PyPI's CUDA-enabled torch wheel) in build-torch2/"
+	@echo "make test-torch2  its fast and e2e tests (on CPU here; tools/gpu_smoke.sh on a machine with a GPU)"
 	@echo "make bench      Google Benchmark programs (training-step throughput)"
 	@echo "make fig1       the paper's Figure 1 (gradient quality probe on ResNet-5)"
 	@echo "make table1     the paper's Table 1: train 8 cells, evaluate, report (PROFILE=quick|paper SEEDS=N)"
@@ -66,6 +68,21 @@ test-fast: build
 
 test-slow: build
 	ctest --test-dir $(BUILD) -L 'regression|e2e' --output-on-failure
+
+# The second build: LibTorch 2.x (PyPI's CUDA-enabled torch wheel, pinned in scripts/install-torch2.sh) in its
+# own folder, tested on this machine's CPU. Its venv lives in the build folder, so `rm -rf build-torch2` resets it.
+BUILD2 ?= build-torch2
+
+torch2: deps
+	@mkdir -p $(BUILD2)
+	@root=$$(bash scripts/install-torch2.sh $(abspath $(BUILD2))/venv) && \
+	  cmake -S . -B $(BUILD2) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$$root" >$(BUILD2)/configure.log || \
+	  { cat $(BUILD2)/configure.log; exit 1; }
+	cmake --build $(BUILD2) -j $(JOBS)
+
+# The fast and e2e labels: the regression tier's expected values are pinned to the default build (README).
+test-torch2: torch2
+	ctest --test-dir $(BUILD2) -L 'fast|e2e' --output-on-failure -j $(JOBS)
 
 regression: build
 	bash tools/regression.sh $(LRBENCH) $(BUILD)/regression

@@ -19,6 +19,7 @@
 #include "lrb_git_sha.h"
 #include "lrb_version.h"
 #include "core/registry.h"
+#include "core/runtime.h"
 #include "experiments/evaluator.h"
 #include "core/fs.h"
 #include "core/memory_meter.h"
@@ -275,7 +276,12 @@ int main(int argc, char** argv) {
         return launch_local(nproc, argv);
       }
       std::unique_ptr<Collective> team;
-      if (world) team = join_world(*world, dist_timeout());
+      if (world) {
+        // The run's device picks the process group (Gloo on the CPU, NCCL on GPUs).
+        std::string device = "auto";
+        Config(root, "").read("device", device);
+        team = join_world(*world, dist_timeout(), pick_device(device));
+      }
       if (!tensorboard.empty()) require_writable_output(tensorboard, "--tensorboard", OutputKind::kDirectory);
       train_run(root, out, resume, team.get(), tensorboard);
     } else if (*check) {

@@ -61,12 +61,19 @@ int set_threads(const std::string& setting) {
 }
 
 c10::Device pick_device(const std::string& setting) {
-  if (setting == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  // A GPU without an index is the rank's own under torchrun's convention (LOCAL_RANK), else the first.
+  auto own_gpu = [] {
+    const char* local = std::getenv("LOCAL_RANK");
+    const int n = static_cast<int>(torch::cuda::device_count());
+    const int r = local && *local ? std::atoi(local) : 0;
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(n > 0 && r >= 0 ? r % n : 0));
+  };
+  if (setting == "auto") return torch::cuda::is_available() ? own_gpu() : c10::Device(c10::kCPU);
   try {
     c10::Device d(setting);
     if (d.is_cuda() && !torch::cuda::is_available())
       throw ConfigError("device", "CUDA requested but this LibTorch build has no usable GPU (use device=cpu)");
-    return d;
+    return d.is_cuda() && !d.has_index() ? own_gpu() : d;
   } catch (const c10::Error&) {
     throw ConfigError("device", "invalid device '" + setting + "' (expected auto, cpu, cuda or cuda:N)");
   }

@@ -2,7 +2,6 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
-#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/utils.h>
 
 #include <cstdlib>
@@ -24,7 +23,8 @@ uint64_t derive_seed(uint64_t root, std::string_view component) {
 
 at::Generator make_generator(uint64_t seed, c10::Device device) {
   if (device.is_cuda()) {
-    auto g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(device.index() < 0 ? 0 : device.index()).clone();
+    // Context::defaultGenerator is the one spelling LibTorch 1.13 and 2.x share (the CUDA hooks' was renamed).
+    auto g = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, device.index() < 0 ? 0 : device.index())).clone();
     g.set_current_seed(seed);
     return g;
   }

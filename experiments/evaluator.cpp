@@ -115,6 +115,7 @@ struct ThreatResult {
 
 // The first n examples of `test` (0 or more than there are: all; a graph is always whole).
 Batch first_examples(const Batch& test, int64_t n) {
+  // host: the test set lives on the host; each batch moves to the device below
   if (n > 0 && test.modality != Modality::kGraph && n < test.x.size(0)) return test.rows(torch::arange(n, torch::kLong));
   return test;
 }
@@ -159,6 +160,7 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
   Progress bar(1, 1, (n_rows + step - 1) / step);
   model.eval();
   for (int64_t b0 = 0, k = 0; b0 < n_rows; b0 += step, ++k) {
+    // host: rows of the host test set, and each example's corruption seed
     auto index = torch::arange(b0, std::min(n_rows, b0 + step), torch::kLong);
     Batch clean = (graph ? test : test.rows(index)).to(device);
     Batch input = clean;

@@ -20,18 +20,20 @@ constexpr int64_t kParameterCopies = 4;
 // the meter does not see need the rest.
 constexpr double kUsableShare = 0.9;
 
+// host: the probe of a host-memory check that only CPU runs make (check_step_memory returns early on CUDA).
 Batch zeros_batch(const InputSpec& spec, Modality modality, int64_t rows) {
   Batch b;
   b.modality = modality;
   std::vector<int64_t> shape{rows};
   shape.insert(shape.end(), spec.shape.begin(), spec.shape.end());
   if (modality == Modality::kText) {
+    // host: as above
     b.x = torch::full(shape, std::min<int64_t>(1, std::max<int64_t>(spec.vocab_size - 1, 0)), torch::kLong);
     b.lengths = torch::full({rows}, spec.shape.empty() ? 1 : spec.shape[0], torch::kLong);
   } else {
-    b.x = torch::full(shape, 0.5);
+    b.x = torch::full(shape, 0.5);  // host: as above
   }
-  b.y = torch::zeros({rows}, torch::kLong);
+  b.y = torch::zeros({rows}, torch::kLong);  // host: as above
   return b;
 }
 

@@ -369,6 +369,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       for (auto& b : p.model->buffers()) buffers.push_back(b);
       if (!buffers.empty()) team.broadcast(buffers, 0);
       if (step % every != 0) return;
+      // host: Gloo all-reduces host tensors (trainers/distributed.cpp)
       auto mine = torch::full({1}, state_hash(shared_state(*p.model, *p.trainer)), torch::kLong);
       std::vector<torch::Tensor> theirs{mine.clone()};
       team.broadcast(theirs, 0);

@@ -67,6 +67,7 @@ void ChainModel::finish_chain(const std::vector<int64_t>& example_shape) {
   std::vector<int64_t> shape = {1};
   shape.insert(shape.end(), example_shape.begin(), example_shape.end());
   Batch probe;
+  // host: a shape probe at construction, when the module is still on the host
   probe.x = torch::zeros(shape);
   finish_chain(probe);
 }

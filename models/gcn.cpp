@@ -61,6 +61,7 @@ class GcnImpl : public ClassifierImpl, public ChainModel {
              [this](const torch::Tensor& z, const Flow& f) { return aggregate_copies(f, drop(torch::relu(z), 1, f)); });
     Batch probe;
     probe.modality = Modality::kGraph;
+    // host: a shape probe at construction, when the module is still on the host
     probe.x = torch::zeros({1, ctx.input.shape[0]});
     probe.adj = torch::eye(1).to_sparse();
     drawing_ = true;  // the probe pass is a clean pass of its own one-node graph

@@ -11,6 +11,7 @@ inline void register_normalization(torch::nn::Module& m, const std::vector<doubl
                                    const std::vector<double>& std, torch::Tensor& mean_buf, torch::Tensor& std_buf) {
   if (mean.empty()) return;
   auto shape = std::vector<int64_t>{1, static_cast<int64_t>(mean.size()), 1, 1};
+  // host: module buffers, created with the module and moved by Module::to
   mean_buf = m.register_buffer("input_mean", torch::tensor(mean, torch::kFloat).view(shape));
   std_buf = m.register_buffer("input_std", torch::tensor(std, torch::kFloat).view(shape));
 }

@@ -235,7 +235,7 @@ std::string text_table(const std::vector<std::string>& header, const std::vector
   auto line = [&](const std::vector<std::string>& row) {
     for (size_t i = 0; i < row.size(); ++i) {
       auto cell = row[i].size() > 48 ? row[i].substr(0, 45) + "..." : row[i];
-      out += fmt::format(i == 0 ? "  {:<{}}" : "  {:>{}}", cell, w[i]);
+      out += i == 0 ? fmt::format("  {:<{}}", cell, w[i]) : fmt::format("  {:>{}}", cell, w[i]);
     }
     out += "\n";
   };

@@ -14,6 +14,7 @@ PKGS=(
   clang libclang-rt-14-dev                    # libFuzzer + sanitizers for tests/fuzz (make fuzz, ctest fuzz_replay)
   libgloo-dev                                 # headers of Gloo, which LibTorch's c10d ProcessGroupGloo includes (--nproc)
   slurm-wlm munge                             # a single-node Slurm that ctest slurm_array_test starts (LAUNCHER=slurm)
+  python3-venv                                # the venv that scripts/install-torch2.sh puts the torch wheel in (make torch2)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -42,6 +42,7 @@ Batch corrupt(const Corruption& c, const Batch& clean, const torch::Tensor& inde
   draws.reserve(idx.size(0));
   ThreatContext row_ctx = ctx;
   for (int64_t b = 0; b < idx.size(0); ++b) {
+    // host: one generator per test example, so every model and device sees the same corrupted set
     auto gen = make_generator(splitmix64(seed + static_cast<uint64_t>(ids[b])));
     Batch one = clean.rows(torch::tensor({b}, torch::kLong).to(clean.x.device()));
     row_ctx.example = ids[b];

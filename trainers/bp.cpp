@@ -36,6 +36,7 @@ class Bp final : public Trainer {
       std::vector<torch::Tensor> sums;
       for (auto& p : model.parameters())
         if (p.grad().defined()) sums.push_back(p.mutable_grad());
+      // host: Gloo all-reduces host tensors (trainers/distributed.cpp)
       auto stats = torch::tensor({s.loss * s.count, static_cast<double>(s.correct), static_cast<double>(s.count)},
                                  torch::kDouble);
       if (!split) stats.div_(team.world());

@@ -23,6 +23,7 @@ class Collective {
   virtual void barrier() {}
   // The sum over the ranks of one integer each (flags, counts): one all-reduce.
   int64_t sum(int64_t value) {
+    // host: Gloo all-reduces host tensors (trainers/distributed.cpp)
     std::vector<torch::Tensor> t{torch::full({1}, value, torch::TensorOptions().dtype(torch::kLong))};
     all_reduce_sum(t);
     return t[0].item<int64_t>();

@@ -1,6 +1,10 @@
-// c10d's Gloo process group behind the Collective seam, and the --nproc launcher.
+// c10d's process groups behind the Collective seam (Gloo on the CPU; NCCL on CUDA where LibTorch has it: the
+// torch-wheel build defines LRB_WITH_NCCL), and the --nproc launcher.
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO  // ProcessGroupGloo.hpp declares the class only under this macro (Debian's LibTorch has it)
+#endif
+#if defined(LRB_WITH_NCCL) && !defined(USE_C10D_NCCL)
+#define USE_C10D_NCCL  // likewise for ProcessGroupNCCL.hpp
 #endif
 #include "trainers/distributed.h"
 
@@ -10,7 +14,11 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef LRB_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #include <torch/torch.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,18 +58,22 @@ std::string first_line(const std::exception& e) {
   return s.substr(0, s.find('\n'));
 }
 
-class GlooCollective final : public Collective {
+// The process groups' common base: c10d::Backend since LibTorch 2.0, c10d::ProcessGroup in 1.13.
+#if TORCH_VERSION_MAJOR >= 2
+using GroupBase = c10d::Backend;
+#else
+using GroupBase = c10d::ProcessGroup;
+#endif
+
+// One c10d process group behind the seam. Each dtype's tensors travel as one flat message on `wire` (the CPU for
+// Gloo, the rank's GPU for NCCL) and are copied back into the callers' tensors, wherever those live: the trainers
+// hand over device gradients and host statistics alike.
+class ProcessGroupCollective final : public Collective {
  public:
-  GlooCollective(c10::intrusive_ptr<c10d::Store> store, const WorldInfo& w, std::chrono::milliseconds timeout)
-      : rank_(w.rank), world_(w.world), local_world_(w.local_world), store_(std::move(store)) {
-    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-    if (auto ifname = env("GLOO_SOCKET_IFNAME"))
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(*ifname));
-    else
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    opts->threads = 1;  // one collective at a time per step: a second thread would only compete with compute
-    pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, rank_, world_, opts);
-  }
+  ProcessGroupCollective(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<GroupBase> pg, const WorldInfo& w,
+                         c10::Device wire, std::string backend)
+      : rank_(w.rank), world_(w.world), local_world_(w.local_world), store_(std::move(store)), pg_(std::move(pg)),
+        wire_(wire), backend_(std::move(backend)) {}
   int rank() const override { return rank_; }
   int world() const override { return world_; }
   int local_world() const override { return local_world_; }
@@ -88,14 +100,14 @@ class GlooCollective final : public Collective {
       f();
       seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     } catch (const std::exception& e) {
-      throw TrainingError(fmt::format("rank {} of {}: the {} with the other ranks failed ({}): a rank stopped, hung "
-                                      "past LRBENCH_DIST_TIMEOUT or lost its network; the run continues from its "
-                                      "last state with lrbench train ... --resume",
-                                      rank_, world_, what, first_line(e)));
+      throw TrainingError(fmt::format("rank {} of {}: the {} with the other ranks ({}) failed ({}): a rank stopped, "
+                                      "hung past LRBENCH_DIST_TIMEOUT or lost its network; the run continues from "
+                                      "its last state with lrbench train ... --resume",
+                                      rank_, world_, what, backend_, first_line(e)));
     }
   }
-  // One message per dtype: the tensors are flattened into one CPU buffer, reduced, and copied back (c10d's list
-  // form means one tensor per device, not a list of tensors).
+  // One message per dtype: the tensors are flattened into one buffer on the wire device, reduced, and copied back
+  // (c10d's list form means one tensor per device, not a list of tensors).
   template <class F>
   void each_group(std::vector<torch::Tensor>& tensors, const char* what, F&& op) {
     std::map<int, std::vector<size_t>> by_type;
@@ -103,7 +115,7 @@ class GlooCollective final : public Collective {
       if (tensors[i].defined() && tensors[i].numel() > 0) by_type[static_cast<int>(tensors[i].scalar_type())].push_back(i);
     for (auto& [type, idx] : by_type) {
       std::vector<torch::Tensor> parts;
-      for (size_t i : idx) parts.push_back(tensors[i].detach().reshape({-1}).to(torch::kCPU));
+      for (size_t i : idx) parts.push_back(tensors[i].detach().reshape({-1}).to(wire_));
       std::vector<torch::Tensor> flat{torch::cat(parts)};
       guarded(what, [&] { op(flat); });
       int64_t off = 0;
@@ -120,8 +132,30 @@ class GlooCollective final : public Collective {
   int rank_, world_, local_world_;
   double seconds_ = 0;
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+  c10::intrusive_ptr<GroupBase> pg_;
+  c10::Device wire_;
+  std::string backend_;
 };
+
+c10::intrusive_ptr<GroupBase> gloo_group(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& w,
+                                             std::chrono::milliseconds timeout) {
+  auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+  if (auto ifname = env("GLOO_SOCKET_IFNAME"))
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(*ifname));
+  else
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  opts->threads = 1;  // one collective at a time per step: a second thread would only compete with compute
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, w.rank, w.world, opts);
+}
+
+#ifdef LRB_WITH_NCCL
+c10::intrusive_ptr<GroupBase> nccl_group(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& w,
+                                             std::chrono::milliseconds timeout) {
+  auto opts = c10d::ProcessGroupNCCL::Options::create();
+  opts->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, w.rank, w.world, opts);
+}
+#endif
 
 std::atomic<int> forwarded_signal{0};
 void remember_signal(int sig) { forwarded_signal = sig; }
@@ -185,7 +219,20 @@ std::chrono::milliseconds dist_timeout() {
   return std::chrono::milliseconds(int64_t{1000} * env_int("LRBENCH_DIST_TIMEOUT", 1, 300));
 }
 
-std::unique_ptr<Collective> join_world(const WorldInfo& w, std::chrono::milliseconds timeout) {
+bool have_nccl() {
+#ifdef LRB_WITH_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::unique_ptr<Collective> join_world(const WorldInfo& w, std::chrono::milliseconds timeout, c10::Device device) {
+  if (device.is_cuda() && !have_nccl())
+    throw ConfigError("device", fmt::format("device={}: this lrbench was built without NCCL (its LibTorch has no "
+                                            "CUDA), so its ranks cannot meet on GPUs; use the LibTorch 2.x build "
+                                            "(make torch2) or device=cpu",
+                                            device.str()));
   c10::intrusive_ptr<c10d::Store> store;
   try {
     if (w.store.rfind("file:", 0) == 0) {
@@ -204,12 +251,17 @@ std::unique_ptr<Collective> join_world(const WorldInfo& w, std::chrono::millisec
       throw ConfigError("LRBENCH_STORE", fmt::format("'{}': expected file:PATH or tcp:HOST:PORT", w.store));
     }
     store->setTimeout(timeout);
-    return std::make_unique<GlooCollective>(store, w, timeout);
+#ifdef LRB_WITH_NCCL
+    if (device.is_cuda())
+      return std::make_unique<ProcessGroupCollective>(store, nccl_group(store, w, timeout), w, device, "NCCL");
+#endif
+    return std::make_unique<ProcessGroupCollective>(store, gloo_group(store, w, timeout), w, c10::Device(c10::kCPU),
+                                                    "Gloo");
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     throw TrainingError(fmt::format("rank {} of {} ({}): cannot join the other ranks through {} ({}); check "
-                                    "MASTER_ADDR/MASTER_PORT and GLOO_SOCKET_IFNAME",
+                                    "MASTER_ADDR/MASTER_PORT and GLOO_SOCKET_IFNAME (NCCL_SOCKET_IFNAME on GPUs)",
                                     w.rank, w.world, w.launcher, w.store, first_line(e)));
   }
 }

@@ -1,8 +1,10 @@
 // One run over many processes (scale-out): who this process is, how it reaches the others, and the local
 // launcher behind `lrbench train --nproc N`. The engine inside a run is LibTorch's c10d (a Gloo process group
-// on CPU); the launch conventions are torchrun's and Slurm's, so `torchrun`-style scripts and `srun` work
+// on CPU, NCCL on GPUs); the launch conventions are torchrun's and Slurm's, so `torchrun`-style scripts and `srun` work
 // unchanged. What each rank computes is the trainer's business (Trainer::set_collective).
 #pragma once
+#include <c10/core/Device.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -28,10 +30,12 @@ std::optional<WorldInfo> world_from_env();
 // The first host name of a Slurm node list ("gpu[07-09,12],cpu01" -> "gpu07").
 std::string first_slurm_host(const std::string& nodelist);
 
-// Joins the world: a Gloo process group over the store, on the interface GLOO_SOCKET_IFNAME names (else the
-// host name's address). Every collective of the group gives up after `timeout` (a peer that died or hangs);
-// its failure is then a TrainingError naming the rank and what to do.
-std::unique_ptr<Collective> join_world(const WorldInfo& w, std::chrono::milliseconds timeout);
+// Joins the world over the store: for a run on the CPU a Gloo process group, on the interface GLOO_SOCKET_IFNAME
+// names (else the host name's address); for a run on a GPU an NCCL one (builds whose LibTorch has CUDA; others
+// refuse it with a ConfigError). Every collective of the group gives up after `timeout` (a peer that died or
+// hangs); its failure is then a TrainingError naming the rank and what to do.
+std::unique_ptr<Collective> join_world(const WorldInfo& w, std::chrono::milliseconds timeout,
+                                       c10::Device device = c10::Device(c10::kCPU));
 
 // The collectives' timeout: LRBENCH_DIST_TIMEOUT seconds, default 300.
 std::chrono::milliseconds dist_timeout();

@@ -126,9 +126,12 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
     const double lr = scheduled_lr(spec, epoch);
     set_lr(opt, lr);
     // Per-epoch generators: a resumed run draws exactly what an uninterrupted one would.
+    // host: the data and its augmentation live on the host; each batch moves to the device after
     auto shuffle_gen = make_generator(derive_seed(seed, "shuffle/" + std::to_string(epoch)));
     auto aug_gen = make_generator(derive_seed(seed, "augment/" + std::to_string(epoch)));
-    auto noise_gen = make_generator(derive_seed(seed, "noise/" + std::to_string(epoch)), device);
+    // host: the trainers' noise is addressed (trainers/lr/noise.h) and this generator only draws each step's key,
+    // so on the host it gives a GPU run the CPU run's noise and costs the step no device-to-host sync.
+    auto noise_gen = make_generator(derive_seed(seed, "noise/" + std::to_string(epoch)));
     if (resumed) {
       set_state(aug_gen, from.augment_state);
       set_state(noise_gen, from.noise_state);

@@ -47,7 +47,8 @@ class Trainer {
   virtual std::vector<Resolved> resolved_settings() const { return {}; }
   // Overwrites (never accumulates) .grad() of every trainable parameter of the model and of the trainer's
   // own parameters() with its estimate of d mean-loss / d theta on `batch`; a parameter it cannot estimate
-  // gets an undefined .grad() (frozen). Randomness comes only from `gen`. LR/ES trainers run under
+  // gets an undefined .grad() (frozen). Randomness comes only from `gen`, a host (CPU) generator whatever the
+  // model's device: draw keys or host values from it, or seed a device generator with a draw. LR/ES trainers run under
   // NoGradGuard and never call backward. Throws ConfigError when the model does not suit the trainer (e.g.
   // LR on a model that is not a LayeredModel); the caller checks the loss and gradients for NaN/Inf.
   virtual StepStats estimate_grad(ClassifierImpl& model, const Batch& batch, at::Generator& gen) = 0;

@@ -77,12 +77,25 @@ TEST(Unbounded, AModelOrBatchThatCannotFitIsRefusedWithTheSettingAndTheEstimate)
   EXPECT_NE(ok.out.find("per example"), std::string::npos) << ok.out;
 }
 
+// VmSize of this process, in kB (/proc/self/status).
+int64_t own_address_space_kb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmSize:", 0) == 0) return std::stoll(line.substr(7));
+  return 0;
+}
+
 TEST(Unbounded, AnAllocationFailureIsReportedAsOutOfMemoryNotAsDamage) {
   test::TempDir d;
   ASSERT_EQ(lrbench("train " + demo() + kTiny + "model.hidden=[50000] --out " + (d / "run")).code, 0);
-  // A 477 MB checkpoint under a 1.6 GB address space: loading it runs out of memory, which was once reported as
-  // "unreadable checkpoint (truncated ...); retrain it". (Far lower caps make LibTorch's thread pools hang at start.)
-  auto r = lrbench("eval " + (d / "run") + " --threat gaussian", "ulimit -v 1600000; timeout -s KILL 120");
+  // A 477 MB checkpoint under an address space 550 MB above what lrbench maps at start: loading it runs out of
+  // memory, which was once reported as "unreadable checkpoint (truncated ...); retrain it". (Far lower caps make
+  // LibTorch's thread pools hang at start.) lrbench maps what this test binary maps, both linking LibTorch:
+  // ~1.0 GB with Debian's LibTorch 1.13, ~3.0 GB with the CUDA-enabled torch wheel's (its CUDA libraries).
+  const int64_t cap_kb = own_address_space_kb() + 550000;
+  auto r = lrbench("eval " + (d / "run") + " --threat gaussian",
+                   "ulimit -v " + std::to_string(cap_kb) + "; timeout -s KILL 120");
   expect_one_line(r, 1, {"checkpoint.pt: out of memory while", "free memory"}, "eval");
   EXPECT_EQ(r.out.find("retrain"), std::string::npos) << r.out;
 }

@@ -68,8 +68,15 @@ objcopy --remove-section .lrbench_abi "$so" "$work/no_stamp.so"
 refused "no lrbench ABI stamp" --plugin "$work/no_stamp.so"
 printf 'namespace lrb { void function_removed_in_this_version(); }\nstatic int x = (lrb::function_removed_in_this_version(), 0);\n' \
   >"$work/missing.cpp"
-torch_inc=$(dirname "$(dirname "$(find /usr/include /usr/local/include -path '*torch/version.h' -print -quit)")")
-c++ -std=c++17 -shared -fPIC -I"$prefix/include/lrbench" -I"$torch_inc" "$work/missing.cpp" \
+# The LibTorch this build used (the torch wheel's for build-torch2), else Debian's.
+torch_dir=$(sed -n 's/^Torch_DIR:PATH=//p' "$build/CMakeCache.txt")
+wheel_inc=$torch_dir/../../../include  # LibTorch 2.x: torch/version.h in torch/csrc/api/include, which includes the root's
+if [[ -f $wheel_inc/torch/csrc/api/include/torch/version.h ]]; then
+  torch_inc=(-I"$(cd "$wheel_inc" && pwd)" -I"$(cd "$wheel_inc/torch/csrc/api/include" && pwd)")
+else
+  torch_inc=(-I"$(dirname "$(dirname "$(find /usr/include /usr/local/include -path '*torch/version.h' -print -quit)")")")
+fi
+c++ -std=c++17 -shared -fPIC -I"$prefix/include/lrbench" "${torch_inc[@]}" "$work/missing.cpp" \
   "$prefix/share/lrbench/plugin_stamp.cpp" -o "$work/missing.so"
 refused "undefined symbol: lrb::function_removed_in_this_version()" --plugin "$work/missing.so"
 echo "not a plugin" >"$work/text.so"

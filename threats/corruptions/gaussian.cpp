@@ -28,6 +28,7 @@ class Gaussian : public Corruption {
 
   // A standard normal draw per pixel; apply() scales it, so the draw does not depend on std.
   torch::Tensor draw(const Batch& example, const ThreatContext&, at::Generator& gen) const override {
+    // host: per-example draws from a host generator (corrupt()): the same on every device; apply() moves them
     return at::randn(pixel::example_shape(example), gen, torch::TensorOptions().dtype(torch::kFloat));
   }
 

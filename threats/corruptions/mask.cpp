@@ -41,6 +41,7 @@ class Mask : public Corruption {
     auto s = pixel::example_shape(example);
     TORCH_CHECK(s.size() == 3, "mask: needs images [C,H,W] per example");
     const int64_t h = side(s[1], s[2]);
+    // host: per-example draws from a host generator (corrupt()): the same on every device
     auto i = at::randint(0, s[1] - h + 1, {1}, gen, torch::kLong);
     auto j = at::randint(0, s[2] - h + 1, {1}, gen, torch::kLong);
     return torch::cat({i, j});

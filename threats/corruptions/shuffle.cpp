@@ -36,6 +36,7 @@ class Shuffle : public Corruption {
       throw std::invalid_argument("shuffle: draw() needs the context's sentences and the example's row (use corrupt())");
     const auto& sid = (*ctx.sentences)[ctx.example];
     const int64_t T = example.x.size(1), n = std::min(example.lengths[0].item<int64_t>(), T);
+    // host: per-example draws from a host generator (corrupt()); apply() moves them
     auto source = torch::arange(T, torch::kLong);
     auto* src = source.data_ptr<int64_t>();
     // Tokens past the dataset's list (none for AG News) join the last sentence.
@@ -43,7 +44,7 @@ class Shuffle : public Corruption {
     for (int64_t begin = 0; begin < n;) {
       int64_t end = begin + 1;
       while (end < n && sentence(end) == sentence(begin)) ++end;
-      auto order = at::randperm(end - begin, gen, torch::kLong);
+      auto order = at::randperm(end - begin, gen, torch::kLong);  // host: the example's draw, as above
       const auto* o = order.data_ptr<int64_t>();
       for (int64_t j = 0; j < end - begin; ++j) src[begin + j] = begin + o[j];
       begin = end;

@@ -29,6 +29,7 @@ class Uniform : public Corruption {
 
   // U[-1, 1) per pixel (numpy's half-open interval); apply() scales it by width.
   torch::Tensor draw(const Batch& example, const ThreatContext&, at::Generator& gen) const override {
+    // host: per-example draws from a host generator (corrupt()): the same on every device; apply() moves them
     return at::rand(pixel::example_shape(example), gen, torch::TensorOptions().dtype(torch::kFloat)) * 2.0 - 1.0;
   }
 

@@ -41,6 +41,7 @@ class WordMask : public Corruption {
     TORCH_CHECK(example.x.dim() == 2 && example.x.size(0) == 1 && example.lengths.defined(),
                 "word-mask: needs a 1-example text batch (ids [1,T] + lengths)");
     const int64_t T = example.x.size(1), n = std::min(example.lengths[0].item<int64_t>(), T);
+    // host: per-example draws from a host generator (corrupt()); apply() moves them
     auto mask = torch::zeros({T}, torch::kBool);
     auto chosen = at::randperm(n, gen, torch::kLong).slice(0, 0, count(n));
     mask.index_fill_(0, chosen, true);

@@ -21,6 +21,7 @@ std::vector<Edge> edge_list(const torch::Tensor& edge_index, int64_t nodes) {
 
 Batch with_edges(const Batch& clean, const std::vector<Edge>& edges) {
   const auto E = static_cast<int64_t>(edges.size());
+  // host: filled element-wise here, then moved to the graph's device
   auto ei = torch::empty({2, E}, torch::kLong);
   auto* p = ei.data_ptr<int64_t>();
   for (int64_t i = 0; i < E; ++i) p[i] = edges[i].first, p[E + i] = edges[i].second;

@@ -26,6 +26,7 @@ std::vector<GoalResult> UntargetedClassification::evaluate(const std::vector<std
     if (!cache_.count(texts[i]) && first.emplace(texts[i], i).second) missing.push_back(i);
   for (size_t b0 = 0; b0 < missing.size(); b0 += kMaxBatch) {
     const size_t n = std::min<size_t>(kMaxBatch, missing.size() - b0);
+    // host: filled element-wise here, then moved to the victim's device
     auto ids = torch::full({static_cast<int64_t>(n), width_}, pad_, torch::kLong);
     auto lengths = torch::empty({static_cast<int64_t>(n)}, torch::kLong);
     auto id_acc = ids.accessor<int64_t, 2>();

@@ -2,16 +2,36 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#if TORCH_VERSION_MAJOR < 2
 #include <c10/util/variant.h>
+#endif
 
 namespace lrb::lr::detail {
+
+#if TORCH_VERSION_MAJOR >= 2
+const torch::ExpandingArray<2>* explicit_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
+  return std::get_if<torch::ExpandingArray<2>>(&o.padding());
+}
+bool pads_with_zeros(const torch::nn::detail::ConvNdOptions<2>& o) {
+  return std::holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
+}
+#else
+const torch::ExpandingArray<2>* explicit_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
+  return c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+}
+bool pads_with_zeros(const torch::nn::detail::ConvNdOptions<2>& o) {
+  return c10::holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
+}
+#endif
 
 ConvGeometry geometry(const PerturbableLayer& layer) {
   TORCH_CHECK(layer.is_conv(), "layer ", layer.name, " is not a convolution");
   const auto& o = layer.conv->options;
-  const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  const auto* pad = explicit_padding(o);
   TORCH_CHECK(pad, "LR engine: layer ", layer.name, " uses 'same'/'valid' padding; give explicit padding");
-  TORCH_CHECK(c10::holds_alternative<torch::enumtype::kZeros>(o.padding_mode()), "LR engine: layer ", layer.name,
+  TORCH_CHECK(pads_with_zeros(o), "LR engine: layer ", layer.name,
               " pads with a non-zero mode (only zeros is supported)");
   ConvGeometry g;
   g.kernel = c10::IntArrayRef(o.kernel_size()).vec();

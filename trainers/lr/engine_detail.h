@@ -32,6 +32,11 @@ struct ConvGeometry {
 };
 ConvGeometry geometry(const PerturbableLayer& layer);
 
+// A convolution's explicit padding, or null for 'same'/'valid'; and whether it pads with zeros. (LibTorch 1.13
+// keeps these options in c10::variant, 2.x in std::variant.)
+const torch::ExpandingArray<2>* explicit_padding(const torch::nn::detail::ConvNdOptions<2>& o);
+bool pads_with_zeros(const torch::nn::detail::ConvNdOptions<2>& o);
+
 // [R, C, H, W] or [R, C] -> contiguous [R, S, C].
 torch::Tensor to_phys(const torch::Tensor& z);
 // [R, S, C] -> [R, C, H, W] channels-last view (or [R, C]) shaped like `like` (rows aside).

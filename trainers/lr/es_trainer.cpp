@@ -96,6 +96,7 @@ class EsTrainer : public Trainer {
     auto opts = params.front().options();
     // Every rank fills its members' losses; the sum over ranks is the whole population's (ranks need all of
     // them: the fitness shaping ranks the population).
+    // host: each member's loss is read on the host (one read per member pass), then ranked
     auto losses = torch::zeros({population_}, torch::TensorOptions().dtype(torch::kDouble));
     auto* loss = losses.data_ptr<double>();
     for (int64_t i = lo; i < hi; ++i) {

@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "core/registry.h"
+#include "trainers/lr/engine_detail.h"
 
 namespace lrb::lr {
 
@@ -253,6 +254,7 @@ StepStats LrTrainer::estimate_grad(ClassifierImpl& model, const Batch& batch, at
     for (auto& g : grads)
       for (auto* t : {&g.weight, &g.bias, &g.log_sigma})
         if (t->defined()) parts.push_back(*t);
+    // host: Gloo all-reduces host tensors (trainers/distributed.cpp)
     auto count = torch::full({1}, static_cast<double>(rows), torch::TensorOptions().dtype(torch::kDouble));
     parts.push_back(count);
     team.all_reduce_sum(parts);
@@ -293,8 +295,8 @@ Trainer::NoiseHook LrTrainer::inference_noise(ClassifierImpl& model, at::Generat
       auto noisy_b = b.defined() ? b + per_channel(1, 0) * at::randn(b.sizes(), *g, b.options()) : b;
       if (!site.is_conv()) return torch::nn::functional::linear(x, noisy_w, noisy_b);
       const auto& o = site.conv->options;
-      const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-      if (!pad || o.padding_mode().index() != torch::nn::Conv2dOptions::padding_mode_t(torch::kZeros).index())
+      const auto* pad = detail::explicit_padding(o);
+      if (!pad || !detail::pads_with_zeros(o))
         throw ConfigError("eval.noise: site '" + site.name + "' is a convolution with symbolic or non-zero padding, "
                           "which weight noise at inference does not support; use eval.noise: off");
       return at::conv2d(x, noisy_w, noisy_b, o.stride(), *pad, o.dilation(), o.groups());

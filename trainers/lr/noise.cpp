@@ -37,6 +37,7 @@ SobolSequence::SobolSequence(int64_t dim, const std::vector<int64_t>& ltm_rows, 
   TORCH_CHECK(dim >= 1 && dim <= kMaxDim, "Sobol dimension must be in [1, ", kMaxDim, "] (got ", dim, ")");
   TORCH_CHECK(static_cast<int64_t>(ltm_rows.size()) == dim * kBits && static_cast<int64_t>(shift.size()) == dim,
               "Sobol scramble inputs have the wrong size");
+  // host: the Sobol direction numbers are host data
   auto state = torch::zeros({dim, kBits}, torch::kLong);
   at::_sobol_engine_initialize_state_(state, dim);
   auto s = state.accessor<int64_t, 2>();
@@ -96,6 +97,7 @@ NoiseSource::NoiseSource(Source source, int64_t dim, uint64_t key, int64_t rows_
     const int64_t d = std::min(SobolSequence::kMaxDim, dim - start);
     // Scramble rows and shift from the key (30-bit words): every point is then marginally uniform, so the LR
     // estimate stays unbiased.
+    // host: the Sobol scramble is host data
     auto gen = make_generator(stream_key(key_, static_cast<uint64_t>(start), 0x50B01));
     auto words = at::randint(int64_t{1} << SobolSequence::kBits, {d * SobolSequence::kBits + d}, gen, torch::kLong);
     auto w = words.accessor<int64_t, 1>();
@@ -108,6 +110,7 @@ NoiseSource::NoiseSource(Source source, int64_t dim, uint64_t key, int64_t rows_
 torch::Tensor NoiseSource::sobol(int64_t first_point, int64_t n) const {
   std::vector<torch::Tensor> parts;
   for (const auto& b : blocks_) {
+    // host: drawn on the host (counter-based, the same bits on every device); rows()/per_copy() move it
     auto t = torch::empty({n, b.dim()}, torch::kFloat);
     b.normal(first_point, n, t.data_ptr<float>());
     parts.push_back(t);
@@ -133,6 +136,7 @@ torch::Tensor NoiseSource::rows(int64_t c0, int64_t h, int64_t b0, int64_t b1, b
   TORCH_CHECK(c0 >= 0 && h >= 0 && b0 >= 0 && bc >= 0 && c0 + h <= (int64_t{1} << 32) - 1 &&
                   b1 <= (int64_t{1} << 32) - 1,
               "noise rows out of range (copies [", c0, ", ", c0 + h, "), rows [", b0, ", ", b1, "))");
+  // host: drawn on the host (counter-based, the same bits on every device), moved to opts_ below
   auto out = torch::empty(example_major ? std::vector<int64_t>{bc, h, dim_} : std::vector<int64_t>{h, bc, dim_},
                           torch::kFloat);
   if (source_ == Source::kSobol) {
@@ -152,6 +156,7 @@ torch::Tensor NoiseSource::rows(int64_t c0, int64_t h, int64_t b0, int64_t b1, b
 torch::Tensor NoiseSource::per_copy(int64_t c0, int64_t h) const {
   TORCH_CHECK(c0 >= 0 && h >= 0 && c0 + h <= (int64_t{1} << 32) - 1, "noise copies out of range");
   if (source_ == Source::kSobol) return sobol(c0, h).to(opts_);
+  // host: drawn on the host (counter-based, the same bits on every device), moved to opts_ below
   auto out = torch::empty({h, dim_}, torch::kFloat);
   fill_counter(key_, h, dim_, out.data_ptr<float>(),
                [&](int64_t i) { return std::pair<int64_t, int64_t>{c0 + i, kSharedRow}; });

@@ -76,7 +76,7 @@ inline void expect_unbiased(const std::vector<torch::Tensor>& est, const torch::
     d = d - d.mean(0);
     auto cov = d.t().mm(d) / (R - 1) / R;  // of the mean
     // Hotelling's T² through the eigenbasis: directions with no variance (to 1e-9 of the largest) are dropped.
-    auto [L, V] = torch::linalg::eigh(cov, "L");
+    auto [L, V] = at::linalg_eigh(cov, "L");  // torch::linalg (C++ API) is gone from LibTorch 2.x
     auto keep = L.gt(L.max() * 1e-9);
     const double p = static_cast<double>(keep.sum().item<int64_t>());
     auto t2 = [&](const torch::Tensor& dev, double scale) {

@@ -89,7 +89,7 @@ TEST(Snn, SurrogateDerivative) {
   b.x.requires_grad_(true);
   auto out = m->forward(b);
   EXPECT_FLOAT_EQ(out[0][0].item<float>(), 1.0f);
-  EXPECT_FALSE(torch::autograd::grad({out.sum()}, {b.x}, {}, c10::nullopt, false, true)[0].defined());
+  EXPECT_FALSE(torch::autograd::grad({out.sum()}, {b.x}, {}, /*retain_graph=*/false, false, true)[0].defined());
 }
 
 }  // namespace
