@@ -54,7 +54,9 @@ torch::Tensor RecurrentClassifier::forward_copies(const Batch& b, int64_t copies
                   b.lengths.size(0) == b.x.size(0),
               key_, " expects token ids [B,T] (int64) with lengths [B]; got x of shape ", b.x.sizes());
   TORCH_CHECK(b.x.size(0) > 0 && b.x.size(1) > 0, key_, ": empty batch or zero-length token rows");
-  const int64_t shortest = b.lengths.min().item<int64_t>(), longest = b.lengths.max().item<int64_t>();
+  // One device-to-host read per forward pass, not two.
+  const auto range = torch::stack({b.lengths.min(), b.lengths.max()}).to(torch::kCPU);
+  const int64_t shortest = range[0].item<int64_t>(), longest = range[1].item<int64_t>();
   // A row with length 0 (or beyond its ids) would silently be classified from the zero state.
   TORCH_CHECK(shortest >= 1 && longest <= b.x.size(1), key_, ": every length must be in [1, ", b.x.size(1),
               "] (the row's token count); got lengths in [", shortest, ", ", longest, "]");

@@ -41,12 +41,14 @@ Batch corrupt(const Corruption& c, const Batch& clean, const torch::Tensor& inde
   std::vector<torch::Tensor> draws;
   draws.reserve(idx.size(0));
   ThreatContext row_ctx = ctx;
+  // The draws are host work: one copy of the batch to the host, not one device-to-host copy per example.
+  const Batch host = clean.to(torch::kCPU);
   for (int64_t b = 0; b < idx.size(0); ++b) {
     // host: one generator per test example, so every model and device sees the same corrupted set
     auto gen = make_generator(splitmix64(seed + static_cast<uint64_t>(ids[b])));
-    Batch one = clean.rows(torch::tensor({b}, torch::kLong).to(clean.x.device()));
+    Batch one = host.rows(torch::tensor({b}, torch::kLong));  // host: rows of the host copy
     row_ctx.example = ids[b];
-    auto d = c.draw(one.to(torch::kCPU), row_ctx, gen);
+    auto d = c.draw(one, row_ctx, gen);
     if (!d.defined()) break;  // deterministic corruption: no draws at all
     draws.push_back(d);
   }
