@@ -61,9 +61,11 @@ int set_threads(const std::string& setting) {
 }
 
 c10::Device pick_device(const std::string& setting) {
-  // A GPU without an index is the rank's own under torchrun's convention (LOCAL_RANK), else the first.
+  // A GPU without an index is the rank's own: its rank on this host (torchrun's LOCAL_RANK, Slurm's
+  // SLURM_LOCALID; as trainers/distributed.cpp reads them) modulo the GPUs it sees, else the first.
   auto own_gpu = [] {
     const char* local = std::getenv("LOCAL_RANK");
+    if (!local || !*local) local = std::getenv("SLURM_LOCALID");
     const int n = static_cast<int>(torch::cuda::device_count());
     const int r = local && *local ? std::atoi(local) : 0;
     return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(n > 0 && r >= 0 ? r % n : 0));

@@ -282,7 +282,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   if (writer) log_to_file((fs::path(out_dir) / "log.txt").string(), /*append=*/from == ResumeFrom::kState);
   log->info("run {} | spec {} | git {} | LibTorch {} | device {} | threads {} | seed {}", spec.name, spec.hash,
             LRB_GIT_SHA, torch_version(), device.str(), at::get_num_threads(), spec.seed);
-  if (team.world() > 1) log->info("ranks {} (this is rank 0; Gloo process group)", team.world());
+  if (team.world() > 1) log->info("ranks {} (this is rank 0; {} process group)", team.world(), team.backend());
   log->info("dataset {} | model {} | trainer {}", p.dataset->label(), p.model->key(), p.trainer->key());
   for (const auto& [key, source] : p.resolved_from)
     if (auto n = root->get("trainer")->get(key.substr(key.find('.') + 1))) {
@@ -337,7 +337,9 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
                                         "delete it to start the run from the beginning",
                                         state_path, m.spec_hash, spec.hash));
     ResumeState r = decode_resume_state(x, state_path);
-    if (r.device != device.str())
+    // The kind of device, not its index: the ranks of a multi-GPU run each use their own GPU (cuda:LOCAL_RANK),
+    // and a CUDA generator's state fits any GPU.
+    if (c10::Device(r.device).type() != device.type())
       throw ConfigError(state_path, fmt::format("--resume: the run trained on {} and this process would continue on {}, "
                                                 "which draws other random numbers; set device={} to resume it",
                                                 r.device, device.str(), r.device));

@@ -22,18 +22,20 @@ have_version() {
 if have_version; then
   echo "install-torch2: torch $TORCH2_VERSION present in $VENV" >&2
 else
-  if ! "$PY" -m venv --help >/dev/null 2>&1; then
+  if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     echo "install-torch2: $PY has no venv module; install python3-venv (apt-get install python3-venv)" >&2
     exit 1
   fi
   # A half-built venv from an interrupted install is rebuilt, never patched.
   rm -rf "$VENV.partial"
   "$PY" -m venv "$VENV.partial"
-  "$VENV.partial/bin/python" -m pip install --quiet --progress-bar off "torch==$TORCH2_VERSION"
+  "$VENV.partial/bin/python" -m pip install --quiet --progress-bar off "torch==$TORCH2_VERSION" >&2
   rm -rf "$VENV"
   mv "$VENV.partial" "$VENV"
   # venv scripts name the folder they were made in; the interpreter itself does not care, pip's launchers do.
-  sed -i "s#$VENV.partial#$VENV#g" "$VENV"/bin/* 2>/dev/null || true
+  # Text files only (the python links stay links); the paths are literal strings, not patterns.
+  grep -rlI --fixed-strings -- "$VENV.partial" "$VENV/bin" |
+    OLD="$VENV.partial" NEW="$VENV" xargs -r perl -pi -e 's/\Q$ENV{OLD}\E/$ENV{NEW}/g'  || true
   have_version || { echo "install-torch2: torch $TORCH2_VERSION did not install into $VENV" >&2; exit 1; }
   echo "install-torch2: installed torch $TORCH2_VERSION into $VENV" >&2
 fi

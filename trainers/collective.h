@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/types.h>
 
+#include <string>
 #include <vector>
 
 namespace lrb {
@@ -28,6 +29,8 @@ class Collective {
     all_reduce_sum(t);
     return t[0].item<int64_t>();
   }
+  // The c10d backend behind it ("Gloo", "NCCL"), or "" for one process.
+  virtual std::string backend() const { return ""; }
   // Wall seconds spent inside collectives so far (communication and waiting for the slowest rank).
   virtual double seconds() const { return 0; }
 };

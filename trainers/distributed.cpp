@@ -15,6 +15,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef LRB_WITH_NCCL
+#include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 #include <torch/torch.h>
@@ -91,6 +92,7 @@ class ProcessGroupCollective final : public Collective {
   }
 
   double seconds() const override { return seconds_; }
+  std::string backend() const override { return backend_; }
 
  private:
   template <class F>
@@ -149,11 +151,16 @@ c10::intrusive_ptr<GroupBase> gloo_group(const c10::intrusive_ptr<c10d::Store>& 
 }
 
 #ifdef LRB_WITH_NCCL
+// The rank's GPU is made current and bound to the group before its first collective (a barrier), so NCCL never
+// guesses it from the rank.
 c10::intrusive_ptr<GroupBase> nccl_group(const c10::intrusive_ptr<c10d::Store>& store, const WorldInfo& w,
-                                             std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout, c10::Device gpu) {
+  c10::cuda::set_device(gpu.index());
   auto opts = c10d::ProcessGroupNCCL::Options::create();
   opts->timeout = timeout;
-  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, w.rank, w.world, opts);
+  auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, w.rank, w.world, opts);
+  pg->setBoundDeviceId(gpu);
+  return pg;
 }
 #endif
 
@@ -253,7 +260,7 @@ std::unique_ptr<Collective> join_world(const WorldInfo& w, std::chrono::millisec
     store->setTimeout(timeout);
 #ifdef LRB_WITH_NCCL
     if (device.is_cuda())
-      return std::make_unique<ProcessGroupCollective>(store, nccl_group(store, w, timeout), w, device, "NCCL");
+      return std::make_unique<ProcessGroupCollective>(store, nccl_group(store, w, timeout, device), w, device, "NCCL");
 #endif
     return std::make_unique<ProcessGroupCollective>(store, gloo_group(store, w, timeout), w, c10::Device(c10::kCPU),
                                                     "Gloo");

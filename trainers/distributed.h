@@ -33,7 +33,8 @@ std::string first_slurm_host(const std::string& nodelist);
 // Joins the world over the store: for a run on the CPU a Gloo process group, on the interface GLOO_SOCKET_IFNAME
 // names (else the host name's address); for a run on a GPU an NCCL one (builds whose LibTorch has CUDA; others
 // refuse it with a ConfigError). Every collective of the group gives up after `timeout` (a peer that died or
-// hangs); its failure is then a TrainingError naming the rank and what to do.
+// hangs); on Gloo its failure is then a TrainingError naming the rank and what to do, while NCCL's watchdog ends
+// the process itself (TORCH_NCCL_ASYNC_ERROR_HANDLING); either way the run resumes with --resume.
 std::unique_ptr<Collective> join_world(const WorldInfo& w, std::chrono::milliseconds timeout,
                                        c10::Device device = c10::Device(c10::kCPU));
 
