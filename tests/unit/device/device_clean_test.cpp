@@ -10,11 +10,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
+#include "core/graph.h"
 #include "core/registry.h"
 #include "core/seed.h"
 #include "models/classifier.h"
@@ -79,6 +81,26 @@ Data text(int64_t n, int64_t steps, int64_t vocab) {
   d.batch.x = at::randint(1, vocab, {n, steps}, gen, torch::kLong);
   d.batch.lengths = at::randint(1, steps + 1, {n}, gen, torch::kLong);
   d.batch.y = at::randint(3, {n}, gen, torch::kLong);
+  return d;
+}
+
+// 9 nodes, 3 features, 3 classes: a ring plus two chords; 5 nodes carry the loss.
+Data graph() {
+  Data d;
+  const int64_t n = 9;
+  d.ctx.input.shape = {3};
+  d.ctx.num_classes = 3;
+  auto gen = make_generator(13);
+  Batch& b = d.batch;
+  b.modality = Modality::kGraph;
+  b.x = at::rand({n, 3}, gen, torch::kFloat);
+  b.y = at::randint(3, {n}, gen, torch::kLong);
+  std::vector<int64_t> u, v;
+  for (int64_t i = 0; i < n; ++i) u.push_back(std::min(i, (i + 1) % n)), v.push_back(std::max(i, (i + 1) % n));
+  u.push_back(0), v.push_back(4), u.push_back(2), v.push_back(7);
+  b.edge_index = torch::stack({torch::tensor(u), torch::tensor(v)});
+  b.adj = normalized_adjacency(b.edge_index, n);
+  b.mask = torch::tensor({1, 1, 0, 1, 0, 1, 0, 0, 1}, torch::kBool);
   return d;
 }
 
@@ -147,7 +169,11 @@ INSTANTIATE_TEST_SUITE_P(
         TrainCase{"name: rnn\nembedding_dim: 3\nhidden: 4", "name: lr-wl\ncopies: 4", tokens},
         TrainCase{"name: gru\nembedding_dim: 3\nhidden: 4", "name: lr-wl\ncopies: 4", tokens},
         TrainCase{"name: lstm\nembedding_dim: 3\nhidden: 4", "name: lr-l\ncopies: 4", tokens},
-        TrainCase{"name: snn\nhidden: [6]\nsteps: 3", "name: lr-l\ncopies: 4", snn_images}),
+        TrainCase{"name: snn\nhidden: [6]\nsteps: 3", "name: lr-l\ncopies: 4", snn_images},
+        TrainCase{"name: gcn\nhidden: 4\ndropout: 0", "name: lr-l\ncopies: 8", graph},
+        TrainCase{"name: gcn\nhidden: 4\ndropout: 0", "name: es\npopulation: 6", graph},
+        TrainCase{"name: gat\nheads: 2\nhidden: 2\ndropout: 0", "name: lr-l\ncopies: 8\nlayerwise: false", graph},
+        TrainCase{"name: gat\nheads: 2\nhidden: 2\ndropout: 0", "name: bp", graph}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 // Every registered attack and corruption that fits images, against a small MLP: the adversarial or corrupted
@@ -193,7 +219,9 @@ TEST(ThreatsFollowModel, EveryImageThreatOnTheModelsDevice) {
       }
     }
     expect_same(out[0], out[1], dev, key + "'s batch", /*values=*/!is_attack);
-    if (is_attack) EXPECT_TRUE(torch::isfinite(out[1]).all().item<bool>()) << key;
+    if (is_attack) {
+      EXPECT_TRUE(torch::isfinite(out[1]).all().item<bool>()) << key;
+    }
     ++checked;
   }
   EXPECT_GE(checked, 8) << "fewer image threats registered than the paper's Table 1 has";
