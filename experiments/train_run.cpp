@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "core/csv.h"
 #include "core/errors.h"
@@ -198,6 +200,48 @@ Failure classify_failure(const std::exception& e, const ExperimentSpec& spec) {
 
 }  // namespace
 
+// Rank 0's resume state, sent to the other ranks as bytes: each of them gets a private copy in the temporary
+// folder (removed with the ReceivedState), so hosts without a shared file system resume too. Rank 0 (and a
+// one-process run) gets an empty path: it reads its own file.
+namespace {
+struct ReceivedState {
+  std::string path;
+  ReceivedState() = default;
+  ReceivedState(ReceivedState&& o) noexcept : path(std::move(o.path)) { o.path.clear(); }
+  ReceivedState(const ReceivedState&) = delete;
+  ReceivedState& operator=(const ReceivedState&) = delete;
+  ~ReceivedState() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove(path, ec);
+  }
+};
+
+ReceivedState share_resume_state(Collective& team, const std::string& state_path) {
+  ReceivedState r;
+  if (team.world() == 1) return r;
+  std::string bytes;
+  if (team.rank() == 0) {
+    std::ifstream in(state_path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const int64_t n = team.sum(team.rank() == 0 ? static_cast<int64_t>(bytes.size()) : 0);
+  // host: Gloo moves host tensors (NCCL's collective stages them through the GPU)
+  auto buf = torch::empty({n}, torch::kUInt8);
+  if (team.rank() == 0) std::memcpy(buf.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  std::vector<torch::Tensor> t{buf};
+  team.broadcast(t, 0);
+  if (team.rank() == 0) return r;
+  r.path = (fs::temp_directory_path() / fmt::format("lrbench-resume-{}-rank{}.pt", ::getpid(), team.rank())).string();
+  std::ofstream out(r.path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(t[0].data_ptr<uint8_t>()), static_cast<std::streamsize>(n));
+  if (!out.flush())
+    throw Error(fmt::format("rank {}: cannot write rank 0's resume state to {} (the temporary folder; set TMPDIR)",
+                            team.rank(), r.path),
+                1);
+  return r;
+}
+}  // namespace
+
 TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resume, Collective* team_in,
                       const std::string& tensorboard) {
   Collective& team = team_in ? *team_in : solo();
@@ -217,15 +261,19 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   refuse_if_busy(out_dir, "train");
   team.barrier();
   if (resume) {
-    from = resume_point(out_dir, p.spec.hash);
+    // Rank 0's run directory decides for every rank: the others' hosts need not share its file system.
+    if (writer) from = resume_point(out_dir, p.spec.hash);
+    if (team.world() > 1) from = static_cast<ResumeFrom>(team.sum(writer ? static_cast<int64_t>(from) : 0));
     if (from == ResumeFrom::kFinished) {
       log->info("{}: this run (spec {}) has finished; nothing to resume", out_dir, p.spec.hash);
       if (writer) fs::remove(state_path);  // left behind by a kill between run.json's "finished" and its removal
       TrainResult done;
       done.run_dir = out_dir;
-      auto j = nlohmann::json::parse(read_text(run_json));
-      if (j.contains("final_test_acc") && j["final_test_acc"].is_number())
-        done.final_test_acc = j["final_test_acc"].get<double>() / 100;
+      if (writer) {
+        auto j = nlohmann::json::parse(read_text(run_json));
+        if (j.contains("final_test_acc") && j["final_test_acc"].is_number())
+          done.final_test_acc = j["final_test_acc"].get<double>() / 100;
+      }
       return done;
     }
     if (from == ResumeFrom::kStart && fs::exists(out_dir) && !fs::is_empty(out_dir))
@@ -330,7 +378,10 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   FitPosition start;
   if (from == ResumeFrom::kState) {
     CheckpointExtras x;
-    auto m = load_checkpoint(state_path, *p.model, opt.get(), p.trainer.get(), p.model->key(),
+    // The other ranks load rank 0's state as it sends it (a private copy), not the file at their own --out.
+    const ReceivedState received = share_resume_state(team, state_path);
+    const std::string& load_path = received.path.empty() ? state_path : received.path;
+    auto m = load_checkpoint(load_path, *p.model, opt.get(), p.trainer.get(), p.model->key(),
                              to_yaml(spec.model.node()), "", &x);
     if (m.spec_hash != spec.hash)
       throw CheckpointError(fmt::format("{}: a state of spec {}, the run is spec {} (the directory mixes two runs); "
@@ -349,7 +400,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     saved_epoch = r.saved_epoch;
     chosen = r.chosen;
     best = r.best;
-    if (fs::exists(run_json))  // keep what the interrupted process recorded: its start and last checkpoint
+    if (writer && fs::exists(run_json))  // keep what the interrupted process recorded: its start and last checkpoint
       if (auto j = nlohmann::json::parse(read_text(run_json), nullptr, false); j.is_object())
         for (const char* key : {"started", "checkpoint"})
           if (j.contains(key)) info[key] = j[key];
@@ -358,7 +409,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   // The state is written after the epoch's checkpoint and run.json: a kill in between redoes the epoch's
   // end, which writes the same bytes again.
   if (team.world() > 1) {
-    // Every rank starts from rank 0's state (a resumed run: the same file, read by each).
+    // Every rank starts from rank 0's state (a resumed run: the state rank 0 sent, share_resume_state).
     auto state = shared_state(*p.model, *p.trainer);
     torch::NoGradGuard no_grad;
     team.broadcast(state, 0);
