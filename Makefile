@@ -76,7 +76,7 @@ BUILD2 ?= build-torch2
 torch2: deps
 	@mkdir -p $(BUILD2) && rm -f $(BUILD2)/configure.log
 	@root=$$(bash scripts/install-torch2.sh $(abspath $(BUILD2))/venv) && \
-	  cmake -S . -B $(BUILD2) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$$root" >$(BUILD2)/configure.log || \
+	  cmake -S . -B $(BUILD2) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$$root" >$(BUILD2)/configure.log 2>&1 || \
 	  { cat $(BUILD2)/configure.log; exit 1; }
 	cmake --build $(BUILD2) -j $(JOBS)
 
