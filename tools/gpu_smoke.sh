@@ -9,7 +9,11 @@
 #  5. with 2 or more GPUs: one LR-WL run over 2 ranks (--nproc 2, NCCL) against the same run in one process.
 # Prints one table (also written to DIR/gpu_smoke.md) and exits 1 on a mismatch, 2 when it cannot run.
 #   tools/gpu_smoke.sh [DIR]   env: STEPS (training steps per cell, default 20), N_TEST (test examples, default 100),
-#                                   TABLES (default table1 table2 table3 table4), SKIP_BUILD=1 (use build-torch2 as is)
+#                                   TABLES (default table1 table2 table3 table4), SKIP_BUILD=1 (use build-torch2 as is),
+#                                   SMOKE_DEVICE=cpu (both sides on the CPU: checks this script's own plumbing
+#                                   on a machine without a GPU; e.g. SMOKE_DEVICE=cpu SKIP_BUILD=1 STEPS=2 N_TEST=20
+#                                   TIMING=0), TIMING=0 (skip the step timings), LRBENCH (default
+#                                   build-torch2/apps/lrbench; ctest gpu_smoke_plumbing_test runs the default build's)
 #
 # Tolerances. The two devices start from the same weights and data order and draw the same LR/ES noise
 # (addressed noise from keys of a host generator, trainers/fit.cpp), but dropout masks and attack restarts come
@@ -29,15 +33,24 @@ n_test=${N_TEST:-100}
 tables=${TABLES:-table1 table2 table3 table4}
 loss_abs=0.15 loss_rel=0.10 acc_pp=10
 
-command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 ||
-  { echo "gpu_smoke: no CUDA GPU here (nvidia-smi -L failed); run it on a machine with one" >&2; exit 2; }
-gpu=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)
+second=${SMOKE_DEVICE:-cuda}
+label=CUDA
+command_line="$(for v in SMOKE_DEVICE STEPS N_TEST TABLES TIMING SKIP_BUILD; do if [[ -n ${!v:-} ]]; then printf '%s=%q ' "$v" "${!v}"; fi; done)tools/gpu_smoke.sh $*"
+if [[ $second == cpu ]]; then
+  gpu="none (SMOKE_DEVICE=cpu: both columns ran on the CPU, a check of this script, not of CUDA)" ngpu=0 label="CPU again"
+else
+  command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 ||
+    { echo "gpu_smoke: no CUDA GPU here (nvidia-smi -L failed); run it on a machine with one" >&2; exit 2; }
+  gpu=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)
+  ngpu=$(nvidia-smi -L | wc -l)
+fi
 if [[ -z ${LRBENCH_DATA:-} && -d ../shared/data ]]; then LRBENCH_DATA=$(cd ../shared/data && pwd); export LRBENCH_DATA; fi
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 t_start=$(date +%s)
 
 [[ ${SKIP_BUILD:-0} == 1 ]] || make torch2 JOBS="$(nproc)"
-lrbench=build-torch2/apps/lrbench
+lrbench=${LRBENCH:-build-torch2/apps/lrbench}
+build_dir=$(dirname "$(dirname "$lrbench")")
 [[ -x $lrbench ]] || { echo "gpu_smoke: $lrbench missing (make torch2)" >&2; exit 2; }
 rm -rf "$dir"
 mkdir -p "$dir/profiles" "$dir/logs"
@@ -45,7 +58,7 @@ rows=()  # "what|cpu|cuda|verdict"
 failed=0
 
 echo "== device_clean_test on the GPU"
-if build-torch2/tests/unit/device/device_clean_test >"$dir/logs/device_clean_test.log" 2>&1; then
+if "$build_dir/tests/unit/device/device_clean_test" >"$dir/logs/device_clean_test.log" 2>&1; then
   rows+=("device_clean_test|-|passed|ok")
 else
   rows+=("device_clean_test|-|FAILED (logs/device_clean_test.log)|MISMATCH"); failed=1
@@ -61,8 +74,8 @@ profile() {  # table device
 
 for t in $tables; do
   for dev in cpu cuda; do
-    profile "$t" "$dev" >"$dir/profiles/$t-$dev.txt"
-    echo "== $t on $dev"
+    profile "$t" "$([[ $dev == cuda ]] && echo "$second" || echo cpu)" >"$dir/profiles/$t-$dev.txt"
+    echo "== $t on $([[ $dev == cuda ]] && echo "$second (the second column)" || echo cpu)"
     t0=$(date +%s)
     PROFILE=$dir/profiles/$t-$dev.txt RUNS=$dir/runs/$dev/$t OUT=$dir/out/$dev CHECK=0 \
       bash tools/table.sh "$t" "$lrbench" >"$dir/logs/$t-$dev.log" 2>&1 ||
@@ -95,19 +108,19 @@ done
 # One LR-WL step at the paper's copies (no copies_divisor), on the GPU: the median of steps 2.. (step 1 warms up).
 step_time() {  # model
   local out=$dir/timing/$1
-  "$lrbench" train experiments/table1.yaml model="$1" trainer=lr-wl device=cuda train.epochs=1 train.max_steps=6 \
+  "$lrbench" train experiments/table1.yaml model="$1" trainer=lr-wl device="$second" train.epochs=1 train.max_steps=6 \
     train.steps_every=1 dataset.limit_train=2000 dataset.limit_test=100 --out "$out" >"$dir/logs/timing-$1.log" 2>&1 ||
     { echo "failed"; return; }
   awk -F, 'NR > 2 { print $6 }' "$out/steps.csv" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f s", v[int((NR + 1) / 2)] }'
 }
 mkdir -p "$dir/timing"
-for m in resnet5 vgg8; do
+for m in $([[ ${TIMING:-1} == 1 ]] && echo resnet5 vgg8); do
   echo "== timing one LR-WL step of $m at the paper's copies"
   rows+=("LR-WL step $m (paper copies, batch of table1.yaml)|-|$(step_time $m)|timing")
 done
 
 # NCCL needs a GPU per rank: two ranks, each on its own GPU (LOCAL_RANK picks it), must train what one process does.
-if (( $(nvidia-smi -L | wc -l) >= 2 )); then
+if (( ngpu >= 2 )); then
   echo "== NCCL: LR-WL over 2 ranks against 1"
   args=(experiments/demo.yaml trainer=lr-wl device=cuda train.epochs=1 train.max_steps=$steps dataset.limit_train=2000
         dataset.limit_test=$n_test)
@@ -126,11 +139,11 @@ fi
 {
   echo "# GPU smoke test ($(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- . ':!results' || echo -dirty))"
   echo
-  echo "GPU: $gpu. LibTorch $(sed -n 's/^TORCH2_VERSION=//p' scripts/install-torch2.sh) (build-torch2). STEPS=$steps,"
+  echo "GPU: $gpu. $("$lrbench" --version 2>/dev/null | head -1) ($lrbench). STEPS=$steps,"
   echo "N_TEST=$n_test. Tolerances: loss $loss_abs + ${loss_rel} x CPU loss; accuracy $acc_pp pp. Wall time"
-  echo "$(( $(date +%s) - t_start )) s. Command: \`tools/gpu_smoke.sh\`."
+  echo "$(( $(date +%s) - t_start )) s. Command: \`$command_line\`."
   echo
-  echo "| what | CPU | CUDA | verdict |"
+  echo "| what | CPU | $label | verdict |"
   echo "|---|---|---|---|"
   for r in "${rows[@]}"; do echo "| ${r//|/ | } |"; done
 } | tee "$dir/gpu_smoke.md"
