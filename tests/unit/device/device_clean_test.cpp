@@ -20,6 +20,7 @@
 #include "core/registry.h"
 #include "core/seed.h"
 #include "models/classifier.h"
+#include "tests/unit/lr/tiny_sites.h"
 #include "threats/threat.h"
 #include "threats/victim.h"
 #include "trainers/trainer.h"
@@ -71,16 +72,13 @@ Data images(std::vector<int64_t> shape, int64_t n) {
   return d;
 }
 
+// The LR tests' token batch (ids 1..5, so a vocabulary of 6 or more).
 Data text(int64_t n, int64_t steps, int64_t vocab) {
   Data d;
   d.ctx.input.shape = {steps};
   d.ctx.input.vocab_size = vocab;
   d.ctx.num_classes = 3;
-  auto gen = make_generator(12);
-  d.batch.modality = Modality::kText;
-  d.batch.x = at::randint(1, vocab, {n, steps}, gen, torch::kLong);
-  d.batch.lengths = at::randint(1, steps + 1, {n}, gen, torch::kLong);
-  d.batch.y = at::randint(3, {n}, gen, torch::kLong);
+  d.batch = test::tiny_text(n, steps, 12);
   return d;
 }
 
