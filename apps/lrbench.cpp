@@ -101,12 +101,7 @@ static std::string out_of_memory(const std::string& what, bool eval) {
 }
 
 int main(int argc, char** argv) {
-  // libgomp reads OMP_WAIT_POLICY when it loads, before main: set it and re-exec once. Its default
-  // busy-wait keeps a core spinning that OpenBLAS needs (LR steps 3x slower on 2 cores).
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);  // on failure, just carry on with the default policy
-  }
+  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
   CLI::App app{"lrbench: train networks with BP, ES and likelihood-ratio (LR) gradients, and measure robustness"};
   app.require_subcommand(1);
   app.set_version_flag("--version", fmt::format("lrbench {} (commit {}); plugin ABI: {}", LRB_VERSION, LRB_GIT_SHA,

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/registry.h"
+#include "core/runtime.h"
 #include "models/classifier.h"
 #include "models/layered.h"
 #include "trainers/lr/engine.h"
@@ -157,12 +158,14 @@ void BM_BpStep(benchmark::State& state) {
 }
 BENCHMARK(BM_BpStep)->Arg(100)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// One LR-WL step (or, with LRB_LR_PROFILE_LAYER=l, one layer's estimate) under the op profiler.
+// One LR-WL step (or, with LRB_LR_PROFILE_LAYER=l, one layer's estimate) under the op profiler, at the paper's
+// copies or LRB_LR_PROFILE_COPIES percent of them.
 void profile_one_step(const std::string& path) {
   at::set_num_threads(kThreads);
   torch::NoGradGuard ng;
   auto model = make_resnet5();
-  auto trainer = make_trainer("lr-wl", *model, 100);
+  const char* pct = std::getenv("LRB_LR_PROFILE_COPIES");
+  auto trainer = make_trainer("lr-wl", *model, pct ? std::atoll(pct) : 100);
   auto b = random_batch(100);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(4);
   const char* layer = std::getenv("LRB_LR_PROFILE_LAYER");
@@ -182,15 +185,9 @@ void profile_one_step(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // libgomp's default busy-wait keeps an idle OpenMP worker spinning on one of the two cores while
-  // OpenBLAS's own threads run the GEMMs (and while other processes need the CPU): the LR-WL step ran
-  // 2.7x slower. A passive wait policy must be set before libgomp loads, hence the re-exec; an explicit
-  // OMP_WAIT_POLICY (e.g. ACTIVE, to measure the default) is respected.
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);
-  }
-  std::fprintf(stderr, "bench_lr_step: OMP_WAIT_POLICY=%s\n", std::getenv("OMP_WAIT_POLICY"));
+  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
+  std::fprintf(stderr, "bench_lr_step: OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s\n", std::getenv("OMP_WAIT_POLICY"),
+               std::getenv("OPENBLAS_THREAD_TIMEOUT"));
   benchmark::Initialize(&argc, argv);
   if (const char* p = std::getenv("LRB_LR_PROFILE")) profile_one_step(p);
   benchmark::RunSpecifiedBenchmarks();

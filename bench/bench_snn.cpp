@@ -63,4 +63,10 @@ BENCHMARK(BM_SnnBpStep)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealT
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

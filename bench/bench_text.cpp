@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/registry.h"
+#include "core/runtime.h"
 #include "models/classifier.h"
 #include "trainers/lr/lr_trainer.h"
 
@@ -95,11 +96,7 @@ BENCHMARK(BM_LstmQueries)->Arg(512)->Repetitions(3)->Unit(benchmark::kMillisecon
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A passive OpenMP wait policy must be set before libgomp loads (see bench_lr_step.cpp), hence the re-exec.
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);
-  }
+  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,6 +1,7 @@
 #include "core/runtime.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <mutex>
 
@@ -26,6 +27,22 @@ void keep_freed_memory() {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
   });
+}
+
+void reexec_with_passive_threads(char** argv) {
+  bool changed = false;
+  for (auto [name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "4"}})
+    if (!std::getenv(name)) setenv(name, value, 1), changed = true;
+  if (changed) execv("/proc/self/exe", argv);  // on failure, carry on with the libraries' defaults
+}
+
+int64_t cache_block_bytes() {
+  static const int64_t bytes = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return std::clamp<int64_t>(l2 > 0 ? 8 * static_cast<int64_t>(l2) : int64_t{8} << 20, int64_t{4} << 20,
+                               int64_t{32} << 20);
+  }();
+  return bytes;
 }
 
 int set_threads(const std::string& setting) {

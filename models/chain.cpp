@@ -19,17 +19,37 @@ torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
   return (x.view(shape) + s.unsqueeze(0)).flatten(0, 1);
 }
 
+torch::Tensor Flow::add_skip_into(const torch::Tensor& x, int k) const {
+  if (torch::GradMode::is_enabled()) return add_skip(x, k);
+  const auto& s = input(k);
+  if (k > from_ || copies_ == 1 || s.size(0) == x.size(0)) return x.add_(s);
+  auto shape = s.sizes().vec();
+  shape.insert(shape.begin(), copies_);
+  x.view(shape).add_(s.unsqueeze(0));
+  return x;
+}
+
+torch::Tensor Flow::relu(const torch::Tensor& z) const { return scratch_ ? z.relu_() : torch::relu(z); }
+
+torch::Tensor Flow::relu_pool(const torch::Tensor& z, int64_t k) const {
+  auto p = torch::max_pool2d(z, k);
+  return torch::GradMode::is_enabled() ? torch::relu(p) : p.relu_();
+}
+
 namespace {
 torch::Tensor tile_rows_if(const torch::Tensor& t, int64_t copies) { return t.defined() ? tile_rows(t, copies) : t; }
 }  // namespace
 
 // Runs sites from+1.. on `z` (site `from`'s pre-activation); from = -1 runs the whole chain on the input.
 torch::Tensor ChainModel::run(int from, torch::Tensor z, Flow& flow) {
+  const bool own = !layer_hook && !torch::GradMode::is_enabled();
   for (int l = from + 1; l < static_cast<int>(sites_.size()); ++l) {
+    flow.scratch_ = own && l > from + 1;
     auto x = glue_[l](z, flow);
     if (from < 0 || (l < static_cast<int>(keep_.size()) && keep_[l])) flow.live_[l] = x;
     z = layer_hook ? call_layer(l, sites_[l], x, tile_rows_if(live_rows(l, flow.batch()), flow.copies())) : sites_[l](x);
   }
+  flow.scratch_ = own && static_cast<int>(sites_.size()) > from + 1;
   return head_ ? head_(z, flow) : z;
 }
 

@@ -27,6 +27,17 @@ class Flow {
   const torch::Tensor& input(int k) const;
   // x + site k's input, broadcasting a clean [B,...] skip over copy-major rows [copies*B,...].
   torch::Tensor add_skip(const torch::Tensor& x, int k) const;
+  // The same, added into x when no gradient is recorded: x must be a tensor the glue itself just made.
+  torch::Tensor add_skip_into(const torch::Tensor& x, int k) const;
+  // True when the glue's z was made by this pass for this glue alone and no gradient is recorded: the
+  // glue may then overwrite it (a noisy suffix's element-wise work stays in the cache, without a new
+  // buffer). False for the pass's first glue (z is the caller's) and while a layer hook may keep z.
+  bool scratch() const { return scratch_; }
+  // ReLU of z, in place when scratch().
+  torch::Tensor relu(const torch::Tensor& z) const;
+  // max_pool2d(relu(z), k) as relu(max_pool2d(z, k)): the same values and gradient (ReLU is monotone, so it
+  // commutes with max), on k² times fewer elements and without a buffer for relu(z).
+  torch::Tensor relu_pool(const torch::Tensor& z, int64_t k) const;
   // The batch the pass runs on (untiled: a graph's adjacency, a text's lengths) and how many copy-major
   // copies of its rows the running tensors hold.
   const Batch& batch() const { return *batch_; }
@@ -36,6 +47,7 @@ class Flow {
   friend class ChainModel;
   int from_ = -1;                     // the perturbed site; -1 for a clean pass
   int64_t copies_ = 1;
+  bool scratch_ = false;
   const ForwardTrace* trace_ = nullptr;
   const Batch* batch_ = nullptr;
   std::vector<torch::Tensor> live_;   // inputs computed by this pass

@@ -37,16 +37,16 @@ class ResNet5Impl : public ClassifierImpl, public ChainModel {
     auto fc = register_module("fc", torch::nn::Linear(32 * w * 4 * 4, ctx.num_classes));
     register_normalization(*this, ctx.input.mean, ctx.input.std, mean_, std_);
 
-    auto relu = [](const torch::Tensor& z, const Flow&) { return torch::relu(z); };
+    auto relu = [](const torch::Tensor& z, const Flow& f) { return f.relu(z); };
     add_site({"conv0", nullptr, conv0}, [](const torch::Tensor& x, const Flow&) { return x; });
     add_site({"conv1", nullptr, conv1}, relu);
     add_site({"conv2", nullptr, conv2},
-             [](const torch::Tensor& z, const Flow&) { return torch::max_pool2d(torch::relu(z), 2); });
+             [](const torch::Tensor& z, const Flow& f) { return f.relu_pool(z, 2); });
     add_site({"conv3", nullptr, conv3}, relu);
     keep_input(3);
     // The identity skip around conv3 carries conv3's input.
     add_site({"fc", fc, nullptr}, [](const torch::Tensor& z, const Flow& f) {
-      return torch::max_pool2d(f.add_skip(torch::relu(z), 3), 4).flatten(1);
+      return torch::max_pool2d(f.add_skip_into(f.relu(z), 3), 4).flatten(1);
     });
     finish_chain(ctx.input.shape);
   }

@@ -31,8 +31,8 @@ class Vgg8Impl : public ClassifierImpl, public ChainModel {
                 "vgg8 expects 32x32 images (got a dataset with another input shape)");
     const int64_t w = o.width;
     const std::vector<int64_t> channels = {ctx.input.shape[0], 16 * w, 16 * w, 32 * w, 32 * w, 64 * w, 64 * w};
-    auto relu = [](const torch::Tensor& z, const Flow&) { return torch::relu(z); };
-    auto relu_pool = [](const torch::Tensor& z, const Flow&) { return torch::max_pool2d(torch::relu(z), 2); };
+    auto relu = [](const torch::Tensor& z, const Flow& f) { return f.relu(z); };
+    auto relu_pool = [](const torch::Tensor& z, const Flow& f) { return f.relu_pool(z, 2); };
     for (int i = 0; i < 6; ++i) {
       auto name = "conv" + std::to_string(i);
       auto conv = register_module(
@@ -45,7 +45,7 @@ class Vgg8Impl : public ClassifierImpl, public ChainModel {
     auto fc0 = register_module("fc0", torch::nn::Linear(64 * w * 4 * 4, 256 * w));
     auto fc1 = register_module("fc1", torch::nn::Linear(256 * w, ctx.num_classes));
     add_site({"fc0", fc0, nullptr},
-             [](const torch::Tensor& z, const Flow&) { return torch::max_pool2d(torch::relu(z), 2).flatten(1); });
+             [](const torch::Tensor& z, const Flow& f) { return f.relu_pool(z, 2).flatten(1); });
     add_site({"fc1", fc1, nullptr}, relu);
     register_normalization(*this, ctx.input.mean, ctx.input.std, mean_, std_);
     finish_chain(ctx.input.shape);

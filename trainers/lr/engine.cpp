@@ -21,10 +21,10 @@ namespace lrb::lr {
 using namespace detail;
 
 namespace {
-// Rows per chunk aim to keep the widest activation of a chunk near this size: measured on 2 cores,
-// oneDNN convolutions on ~8 MB activations run 3-4x faster than on 100+ MB ones (fresh large
-// allocations page-fault and stream from DRAM).
-constexpr int64_t kChunkBytes = 24 << 20;
+// The widest activation of a chunk spans core/runtime.h's cache_block_bytes(): on 2 cores the suffix ran
+// fastest with chunks of 4-8 MB (AMD EPYC, 1 MB L2 per core: the paper-copies ResNet-5 step 3.1 s at 24 MB,
+// 2.3-2.5 s at 4-8 MB), and oneDNN convolutions on 100+ MB activations ran 3-4x slower than on ~8 MB ones.
+const int64_t kChunkBytes = cache_block_bytes();
 
 }  // namespace
 
