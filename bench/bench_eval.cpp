@@ -4,13 +4,19 @@
 // The PyTorch side of the same attack steps: /usr/bin/python3 tools/bench_peer_attacks.py.
 #include <ATen/CPUGeneratorImpl.h>
 #include <benchmark/benchmark.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
+
+#include <cstdlib>
+#include <string>
 
 #include "core/registry.h"
 #include "core/runtime.h"
+#include "models/layered.h"
 #include "models/classifier.h"
 #include "threats/threat.h"
 #include "threats/victim.h"
+#include "trainers/lr/engine.h"
 #include "trainers/lr/lr_trainer.h"
 
 namespace {
@@ -48,6 +54,30 @@ void BM_VGG8_LrWlStep(benchmark::State& state) {
   for (auto _ : state) trainer.estimate_grad(*model, b, gen);
 }
 BENCHMARK(BM_VGG8_LrWlStep)->Arg(10)->Arg(1)->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond)->UseRealTime();
+
+// One layer's share of the VGG-8 LR-WL step at copies ÷10 (LRB_LR_PROFILE=P also writes P.<layer>.json, the
+// op profile of one estimate). Args: layer.
+void BM_VGG8_LrWlLayer(benchmark::State& state) {
+  keep_freed_memory();
+  at::set_num_threads(2);
+  torch::NoGradGuard ng;
+  auto model = make_model("vgg8");
+  lr::LrTrainer trainer(lr::LrOptions::from(Config(parse_yaml_string("name: lr-wl\ncopies_divisor: 10", "bench"), "trainer"), "lr-wl"));
+  trainer.attach(*model);
+  auto& lm = dynamic_cast<LayeredModel&>(*model);
+  lr::Engine engine(lm, trainer.settings(), trainer.sigmas());
+  auto clean = engine.clean_pass(random_batch(100));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  const int l = static_cast<int>(state.range(0));
+  const std::vector<int64_t> copies{trainer.settings().layers[l].copies};
+  engine.layer(clean, l, copies, gen);  // warm-up: oneDNN primitive caches
+  if (const char* path = std::getenv("LRB_LR_PROFILE")) {  // a per-op profile of one estimate of layer l
+    torch::autograd::profiler::RecordProfile guard(std::string(path) + "." + std::to_string(l) + ".json");
+    engine.layer(clean, l, copies, gen);
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(engine.layer(clean, l, copies, gen));
+}
+BENCHMARK(BM_VGG8_LrWlLayer)->DenseRange(0, 7)->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Args: model (0 resnet5, 1 vgg8), attack (0 fgsm, 1 i-fgsm, 2 mi-fgsm).
 void BM_Attack(benchmark::State& state) {

@@ -31,7 +31,9 @@ const int64_t kChunkBytes = cache_block_bytes();
 struct Engine::LayerRun {
   const CleanPass& c;
   int l;
-  torch::Tensor zp, U, sig;  // clean pre-activation [B,S,C]; unfolded input [B,P,K+1]; σ [C]
+  torch::Tensor zp, U, sig;  // clean pre-activation [B,S,C]; unfolded input [B,P,K1] or (cols) [B,K,P]; σ [C]
+  bool cols;                  // U from unfold_cols (a convolution's per-row weight noise)
+  int64_t K1;                 // rows of a weight-noise kernel: the layer's fan-in, +1 for its bias
   NoiseSource noise;
   Sums s;
   torch::Tensor shared;  // per-copy weight noise of the current copy range, [K+1, h, C]
@@ -251,7 +253,7 @@ void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
 void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
   const bool anti = settings_.antithetic, per_row = settings_.layers[r.l].weight_per_row;
   const int64_t m = k.copies, bc = k.b1 - k.b0, h = anti ? m / 2 : m;
-  const int64_t P = r.U.size(1), K1 = r.U.size(2), C = r.zp.size(2);
+  const int64_t P = r.U.size(r.cols ? 2 : 1), K1 = r.K1, C = r.zp.size(2);
   TORCH_CHECK(P == r.zp.size(1), "LR engine: unfolded positions ", P, " != output positions ", r.zp.size(1));
   auto Ub = r.U.slice(0, k.b0, k.b1);
   torch::Tensor X, Y;  // σξ; the noise part of the pre-activation, [h, Bc, P, C]
@@ -263,9 +265,15 @@ void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
     // (at::mm per example: ATen's CPU bmm was up to 10x slower than mm for these shapes, e.g. K = 28.)
     auto prod = torch::empty({bc, P, h * C}, Ub.options());
     auto Xm = X.view({bc, K1, h * C});
+    const int64_t K = r.cols ? r.U.size(1) : K1;
     for (int64_t b = 0; b < bc; ++b) {
       auto dst = prod[b];
-      at::mm_out(dst, Ub[b], Xm[b]);
+      if (!r.cols)
+        at::mm_out(dst, Ub[b], Xm[b]);
+      else if (K1 > K)  // the bias noise, one row per copy, added at every position
+        at::addmm_out(dst, Xm[b][K], Ub[b].t(), Xm[b].narrow(0, 0, K));
+      else
+        at::mm_out(dst, Ub[b].t(), Xm[b]);
     }
     Y = prod.view({bc, P, h, C}).permute({2, 0, 1, 3});
   } else {
@@ -314,21 +322,26 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
   auto zp = to_phys(c.z[l]);
   const int64_t C = zp.size(2);
   torch::Tensor U;
-  if (mode == Mode::kWeight) U = unfold_rows(layers_[l], c.trace.inputs[l]);
-  const int64_t dim = mode == Mode::kLogit ? zp.size(1) * C : U.size(2) * C;
-  LayerRun r{c, l, zp, U, sigma_[l].to(zp.options()),
+  const bool per_row = settings_.layers[l].weight_per_row;
+  const bool cols = mode == Mode::kWeight && per_row && layers_[l].is_conv();
+  int64_t K1 = 0;
+  if (mode == Mode::kWeight) {
+    U = cols ? unfold_cols(layers_[l], c.trace.inputs[l]) : unfold_rows(layers_[l], c.trace.inputs[l]);
+    K1 = cols ? U.size(1) + (layers_[l].bias().defined() ? 1 : 0) : U.size(2);
+  }
+  const int64_t dim = mode == Mode::kLogit ? zp.size(1) * C : K1 * C;
+  LayerRun r{c, l, zp, U, sigma_[l].to(zp.options()), cols, K1,
              NoiseSource(settings_.source, dim, layer_key(step_key, l), c.batch(), zp.options()), {}, {}};
   if (mode == Mode::kLogit)
     r.s.out_grad = torch::zeros_like(zp);
   else
-    r.s.kc = torch::zeros({U.size(2), C}, zp.options());
+    r.s.kc = torch::zeros({K1, C}, zp.options());
   if (settings_.sigma_grad) r.s.s = torch::zeros({C}, zp.options());
 
   std::vector<LayerGrad> out;
   int64_t done = 0;
   // Weight noise: per-row kernels count towards each row, per-copy kernels towards each copy.
-  const int64_t noise_bytes = mode == Mode::kWeight ? U.size(2) * C * static_cast<int64_t>(sizeof(float)) : 0;
-  const bool per_row = settings_.layers[l].weight_per_row;
+  const int64_t noise_bytes = K1 * C * static_cast<int64_t>(sizeof(float));
   const int64_t bytes = row_bytes(c, l) + (per_row ? noise_bytes : 0);
   for (int64_t target : copies_at) {
     target = round_copies(target);

@@ -68,6 +68,11 @@ torch::Tensor unfold_rows(const PerturbableLayer& layer, const torch::Tensor& x)
   return u.transpose(1, 2).contiguous();
 }
 
+torch::Tensor unfold_cols(const PerturbableLayer& layer, const torch::Tensor& x) {
+  auto g = geometry(layer);
+  return at::im2col(x.contiguous(), g.kernel, g.dilation, g.padding, g.stride);
+}
+
 namespace {
 template <class T>
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)

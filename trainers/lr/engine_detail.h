@@ -43,6 +43,10 @@ torch::Tensor to_phys(const torch::Tensor& z);
 torch::Tensor from_phys(const torch::Tensor& t, const torch::Tensor& like);
 // The layer's input unfolded and transposed, with a ones column for the bias: [R, P, K(+1)].
 torch::Tensor unfold_rows(const PerturbableLayer& layer, const torch::Tensor& x);
+// A convolution's im2col columns as ATen makes them, [R, K, P]: unfold_rows without its transposed copy and
+// ones column (three passes over the largest tensor of a weight-noise layer). A product takes U[r]ᵀ as a
+// transposed operand and adds the bias noise as a row.
+torch::Tensor unfold_cols(const PerturbableLayer& layer, const torch::Tensor& x);
 // Rows [b0, b1) of every tensor in the trace.
 ForwardTrace slice_trace(const ForwardTrace& t, int64_t b0, int64_t b1);
 // Cross-entropy of every row.
