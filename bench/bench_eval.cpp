@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/bench_flops.h"
 #include "core/registry.h"
 #include "core/runtime.h"
 #include "models/layered.h"
@@ -52,6 +53,7 @@ void BM_VGG8_LrWlStep(benchmark::State& state) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
   trainer.estimate_grad(*model, b, gen);  // warm-up: allocator and oneDNN primitive caches
   for (auto _ : state) trainer.estimate_grad(*model, b, gen);
+  bench::flop_counters(state, bench::lr_step_flops(*model, trainer.settings(), b));
 }
 BENCHMARK(BM_VGG8_LrWlStep)->Arg(10)->Arg(1)->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond)->UseRealTime();
 
@@ -76,6 +78,10 @@ void BM_VGG8_LrWlLayer(benchmark::State& state) {
     engine.layer(clean, l, copies, gen);
   }
   for (auto _ : state) benchmark::DoNotOptimize(engine.layer(clean, l, copies, gen));
+  auto one = trainer.settings();  // only layer l perturbed: its share of the step
+  for (size_t k = 0; k < one.layers.size(); ++k)
+    if (static_cast<int>(k) != l) one.layers[k].mode = lr::Mode::kNone;
+  bench::flop_counters(state, bench::lr_step_flops(*model, one, clean.input));
 }
 BENCHMARK(BM_VGG8_LrWlLayer)->DenseRange(0, 7)->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -1,5 +1,6 @@
 // LR-WL ResNet-5 step (docs/PAPER.md presets: batch 100, copies [100,200,200,100,50]) with the real trainer,
-// next to the fp32 GEMM ceiling and a BP step. Counters: GFLOP/s of the LR arithmetic, peak RSS.
+// next to the fp32 GEMM ceiling, an ES step and a BP step. Counters (bench/bench_flops.h): GFLOP per step,
+// GFLOP/s, `ceiling` (the share of this binary's GEMM ceiling), peak RSS.
 //   bench_lr_step --benchmark_filter=LrWl          (step time, scaling with copies and batch)
 //   LRB_LR_PROFILE=trace.json bench_lr_step ...     (also writes a per-op profile of one step first)
 #include <ATen/CPUGeneratorImpl.h>
@@ -15,10 +16,12 @@
 #include <fstream>
 #include <string>
 
+#include "bench/bench_flops.h"
 #include "core/registry.h"
 #include "core/runtime.h"
 #include "models/classifier.h"
 #include "models/layered.h"
+#include "trainers/trainer.h"
 #include "trainers/lr/engine.h"
 #include "trainers/lr/lr_trainer.h"
 
@@ -61,32 +64,16 @@ std::unique_ptr<lr::LrTrainer> make_trainer(const std::string& flavor, Classifie
   return t;
 }
 
-// Multiply-adds of one example through each layer (clean), from the layer shapes of a traced batch.
-std::vector<double> layer_macs(ClassifierImpl& model) {
-  torch::NoGradGuard ng;
-  auto& lm = dynamic_cast<LayeredModel&>(model);
-  auto layers = lm.layers();
-  auto t = lm.trace(random_batch(1));
-  std::vector<double> out;
-  for (size_t l = 0; l < layers.size(); ++l) {
-    auto z = layers[l](t.inputs[l]);
-    out.push_back(static_cast<double>(z.numel()) * layers[l].weight()[0].numel());
-  }
-  return out;
+// The step's FLOPs with only layer l perturbed (its share of the step).
+double layer_flops(ClassifierImpl& model, lr::EngineSettings s, int l, const Batch& b) {
+  for (size_t k = 0; k < s.layers.size(); ++k)
+    if (static_cast<int>(k) != l) s.layers[k].mode = lr::Mode::kNone;
+  return bench::lr_step_flops(model, s, b);
 }
 
-// FLOPs of one LR step: each layer's copies run the noise product (weight noise) and the suffix.
-double lr_step_flops(ClassifierImpl& model, const lr::EngineSettings& s, int64_t batch) {
-  auto macs = layer_macs(model);
-  double total = 0;
-  for (size_t l = 0; l < macs.size(); ++l) {
-    if (s.layers[l].mode == lr::Mode::kNone) continue;
-    double per_row = s.layers[l].mode == lr::Mode::kWeight ? macs[l] : 0;
-    for (size_t k = l + 1; k < macs.size(); ++k) per_row += macs[k];
-    total += 2.0 * per_row * s.layers[l].copies * batch;
-  }
-  return total;
-}
+// Peak RSS since the last reset_peak_rss(): writing 5 to clear_refs resets VmHWM (Linux >= 4.0), so each
+// benchmark reports its own peak, not the process's.
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 double peak_rss_gb() {
   std::ifstream f("/proc/self/status");
@@ -116,11 +103,10 @@ void lr_step(benchmark::State& state, const std::string& flavor) {
   const int64_t batch = state.range(0);
   auto trainer = make_trainer(flavor, *model, state.range(1));
   auto b = random_batch(batch);
+  reset_peak_rss();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
   for (auto _ : state) benchmark::DoNotOptimize(trainer->estimate_grad(*model, b, gen));
-  const double flops = lr_step_flops(*model, trainer->settings(), batch);
-  state.counters["GFLOP"] = flops / 1e9;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  bench::flop_counters(state, bench::lr_step_flops(*model, trainer->settings(), b));
   state.counters["peak_GB"] = peak_rss_gb();
 }
 void BM_LrWlStep(benchmark::State& state) { lr_step(state, "lr-wl"); }
@@ -130,20 +116,41 @@ BENCHMARK(BM_LrWlStep)
     ->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_LrLStep)->Args({100, 100})->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond)->UseRealTime();
 
-// Per-layer share of the LR-WL step (layer-wise injection: each layer's copies and suffix).
+// One ES step (OpenAI-ES, antithetic pairs) of the same model and batch. Args: population.
+void BM_EsStep(benchmark::State& state) {
+  at::set_num_threads(kThreads);
+  auto model = make_resnet5();
+  auto trainer = Registry<Trainer>::get().make(
+      Config(parse_yaml_string("name: es\npopulation: " + std::to_string(state.range(0)), "bench"), "trainer"));
+  trainer->attach(*model);
+  auto b = random_batch(100);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+  reset_peak_rss();
+  trainer->estimate_grad(*model, b, gen);  // warm-up: oneDNN primitives
+  for (auto _ : state) benchmark::DoNotOptimize(trainer->estimate_grad(*model, b, gen));
+  // Each member and the clean pass run the whole network on the batch.
+  bench::flop_counters(state, 2.0 * bench::forward_macs(*model, b) * static_cast<double>(state.range(0) + 1));
+  state.counters["peak_GB"] = peak_rss_gb();
+}
+BENCHMARK(BM_EsStep)->Arg(50)->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Per-layer share of the LR-WL step (layer-wise injection: each layer's copies and suffix). Args: layer, copies
+// in percent of the paper's preset.
 void BM_LrWlLayer(benchmark::State& state) {
   at::set_num_threads(kThreads);
   torch::NoGradGuard ng;
   auto model = make_resnet5();
-  auto trainer = make_trainer("lr-wl", *model, 100);
+  auto trainer = make_trainer("lr-wl", *model, state.range(1));
   auto& lm = dynamic_cast<LayeredModel&>(*model);
   lr::Engine engine(lm, trainer->settings(), trainer->sigmas());
   auto clean = engine.clean_pass(random_batch(100));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
   const int l = static_cast<int>(state.range(0));
   for (auto _ : state) benchmark::DoNotOptimize(engine.layer(clean, l, {trainer->settings().layers[l].copies}, gen));
+  bench::flop_counters(state, layer_flops(*model, trainer->settings(), l, clean.input));
 }
-BENCHMARK(BM_LrWlLayer)->DenseRange(0, 4)->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LrWlLayer)->ArgsProduct({{0, 1, 2, 3, 4}, {100, 10}})->Iterations(1)->Repetitions(3)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The back-propagation step of the same model and batch, for scale.
 void BM_BpStep(benchmark::State& state) {

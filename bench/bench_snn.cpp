@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "bench/bench_flops.h"
 #include "core/registry.h"
 #include "core/runtime.h"
 #include "models/classifier.h"
@@ -46,6 +47,7 @@ void BM_SnnLrStep(benchmark::State& state) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
   trainer.estimate_grad(*model, b, gen);  // warm-up: allocator
   for (auto _ : state) benchmark::DoNotOptimize(trainer.estimate_grad(*model, b, gen));
+  bench::flop_counters(state, bench::lr_step_flops(*model, trainer.settings(), b));
 }
 BENCHMARK(BM_SnnLrStep)->Args({100, 0})->Args({100, 1})->Iterations(3)->Repetitions(3)
     ->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/bench_flops.h"
 #include "core/registry.h"
 #include "core/runtime.h"
 #include "models/classifier.h"
@@ -57,6 +58,7 @@ void lr_step(benchmark::State& state, const std::string& key) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
   for (auto _ : state) benchmark::DoNotOptimize(trainer.estimate_grad(*model, b, gen));
   state.counters["steps"] = b.lengths.max().item<double>();
+  bench::flop_counters(state, bench::lr_step_flops(*model, trainer.settings(), b));
 }
 void BM_LstmLrStep(benchmark::State& state) { lr_step(state, "lstm"); }
 void BM_RnnLrStep(benchmark::State& state) { lr_step(state, "rnn"); }
