@@ -9,7 +9,7 @@ endif
 
 # libgomp and OpenBLAS otherwise spin while idle and hold a core the other needs (core/runtime.h).
 export OMP_WAIT_POLICY ?= PASSIVE
-export OPENBLAS_THREAD_TIMEOUT ?= 4
+export OPENBLAS_THREAD_TIMEOUT ?= 22
 
 .PHONY: all deps configure build demo test test-fast test-slow torch2 test-torch2 regression fuzz bench fig1 table1 table2 table3 table4 report clean help
 PROFILE ?= quick

@@ -38,14 +38,16 @@ inline double gemm_ceiling_gflops() {
 
 // Multiply-adds of every site call in one clean forward of `batch` (a recurrent cell's call at every time
 // step included), counted at the layer hook: output elements x fan-in; an embedding's lookup counts none.
-inline double forward_macs(ClassifierImpl& model, const Batch& batch) {
+// per_copy: leave out shared calls (call_layer_shared, e.g. a spiking net's image at every step), which the
+// LR engine computes once for all copies.
+inline double forward_macs(ClassifierImpl& model, const Batch& batch, bool per_copy = false) {
   torch::NoGradGuard ng;
   auto& lm = dynamic_cast<LayeredModel&>(model);
   auto layers = lm.layers();
   double macs = 0;
   lm.layer_hook = [&](int l, const torch::Tensor& x, const torch::Tensor&) {
     auto z = layers[l](x);
-    if (!layers[l].is_embedding()) macs += static_cast<double>(z.numel()) * layers[l].weight()[0].numel();
+    if (!layers[l].is_embedding() && !(per_copy && lm.shared_copies() > 0)) macs += static_cast<double>(z.numel()) * layers[l].weight()[0].numel();
     return z;
   };
   model.forward(batch);
@@ -61,7 +63,7 @@ inline double lr_step_flops(ClassifierImpl& model, const lr::EngineSettings& s, 
   auto& lm = dynamic_cast<LayeredModel&>(model);
   const auto rows = static_cast<double>(batch.x.size(0));
   if (!lm.reuses_prefix() || !s.layerwise) {
-    const double pass = 2.0 * forward_macs(model, batch);
+    const double pass = 2.0 * forward_macs(model, batch, true);
     double copies = 0;
     for (const auto& l : s.layers)
       if (l.mode != lr::Mode::kNone) copies = s.layerwise ? copies + l.copies : std::max<double>(copies, l.copies);

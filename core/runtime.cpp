@@ -31,7 +31,7 @@ void keep_freed_memory() {
 
 void reexec_with_passive_threads(char** argv) {
   bool changed = false;
-  for (auto [name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "4"}})
+  for (auto [name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "22"}})
     if (!std::getenv(name)) setenv(name, value, 1), changed = true;
   if (changed) execv("/proc/self/exe", argv);  // on failure, carry on with the libraries' defaults
 }

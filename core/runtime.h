@@ -18,12 +18,20 @@ std::string torch_version();
 // VMs re-faulting fresh pages costs ~7 µs per 4 KB, which made an 8 MB ReLU 20x slower and attack steps
 // (fresh activations every pass) ~1.5x slower than PyTorch's. Idempotent; called by set_threads().
 void keep_freed_memory();
-// libgomp and OpenBLAS read how their idle threads wait when they load, before main, and both default to
-// spinning: libgomp busy-waits, and OpenBLAS's pthread workers call sched_yield for ~2^28 cycles after every
-// GEMM. On 2 cores the spinning thread held a core that oneDNN and ATen needed (perf: 37 % of an LR-WL step
-// in sched_yield; the ResNet-5 step at copies ÷10 went from 0.41 to 0.30 s without it). Sets
-// OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles, then sleep) where unset and re-executes
-// the program once; an explicit setting is respected. Call first thing in main().
+// libgomp and OpenBLAS read how their idle threads wait when they load, before main. libgomp's default
+// busy-wait keeps a core spinning that the other pool needs (LR steps 3x slower on 2 cores), so it gets
+// OMP_WAIT_POLICY=PASSIVE. OpenBLAS's pthread workers call sched_yield for 2^28 cycles (~0.1 s) after every
+// GEMM: perf found 37 % of a ResNet-5 LR-WL step there, holding a core through oneDNN's convolutions. Waking
+// them costs too, where a recurrent or spiking step runs many small GEMMs back to back, so the spin is cut to
+// 2^22 cycles (~1 ms), not to nothing. Measured on 2 cores (AMD EPYC; medians of 3, ±10 % between runs):
+//   OPENBLAS_THREAD_TIMEOUT  ResNet-5 LR-WL ÷10  VGG-8 LR-WL ÷10  LSTM LR (100 copies)  SNN LR (layer-wise, joint)
+//   28 (OpenBLAS default)    0.337 s             1.06 s           3.10 s                330 ms, 211 ms
+//   24                       0.263 s             1.10 s           2.83 s                359 ms, 234 ms
+//   22                       0.243 s             0.96 s           2.80 s                348 ms, 216 ms
+//   20                       0.241 s             0.99 s           3.02 s                470 ms, 317 ms
+//   4 (sleep at once)        0.226 s             0.99 s           3.67 s                1033 ms, 604 ms
+// Sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=22 where unset and re-executes the program once;
+// an explicit setting is respected. Call first thing in main().
 void reexec_with_passive_threads(char** argv);
 // The bytes a cache-sized block of work should span: 8x the L2 cache of one core, within [4, 32] MB (below
 // glibc's largest mmap threshold, so its buffers are reused, not re-faulted).

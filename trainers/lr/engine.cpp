@@ -21,9 +21,10 @@ namespace lrb::lr {
 using namespace detail;
 
 namespace {
-// The widest activation of a chunk spans core/runtime.h's cache_block_bytes(): on 2 cores the suffix ran
-// fastest with chunks of 4-8 MB (AMD EPYC, 1 MB L2 per core: the paper-copies ResNet-5 step 3.1 s at 24 MB,
-// 2.3-2.5 s at 4-8 MB), and oneDNN convolutions on 100+ MB activations ran 3-4x slower than on ~8 MB ones.
+// Layer-wise injection: the widest activation of a chunk spans core/runtime.h's cache_block_bytes(). On 2
+// cores the suffix ran fastest with chunks of 4-8 MB (AMD EPYC, 1 MB L2 per core: the paper-copies ResNet-5
+// step 3.1 s at 24 MB, 2.3-2.5 s at 4-8 MB), and oneDNN convolutions on 100+ MB activations ran 3-4x slower
+// than on ~8 MB ones.
 const int64_t kChunkBytes = cache_block_bytes();
 
 }  // namespace
@@ -154,10 +155,10 @@ int64_t Engine::row_bytes(const CleanPass& c, int from_layer) const {
 }
 
 std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t batch, int64_t bytes,
-                                               int64_t copy_bytes, bool whole_rows) const {
+                                               int64_t copy_bytes, bool whole_rows, int64_t budget) const {
   const int64_t unit = settings_.antithetic ? 2 : 1;
   const int64_t target = settings_.chunk_rows > 0 ? settings_.chunk_rows
-                                                  : std::clamp<int64_t>(kChunkBytes / bytes, 16, 16384);
+                                                  : std::clamp<int64_t>(budget / bytes, 16, 16384);
   // Many copies of few examples per chunk: per-row weight noise then multiplies each example's input by
   // all its copies' kernels in one wide GEMM. Copy ranges are the outer loop, so per-copy noise drawn at
   // b0 == 0 serves every example block of its range; copy_bytes (per-copy noise) caps the range.
@@ -167,7 +168,7 @@ std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t
   // A chunk that must hold whole graphs spends `batch` rows per copy.
   const int64_t rows_per_copy = whole_rows ? batch : 1;
   int64_t per = std::min(n, std::max(unit, target / rows_per_copy / unit * unit));
-  if (copy_bytes > 0) per = std::min(per, std::max(unit, kChunkBytes / copy_bytes / unit * unit));
+  if (copy_bytes > 0) per = std::min(per, std::max(unit, budget / copy_bytes / unit * unit));
   const int64_t block = whole_rows ? batch : std::clamp<int64_t>(target / per, 1, batch);
   for (int64_t c = from; c < to; c += per)
     for (int64_t b = 0; b < batch; b += block) out.push_back({c, std::min(per, to - c), b, std::min(batch, b + block)});
@@ -347,7 +348,7 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
     const auto [from, to] = my_share(done, target);
-    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, per_row ? 0 : noise_bytes, c.coupled()))
+    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, per_row ? 0 : noise_bytes, c.coupled(), kChunkBytes))
       mode == Mode::kLogit ? logit_chunk(r, k) : weight_chunk(r, k);
     done = target;
     out.push_back(finalize(r.s, l, c, target));

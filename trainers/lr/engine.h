@@ -107,8 +107,9 @@ class Engine {
   int64_t noise_copy(const Chunk& k) const { return settings_.antithetic ? k.c0 / 2 : k.c0; }
   // This rank's part of copies [from, to), whole antithetic pairs.
   std::pair<int64_t, int64_t> my_share(int64_t from, int64_t to) const;
+  // budget: the bytes a chunk's rows may span (row_bytes each, plus copy_bytes per copy).
   std::vector<Chunk> plan_chunks(int64_t from, int64_t to, int64_t batch, int64_t row_bytes,
-                                 int64_t copy_bytes, bool whole_rows) const;
+                                 int64_t copy_bytes, bool whole_rows, int64_t budget) const;
   int64_t row_bytes(const CleanPass& c, int from_layer) const;
   int64_t round_copies(int64_t copies) const;
   // The estimate from sums over any share of `copies` copies (the mean is over all of them).

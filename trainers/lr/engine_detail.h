@@ -41,6 +41,12 @@ bool pads_with_zeros(const torch::nn::detail::ConvNdOptions<2>& o);
 torch::Tensor to_phys(const torch::Tensor& z);
 // [R, S, C] -> [R, C, H, W] channels-last view (or [R, C]) shaped like `like` (rows aside).
 torch::Tensor from_phys(const torch::Tensor& t, const torch::Tensor& like);
+// The hook path keeps every call of a pass (a recurrent net's T steps of small products), so its bytes per row
+// are the whole pass's: a larger budget than layer-wise chunks' cache-sized one, where per-chunk costs, not
+// the cache, decide (2 cores, OPENBLAS_THREAD_TIMEOUT=22: the SNN LR step 321-332 ms at 24 MB, 496 ms at
+// 8 MB; the LSTM's with 100 copies 2.6-2.8 s and 3.3 s).
+inline constexpr int64_t kHookChunkBytes = int64_t{24} << 20;
+
 // The layer's input unfolded and transposed, with a ones column for the bias: [R, P, K(+1)].
 torch::Tensor unfold_rows(const PerturbableLayer& layer, const torch::Tensor& x);
 // A convolution's im2col columns as ATen makes them, [R, K, P]: unfold_rows without its transposed copy and

@@ -247,7 +247,7 @@ std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
     const auto [from, to] = my_share(done, target);
-    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, copy_bytes, c.coupled()))
+    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, copy_bytes, c.coupled(), kHookChunkBytes))
       joint_chunk(sums, c, k, active, step_key);
     done = target;
     std::vector<LayerGrad> grads(layers_.size());
