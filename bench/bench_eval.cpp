@@ -51,9 +51,11 @@ void BM_VGG8_LrWlStep(benchmark::State& state) {
   trainer.attach(*model);
   auto b = random_batch(100);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+  bench::reset_peak_rss();
   trainer.estimate_grad(*model, b, gen);  // warm-up: allocator and oneDNN primitive caches
   for (auto _ : state) trainer.estimate_grad(*model, b, gen);
   bench::flop_counters(state, bench::lr_step_flops(*model, trainer.settings(), b));
+  state.counters["peak_GB"] = bench::peak_rss_gb();
 }
 BENCHMARK(BM_VGG8_LrWlStep)->Arg(10)->Arg(1)->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond)->UseRealTime();
 

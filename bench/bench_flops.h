@@ -1,4 +1,4 @@
-// FLOP accounting shared by the LR and ES step benchmarks: the fp32 GEMM ceiling of the running binary, the
+// FLOP and memory accounting shared by the LR and ES step benchmarks: the fp32 GEMM ceiling of the running binary, the
 // multiply-adds of a model's forward pass, and the counters every LR/ES benchmark prints: GFLOP per step,
 // achieved GFLOP/s, and `ceiling`, its share of the GEMM ceiling (1 = the ceiling). FLOPs count the network
 // work of the noisy passes (2 per multiply-add of every conv/linear call, weight-noise products included);
@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "core/batch.h"
@@ -90,6 +92,18 @@ inline void flop_counters(benchmark::State& state, double flops_per_iteration) {
   state.counters["GFLOP"] = flops_per_iteration / 1e9;
   state.counters["GFLOP/s"] = benchmark::Counter(total / 1e9, benchmark::Counter::kIsRate);
   state.counters["ceiling"] = benchmark::Counter(total / (gemm_ceiling_gflops() * 1e9), benchmark::Counter::kIsRate);
+}
+
+// Peak RSS since the last reset_peak_rss(): writing 5 to clear_refs resets VmHWM (Linux >= 4.0), so each
+// benchmark reports its own peak (which includes the ~0.3 GB of the loaded libraries), not the process's.
+inline void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+inline double peak_rss_gb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);
+  return 0;
 }
 
 }  // namespace lrb::bench

@@ -71,18 +71,6 @@ double layer_flops(ClassifierImpl& model, lr::EngineSettings s, int l, const Bat
   return bench::lr_step_flops(model, s, b);
 }
 
-// Peak RSS since the last reset_peak_rss(): writing 5 to clear_refs resets VmHWM (Linux >= 4.0), so each
-// benchmark reports its own peak, not the process's.
-void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
-double peak_rss_gb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);
-  return 0;
-}
-
 void BM_GemmCeiling(benchmark::State& state) {
   at::set_num_threads(kThreads);
   const int64_t n = state.range(0);
@@ -103,11 +91,11 @@ void lr_step(benchmark::State& state, const std::string& flavor) {
   const int64_t batch = state.range(0);
   auto trainer = make_trainer(flavor, *model, state.range(1));
   auto b = random_batch(batch);
-  reset_peak_rss();
+  bench::reset_peak_rss();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
   for (auto _ : state) benchmark::DoNotOptimize(trainer->estimate_grad(*model, b, gen));
   bench::flop_counters(state, bench::lr_step_flops(*model, trainer->settings(), b));
-  state.counters["peak_GB"] = peak_rss_gb();
+  state.counters["peak_GB"] = bench::peak_rss_gb();
 }
 void BM_LrWlStep(benchmark::State& state) { lr_step(state, "lr-wl"); }
 void BM_LrLStep(benchmark::State& state) { lr_step(state, "lr-l"); }
@@ -125,12 +113,12 @@ void BM_EsStep(benchmark::State& state) {
   trainer->attach(*model);
   auto b = random_batch(100);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
-  reset_peak_rss();
+  bench::reset_peak_rss();
   trainer->estimate_grad(*model, b, gen);  // warm-up: oneDNN primitives
   for (auto _ : state) benchmark::DoNotOptimize(trainer->estimate_grad(*model, b, gen));
   // Each member and the clean pass run the whole network on the batch.
   bench::flop_counters(state, 2.0 * bench::forward_macs(*model, b) * static_cast<double>(state.range(0) + 1));
-  state.counters["peak_GB"] = peak_rss_gb();
+  state.counters["peak_GB"] = bench::peak_rss_gb();
 }
 BENCHMARK(BM_EsStep)->Arg(50)->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 

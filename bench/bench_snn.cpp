@@ -45,9 +45,11 @@ void BM_SnnLrStep(benchmark::State& state) {
   trainer.attach(*model);
   auto b = mnist_like();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+  bench::reset_peak_rss();
   trainer.estimate_grad(*model, b, gen);  // warm-up: allocator
   for (auto _ : state) benchmark::DoNotOptimize(trainer.estimate_grad(*model, b, gen));
   bench::flop_counters(state, bench::lr_step_flops(*model, trainer.settings(), b));
+  state.counters["peak_GB"] = bench::peak_rss_gb();
 }
 BENCHMARK(BM_SnnLrStep)->Args({100, 0})->Args({100, 1})->Iterations(3)->Repetitions(3)
     ->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -56,9 +56,11 @@ void lr_step(benchmark::State& state, const std::string& key) {
   trainer.attach(*model);
   auto b = text_batch();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+  bench::reset_peak_rss();
   for (auto _ : state) benchmark::DoNotOptimize(trainer.estimate_grad(*model, b, gen));
   state.counters["steps"] = b.lengths.max().item<double>();
   bench::flop_counters(state, bench::lr_step_flops(*model, trainer.settings(), b));
+  state.counters["peak_GB"] = bench::peak_rss_gb();
 }
 void BM_LstmLrStep(benchmark::State& state) { lr_step(state, "lstm"); }
 void BM_RnnLrStep(benchmark::State& state) { lr_step(state, "rnn"); }
