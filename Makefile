@@ -91,8 +91,15 @@ regression: build
 fuzz: deps
 	bash tools/fuzz.sh fuzz $(BUILD)/fuzz $(FUZZ_SECONDS)
 
+# The step benchmarks of docs/SPEED.md (a few minutes): LR-WL, ES and BP on ResNet-5, LR-WL on VGG-8, the LSTM
+# and SNN LR steps, each with GFLOP/s, its share of the GEMM ceiling and its peak RSS.
+BENCH_ARGS = --benchmark_report_aggregates_only=true
 bench: build
-	$(BUILD)/bench/bench_train_step --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+	$(BUILD)/bench/bench_lr_step --benchmark_filter='BM_LrWlStep/100/(100|10)/|BM_EsStep|BM_GemmCeiling/2048' $(BENCH_ARGS)
+	$(BUILD)/bench/bench_eval --benchmark_filter='BM_VGG8_LrWlStep/10/' $(BENCH_ARGS)
+	$(BUILD)/bench/bench_text --benchmark_filter='BM_LstmLrStep/100/1' $(BENCH_ARGS)
+	$(BUILD)/bench/bench_snn --benchmark_filter='BM_SnnLrStep' $(BENCH_ARGS)
+	$(BUILD)/bench/bench_train_step --benchmark_repetitions=3 $(BENCH_ARGS)
 
 fig1: build
 	bash tools/fig1.sh $(LRBENCH)
