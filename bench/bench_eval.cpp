@@ -109,11 +109,3 @@ void BM_Attack(benchmark::State& state) {
 BENCHMARK(BM_Attack)->ArgsProduct({{0, 1}, {0, 1, 2}})->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

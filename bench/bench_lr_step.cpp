@@ -8,8 +8,6 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +15,7 @@
 #include <string>
 
 #include "bench/bench_flops.h"
+#include "bench/bench_main.h"
 #include "core/registry.h"
 #include "core/runtime.h"
 #include "models/classifier.h"
@@ -177,15 +176,11 @@ void profile_one_step(const std::string& path) {
   run();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
+// Before the benchmarks: the thread environment (stderr) and the op profile LRB_LR_PROFILE asks for.
+const bool kOnStart = bench::on_start([] {
   std::fprintf(stderr, "bench_lr_step: OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s\n", std::getenv("OMP_WAIT_POLICY"),
                std::getenv("OPENBLAS_THREAD_TIMEOUT"));
-  benchmark::Initialize(&argc, argv);
   if (const char* p = std::getenv("LRB_LR_PROFILE")) profile_one_step(p);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+});
+
+}  // namespace

@@ -66,11 +66,3 @@ void BM_SnnBpStep(benchmark::State& state) {
 BENCHMARK(BM_SnnBpStep)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

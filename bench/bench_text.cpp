@@ -8,15 +8,12 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "bench/bench_flops.h"
 #include "core/registry.h"
-#include "core/runtime.h"
 #include "models/classifier.h"
 #include "trainers/lr/lr_trainer.h"
 
@@ -98,11 +95,3 @@ void BM_LstmQueries(benchmark::State& state) {
 BENCHMARK(BM_LstmQueries)->Arg(512)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

@@ -48,10 +48,3 @@ void BM_BpStep_Mlp(benchmark::State& s) { bp_step(s, "name: mlp\nhidden: [256]",
 
 BENCHMARK(BM_BpStep_ResNet5)->Arg(100)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_BpStep_Mlp)->Arg(100)->Unit(benchmark::kMillisecond)->MinTime(1.0);
-int main(int argc, char** argv) {
-  lrb::reexec_with_passive_threads(argv);  // as lrbench runs (core/runtime.h)
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
