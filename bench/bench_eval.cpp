@@ -80,10 +80,7 @@ void BM_VGG8_LrWlLayer(benchmark::State& state) {
     engine.layer(clean, l, copies, gen);
   }
   for (auto _ : state) benchmark::DoNotOptimize(engine.layer(clean, l, copies, gen));
-  auto one = trainer.settings();  // only layer l perturbed: its share of the step
-  for (size_t k = 0; k < one.layers.size(); ++k)
-    if (static_cast<int>(k) != l) one.layers[k].mode = lr::Mode::kNone;
-  bench::flop_counters(state, bench::lr_step_flops(*model, one, clean.input));
+  bench::flop_counters(state, bench::lr_layer_flops(*model, trainer.settings(), l, clean.input));
 }
 BENCHMARK(BM_VGG8_LrWlLayer)->DenseRange(0, 7)->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -86,6 +86,13 @@ inline double lr_step_flops(ClassifierImpl& model, const lr::EngineSettings& s, 
   return total;
 }
 
+// The same with only layer l perturbed: that layer's share of the step.
+inline double lr_layer_flops(ClassifierImpl& model, lr::EngineSettings s, int l, const Batch& batch) {
+  for (size_t k = 0; k < s.layers.size(); ++k)
+    if (static_cast<int>(k) != l) s.layers[k].mode = lr::Mode::kNone;
+  return lr_step_flops(model, s, batch);
+}
+
 // GFLOP (per iteration), GFLOP/s and the share of the GEMM ceiling, over the benchmark's real time.
 inline void flop_counters(benchmark::State& state, double flops_per_iteration) {
   const double total = flops_per_iteration * static_cast<double>(state.iterations());

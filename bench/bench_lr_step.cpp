@@ -11,13 +11,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "bench/bench_flops.h"
 #include "bench/bench_main.h"
 #include "core/registry.h"
-#include "core/runtime.h"
 #include "models/classifier.h"
 #include "models/layered.h"
 #include "trainers/trainer.h"
@@ -61,13 +59,6 @@ std::unique_ptr<lr::LrTrainer> make_trainer(const std::string& flavor, Classifie
   auto t = std::make_unique<lr::LrTrainer>(lr::LrOptions::from(Config(parse_yaml_string(yaml, "bench"), "trainer"), flavor));
   t->attach(model);
   return t;
-}
-
-// The step's FLOPs with only layer l perturbed (its share of the step).
-double layer_flops(ClassifierImpl& model, lr::EngineSettings s, int l, const Batch& b) {
-  for (size_t k = 0; k < s.layers.size(); ++k)
-    if (static_cast<int>(k) != l) s.layers[k].mode = lr::Mode::kNone;
-  return bench::lr_step_flops(model, s, b);
 }
 
 void BM_GemmCeiling(benchmark::State& state) {
@@ -134,7 +125,7 @@ void BM_LrWlLayer(benchmark::State& state) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
   const int l = static_cast<int>(state.range(0));
   for (auto _ : state) benchmark::DoNotOptimize(engine.layer(clean, l, {trainer->settings().layers[l].copies}, gen));
-  bench::flop_counters(state, layer_flops(*model, trainer->settings(), l, clean.input));
+  bench::flop_counters(state, bench::lr_layer_flops(*model, trainer->settings(), l, clean.input));
 }
 BENCHMARK(BM_LrWlLayer)->ArgsProduct({{0, 1, 2, 3, 4}, {100, 10}})->Iterations(1)->Repetitions(3)
     ->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -11,21 +11,24 @@ const torch::Tensor& Flow::input(int k) const {
   return live_[k];
 }
 
-torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
+std::pair<torch::Tensor, torch::Tensor> Flow::skip_operands(const torch::Tensor& x, int k) const {
   const auto& s = input(k);
-  if (k > from_ || copies_ == 1 || s.size(0) == x.size(0)) return x + s;
+  if (k > from_ || copies_ == 1 || s.size(0) == x.size(0)) return {x, s};
   auto shape = s.sizes().vec();
   shape.insert(shape.begin(), copies_);
-  return (x.view(shape) + s.unsqueeze(0)).flatten(0, 1);
+  return {x.view(shape), s.unsqueeze(0)};
+}
+
+torch::Tensor Flow::add_skip(const torch::Tensor& x, int k) const {
+  auto [rows, skip] = skip_operands(x, k);
+  auto sum = rows + skip;
+  return sum.dim() == x.dim() ? sum : sum.flatten(0, 1);
 }
 
 torch::Tensor Flow::add_skip_into(const torch::Tensor& x, int k) const {
   if (torch::GradMode::is_enabled()) return add_skip(x, k);
-  const auto& s = input(k);
-  if (k > from_ || copies_ == 1 || s.size(0) == x.size(0)) return x.add_(s);
-  auto shape = s.sizes().vec();
-  shape.insert(shape.begin(), copies_);
-  x.view(shape).add_(s.unsqueeze(0));
+  auto [rows, skip] = skip_operands(x, k);
+  rows.add_(skip);
   return x;
 }
 

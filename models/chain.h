@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/batch.h"
@@ -29,11 +30,9 @@ class Flow {
   torch::Tensor add_skip(const torch::Tensor& x, int k) const;
   // The same, added into x when no gradient is recorded: x must be a tensor the glue itself just made.
   torch::Tensor add_skip_into(const torch::Tensor& x, int k) const;
-  // True when the glue's z was made by this pass for this glue alone and no gradient is recorded: the
-  // glue may then overwrite it (a noisy suffix's element-wise work stays in the cache, without a new
-  // buffer). False for the pass's first glue (z is the caller's) and while a layer hook may keep z.
-  bool scratch() const { return scratch_; }
-  // ReLU of z, in place when scratch().
+  // ReLU of z, in place when z was made by this pass for this glue alone and no gradient is recorded (a noisy
+  // suffix's element-wise work then stays in the cache, without a new buffer); a new tensor for the pass's
+  // first glue (z is the caller's) and while a layer hook may keep z.
   torch::Tensor relu(const torch::Tensor& z) const;
   // max_pool2d(relu(z), k) as relu(max_pool2d(z, k)): the same values and gradient (ReLU is monotone, so it
   // commutes with max), on k² times fewer elements and without a buffer for relu(z).
@@ -45,9 +44,12 @@ class Flow {
 
  private:
   friend class ChainModel;
+  // x and site k's input as two tensors that add element-wise: a clean [B,...] skip beside copy-major rows
+  // [copies*B,...] becomes the views [1,B,...] and [copies,B,...].
+  std::pair<torch::Tensor, torch::Tensor> skip_operands(const torch::Tensor& x, int k) const;
   int from_ = -1;                     // the perturbed site; -1 for a clean pass
   int64_t copies_ = 1;
-  bool scratch_ = false;
+  bool scratch_ = false;              // relu(): the glue's z belongs to this pass's glue alone
   const ForwardTrace* trace_ = nullptr;
   const Batch* batch_ = nullptr;
   std::vector<torch::Tensor> live_;   // inputs computed by this pass
