@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <tuple>
 
@@ -60,11 +61,12 @@ size_t rank(const std::vector<std::string>& order, const std::string& name) {
   return it == order.end() ? order.size() : static_cast<size_t>(it - order.begin());
 }
 
-std::string signed1(double v) {
-  std::string s = fmt::format("{:.1f}", std::fabs(v));
-  if (s == "0.0") return "±0.0";
+std::string signed_fixed(double v, int decimals) {
+  std::string s = fmt::format("{:.{}f}", std::fabs(v), decimals);
+  if (s.find_first_not_of("0.") == std::string::npos) return "±" + s;
   return (v < 0 ? "−" : "+") + s;
 }
+std::string signed1(double v) { return signed_fixed(v, 1); }
 
 // Two decimals; a difference that rounds to zero prints as 0.00, never -0.00.
 std::string fixed2(double v) {
@@ -121,6 +123,16 @@ Stats stats(const Cell& c) {
     s.std = std::sqrt(ss / static_cast<double>(s.seeds - 1));
   }
   return s;
+}
+
+double min_examples(const Cell& c) {
+  double n = 0;
+  for (const auto& s : c.ns) {
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() && v > 0 && (n == 0 || v < n)) n = v;
+  }
+  return n;
 }
 
 // "0:71.20 1:70.55 2:72.00": every seed's value, in numeric seed order, so a reader (tools/update_expected.sh,

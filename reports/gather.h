@@ -38,6 +38,8 @@ struct Stats {
   size_t seeds = 0;
 };
 Stats stats(const Cell& c);
+// The fewest examples any seed of the cell was measured on (its `n`); 0 when no seed's n is a number.
+double min_examples(const Cell& c);
 
 // TextAttack's attack summary of one text-attack cell: means over its seeds.
 struct TextAttackRow {
@@ -92,7 +94,11 @@ size_t rank(const std::vector<std::string>& order, const std::string& name);
 std::string per_seed(const Cell& c);
 
 std::string join(const std::set<std::string>& s, const char* sep);
+// Text from runs (eval CSV fields, directory names, notes naming them) as Markdown: no line break, table pipe,
+// code-span quote or raw HTML tag can come through it.
+std::string md_text(const std::string& s);
 std::string signed1(double v);       // "+1.2", "−0.4" (U+2212), "±0.0"
+std::string signed_fixed(double v, int decimals);  // the same with `decimals` decimals
 std::string fixed2(double v);        // "71.20"; never "-0.00"
 std::string opt_seconds(const std::optional<double>& s);  // "12.3" or "—"
 

@@ -197,6 +197,8 @@ HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, c
         links.emplace_back(seed, run_anchor(it->second));
     return links;
   });
+  page.claims();
+  page.retention();
   page.text_attacks();
   page.masking();
   page.checks();
@@ -232,6 +234,7 @@ HtmlResult write_html_report(const ReportSpec& spec, const ReportOptions& opt, c
   std::vector<std::string> page_notes = res.notes;
   page_notes.insert(page_notes.end(), out.notes.begin(), out.notes.end());
   page.provenance(cards, page_notes);
+  page.conclusions();
   out.path = (fs::path(opt.out_dir) / (spec.name + ".html")).string();
   write_text_atomic(out.path, page.finish());
   return out;

@@ -45,6 +45,11 @@ class HtmlPage {
     std::string title, accuracy_svg, loss_svg;  // svg "" when not drawn
   };
   void curves(const std::vector<Curves>& curves);
+  // The audit's sections (reports/html_audit.cpp): the paper's claim rows, the retention table, and the two
+  // conclusion sections the page ends with (reports/conclusions.h).
+  void claims();
+  void retention();
+  void conclusions();
   void method_notes();
   void times(std::optional<double> wall_seconds);
   struct RunCard {

@@ -10,22 +10,51 @@ namespace lrb::report_detail {
 
 std::string Reversal::text() const { return fmt::format("retention − BP's: ours {:+.2f}, paper {:+.2f}", ours, paper); }
 
+namespace {
+std::optional<double> retention_ratio(std::optional<double> acc, std::optional<double> base) {
+  return acc && base && *base > 0 ? std::optional<double>(*acc / *base) : std::nullopt;
+}
+std::optional<double> our_mean(const Gathered& g, const Key& k) {
+  auto it = g.cells.find(k);
+  return it == g.cells.end() || it->second.acc.empty() ? std::nullopt : std::optional<double>(stats(it->second).mean);
+}
+std::optional<double> paper_mean(const Gathered& g, const Key& k) {
+  auto it = g.paper.find(k);
+  return it == g.paper.end() ? std::nullopt : std::optional<double>(it->second.value);
+}
+Key clean_key(const ReportSpec& spec, const Key& k) { return Key{std::get<0>(k), std::get<1>(k), spec.columns.front()}; }
+}  // namespace
+
+std::optional<double> our_retention(const ReportSpec& spec, const Gathered& g, const Key& cell) {
+  return spec.columns.empty() ? std::nullopt : retention_ratio(our_mean(g, cell), our_mean(g, clean_key(spec, cell)));
+}
+std::optional<double> paper_retention(const ReportSpec& spec, const Gathered& g, const Key& cell) {
+  return spec.columns.empty() ? std::nullopt : retention_ratio(paper_mean(g, cell), paper_mean(g, clean_key(spec, cell)));
+}
+
+std::vector<RetentionRow> retention_rows(const ReportSpec& spec, const Gathered& g) {
+  std::vector<RetentionRow> out;
+  for (const auto& m : spec.models)
+    for (const auto& ra : row_algorithms(spec, g)) {
+      RetentionRow row{m, ra.label, {}};
+      bool any = false;
+      for (size_t c = 1; c < spec.columns.size(); ++c) {
+        const Key k{m, ra.label, spec.columns[c]};
+        auto ours = our_retention(spec, g, k), paper = paper_retention(spec, g, k);
+        any |= ours.has_value();
+        row.cells.push_back(!ours   ? "—"
+                            : paper ? fmt::format("{:.1f} ({:.1f})", 100 * *ours, 100 * *paper)
+                                    : fmt::format("{:.1f}", 100 * *ours));
+      }
+      if (any) out.push_back(std::move(row));
+    }
+  return out;
+}
+
 std::map<Key, Reversal> reversed_cells(const ReportSpec& spec, const Gathered& g, size_t* comparable) {
   std::map<Key, Reversal> out;
   size_t n = 0;
   if (spec.columns.empty()) return out;
-  const std::string& clean = spec.columns.front();
-  auto ours = [&](const Key& k) -> std::optional<double> {
-    auto it = g.cells.find(k);
-    return it == g.cells.end() || it->second.acc.empty() ? std::nullopt : std::optional<double>(stats(it->second).mean);
-  };
-  auto paper = [&](const Key& k) -> std::optional<double> {
-    auto it = g.paper.find(k);
-    return it == g.paper.end() ? std::nullopt : std::optional<double>(it->second.value);
-  };
-  auto retention = [](std::optional<double> acc, std::optional<double> base) -> std::optional<double> {
-    return acc && base && *base > 0 ? std::optional<double>(*acc / *base) : std::nullopt;
-  };
   // A row within reach of chance has no robustness to order (masking check 5 greys it out): left out.
   const auto near_chance = near_chance_rows(spec, g);
   for (const auto& m : spec.models)
@@ -33,9 +62,9 @@ std::map<Key, Reversal> reversed_cells(const ReportSpec& spec, const Gathered& g
       if (a == "BP" || near_chance.count({m, a}) || near_chance.count({m, "BP"})) continue;
       for (size_t c = 1; c < spec.columns.size(); ++c) {
         const auto& col = spec.columns[c];
-        const Key cell{m, a, col}, bp{m, "BP", col}, cell0{m, a, clean}, bp0{m, "BP", clean};
-        auto ro = retention(ours(cell), ours(cell0)), rb = retention(ours(bp), ours(bp0));
-        auto po = retention(paper(cell), paper(cell0)), pb = retention(paper(bp), paper(bp0));
+        const Key cell{m, a, col}, bp{m, "BP", col};
+        auto ro = our_retention(spec, g, cell), rb = our_retention(spec, g, bp);
+        auto po = paper_retention(spec, g, cell), pb = paper_retention(spec, g, bp);
         if (!ro || !rb || !po || !pb) continue;
         ++n;
         const Reversal r{*ro - *rb, *po - *pb};

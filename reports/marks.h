@@ -5,7 +5,9 @@
 // reader must see. Internal to lrb_reports.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "reports/gather.h"
 
@@ -25,5 +27,18 @@ struct Reversal {
 // whose clean accuracy is within reach of chance (masking check 5) are left out: they have nothing to order.
 std::map<Key, Reversal> reversed_cells(const ReportSpec& spec, const Gathered& g, size_t* comparable = nullptr);
 std::string reversal_legend(size_t marked, size_t comparable);
+
+// A cell's retention (its accuracy ÷ the same row's clean accuracy), ours and the paper's; nullopt without both
+// values or with a clean accuracy of 0.
+std::optional<double> our_retention(const ReportSpec& spec, const Gathered& g, const Key& cell);
+std::optional<double> paper_retention(const ReportSpec& spec, const Gathered& g, const Key& cell);
+
+// The retention table: one row per model and table row with any attacked result, a cell per attacked column (the
+// spec's columns after the clean one): "61.2 (70.3)" (ours, the paper's, in %), "61.2" without the paper's, or "—".
+struct RetentionRow {
+  std::string model, label;
+  std::vector<std::string> cells;
+};
+std::vector<RetentionRow> retention_rows(const ReportSpec& spec, const Gathered& g);
 
 }  // namespace lrb::report_detail

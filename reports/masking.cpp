@@ -27,13 +27,7 @@ std::optional<Value> value_of(const Gathered& g, const std::string& model, const
                               const std::string& metric) {
   auto it = g.cells.find(Key{model, row, metric});
   if (it == g.cells.end() || it->second.acc.empty()) return std::nullopt;
-  Value v{stats(it->second).mean, 0};
-  for (const auto& n : it->second.ns) {
-    char* end = nullptr;
-    const double x = std::strtod(n.c_str(), &end);
-    if (end != n.c_str() && x > 0 && (v.n == 0 || x < v.n)) v.n = x;
-  }
-  return v;
+  return Value{stats(it->second).mean, min_examples(it->second)};
 }
 
 // `base` when both cells counted the same examples. A suite may give some attacks fewer (AutoAttack's on the

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "reports/conclusions.h"
 #include "reports/gather.h"
 #include "reports/marks.h"
 #include "reports/masking.h"
@@ -44,6 +45,36 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
   }
   c.read("notes", s.notes);
   c.read("chance", s.chance, Range::between(0.0, 100.0));
+  c.read("test_examples", s.test_examples, Range::at_least(0));
+  auto in = [](const std::vector<std::string>& names, const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  for (const auto& cl : c.list("claims")) {
+    ClaimSpec claim;
+    claim.says = cl.require<std::string>("says");
+    claim.value = cl.require<double>("value");
+    cl.read("value", claim.value_text);
+    claim.algorithm = cl.require<std::string>("algorithm");
+    cl.read("baseline", claim.baseline);
+    cl.read("models", claim.models);
+    claim.columns = cl.require<std::vector<std::string>>("columns");
+    for (const auto* key : {"algorithm", "baseline"}) {
+      const auto& name = std::string(key) == "algorithm" ? claim.algorithm : claim.baseline;
+      if (!in(s.algorithms, name))
+        cl.fail(key, "not one of the report's algorithms", fmt::format("one of {}", fmt::join(s.algorithms, ", ")), name);
+    }
+    if (claim.algorithm == claim.baseline)
+      cl.fail("baseline", "the same as the claim's algorithm", "another of the report's algorithms", claim.baseline);
+    for (const auto& m : claim.models)
+      if (!in(s.models, m)) cl.fail("models", "not one of the report's models", fmt::format("one of {}", fmt::join(s.models, ", ")), m);
+    if (claim.columns.empty()) cl.fail("columns", "empty list", "at least one of the report's columns");
+    for (const auto& col : claim.columns)
+      if (!in(s.columns, col))
+        cl.fail("columns", "not one of the report's columns", fmt::format("one of {}", fmt::join(s.columns, ", ")), col);
+    if (claim.models.empty()) claim.models = s.models;
+    cl.reject_unread_keys();
+    s.claims.push_back(std::move(claim));
+  }
   auto names = c.sub("algorithm_names");
   for (const auto& ours : names.keys()) {
     auto& paper = s.algorithm_names[ours];
@@ -60,9 +91,7 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
   return s;
 }
 
-namespace {
-// Text from runs (eval CSV fields, directory names, notes naming them) as Markdown: no line break, table pipe,
-// code-span quote or raw HTML tag can come through it.
+namespace report_detail {
 std::string md_text(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -74,6 +103,9 @@ std::string md_text(const std::string& s) {
   }
   return out;
 }
+}  // namespace report_detail
+
+namespace {
 // The same inside a code span, where backslashes are literal: a backtick becomes a quote.
 std::string md_code(const std::string& s) {
   std::string out = "`";
@@ -146,6 +178,9 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
             return items;
           }();
 
+  const auto claims = claim_rows(spec, g);
+  md += claims_markdown(claims);
+  md += retention_markdown(spec, g);
   md += text_attack_summary(spec, g);
   md += "\n## Gradient-masking checks\n\n" + masking_legend() + "\n\n";
   if (const auto findings = masking_findings(spec, g); findings.empty())
@@ -208,7 +243,7 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
                       spec.name, *opt.wall_seconds / 60, cells / 60);
   else if (opt.wall_seconds)
     md += fmt::format("\nWall time of `make {}`: {:.1f} min\n", spec.name, *opt.wall_seconds / 60);
-  return md;
+  return md + conclusions_markdown(conclusions(spec, g, claims));
 }
 
 }  // namespace

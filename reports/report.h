@@ -10,6 +10,7 @@
 //   <out>/table1.html     with --html: one self-contained page (write_html_report below)
 // The report's definition lives in reports/<name>.yaml (title, paper CSV, suite, rows, columns, sweep).
 #pragma once
+#include <cstdint>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -26,6 +27,18 @@ namespace report_detail {
 struct Gathered;  // reports/gather.h
 }
 
+// One sentence of the paper's text that compares two algorithms, as the mean over `models` x `columns` of
+// algorithm − baseline (percentage points): "LR has an average improvement of ... 44.3% on adversarial examples" is
+// LR − BP over SNN-MNIST and SNN-FashionMNIST x FGSM, I-FGSM, MI-FGSM (reports/claims.h computes it on the
+// paper's table and on ours).
+struct ClaimSpec {
+  std::string says;                         // the paper's words, quoted in the report
+  double value = 0;                         // the number the text gives (signed: a drop is negative)
+  std::string value_text;                   // ... as written in the YAML ("2.63"): its decimals are the text's
+  std::string algorithm, baseline = "BP";   // the report's algorithm names
+  std::vector<std::string> models, columns;  // models: empty = all of the report's
+};
+
 struct ReportSpec {
   std::string name;                          // "table1"
   std::string title;
@@ -40,6 +53,10 @@ struct ReportSpec {
   std::vector<std::string> sweep_mean;
   std::string notes;                         // free text printed under the table (method caveats)
   double chance = 0;                         // accuracy (%) of guessing, for masking check 5; 0 = not checked
+  // Examples in the dataset's whole test set (the paper evaluates on all of them); 0 = not stated. Cells measured
+  // on fewer are named in "What it cannot show".
+  int64_t test_examples = 0;
+  std::vector<ClaimSpec> claims;             // the paper's comparative sentences, in the text's order
   static ReportSpec load(const std::string& yaml_path);
 };
 

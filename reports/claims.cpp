@@ -1,0 +1,178 @@
+#include "reports/claims.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <iterator>
+#include <map>
+#include <set>
+
+namespace lrb::report_detail {
+
+double t975(size_t df) {
+  // Student's t, two-sided 95 %: the standard table (any statistics text); df > 30 uses the normal quantile.
+  static constexpr double kTable[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                      2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                                      2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (df == 0) return std::nan("");
+  return df <= 30 ? kTable[df - 1] : 1.96;
+}
+
+bool text_matches_table(const ClaimSpec& claim, double table_value) {
+  const auto dot = claim.value_text.find('.');
+  const int decimals = dot == std::string::npos ? 0 : static_cast<int>(claim.value_text.size() - dot - 1);
+  // Within half a unit of the text's last decimal: the text printed the table's value rounded.
+  return std::fabs(table_value - claim.value) <= 0.5 * std::pow(10.0, -decimals) + 1e-9;
+}
+
+std::string text_value(const ClaimSpec& claim) {
+  std::string t = claim.value_text.empty() ? fmt::format("{}", claim.value) : claim.value_text;
+  if (!t.empty() && (t[0] == '-' || t[0] == '+')) t.erase(0, 1);
+  return (claim.value < 0 ? "−" : "+") + t;
+}
+
+std::optional<double> paper_claim(const ClaimSpec& claim, const std::map<Key, PaperValue>& paper) {
+  double sum = 0;
+  size_t k = 0;
+  for (const auto& m : claim.models)
+    for (const auto& c : claim.columns) {
+      auto a = paper.find(Key{m, claim.algorithm, c}), b = paper.find(Key{m, claim.baseline, c});
+      if (a == paper.end() || b == paper.end()) return std::nullopt;
+      sum += a->second.value - b->second.value, ++k;
+    }
+  return k ? std::optional<double>(sum / static_cast<double>(k)) : std::nullopt;
+}
+
+namespace {
+
+std::map<std::string, double> by_seed(const Cell& c) {
+  std::map<std::string, double> out;
+  for (size_t i = 0; i < c.acc.size() && i < c.acc_seed.size(); ++i) out[c.acc_seed[i]] = c.acc[i];
+  return out;
+}
+
+}  // namespace
+
+std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g) {
+  std::vector<ClaimRow> out;
+  const std::string& clean = spec.columns.empty() ? std::string() : spec.columns.front();
+  for (const auto& claim : spec.claims) {
+    ClaimRow row{claim, paper_claim(claim, g.paper), std::nullopt, std::nullopt, {}, {}};
+    std::vector<std::pair<const Cell*, const Cell*>> pairs;  // (algorithm, baseline) per model x column
+    for (const auto& m : claim.models)
+      for (const auto& c : claim.columns) {
+        const Cell* cells[2] = {nullptr, nullptr};
+        for (int i = 0; i < 2; ++i) {
+          const std::string& alg = i ? claim.baseline : claim.algorithm;
+          auto it = g.cells.find(Key{m, alg, c});
+          if (it == g.cells.end() || it->second.acc.empty()) row.missing.push_back(m + " " + alg + " " + c);
+          else cells[i] = &it->second;
+        }
+        if (cells[0] && cells[1]) pairs.emplace_back(cells[0], cells[1]);
+      }
+    // A robustness claim compares models of different clean accuracy only where the clean columns differ.
+    const bool attacked = std::any_of(claim.columns.begin(), claim.columns.end(), [&](auto& c) { return c != clean; });
+    if (attacked)
+      for (const auto& m : claim.models) {
+        auto a = g.cells.find(Key{m, claim.algorithm, clean}), b = g.cells.find(Key{m, claim.baseline, clean});
+        if (a == g.cells.end() || b == g.cells.end() || a->second.acc.empty() || b->second.acc.empty()) continue;
+        const double ca = stats(a->second).mean, cb = stats(b->second).mean;
+        if (std::fabs(ca - cb) > kMatchedAccuracyPp)
+          row.confounded.push_back(fmt::format("{}: {} {:.2f} vs {} {:.2f}", m, claim.algorithm, ca, claim.baseline, cb));
+      }
+    if (!row.missing.empty() || pairs.empty()) {
+      out.push_back(std::move(row));
+      continue;
+    }
+    const double k = static_cast<double>(pairs.size());
+    double mean = 0;
+    for (const auto& [a, b] : pairs) mean += stats(*a).mean - stats(*b).mean;
+    row.ours = mean / k;
+
+    // Seeds every cell of the claim has: one claim value per seed.
+    std::set<std::string> common;
+    bool first = true;
+    for (const auto& [a, b] : pairs)
+      for (const Cell* c : {a, b}) {
+        std::set<std::string> s;
+        for (const auto& [seed, v] : by_seed(*c)) s.insert(seed);
+        if (first) common = s, first = false;
+        else {
+          std::set<std::string> both;
+          std::set_intersection(common.begin(), common.end(), s.begin(), s.end(), std::inserter(both, both.begin()));
+          common = std::move(both);
+        }
+      }
+    if (common.size() >= 2) {
+      std::vector<double> per_seed;
+      for (const auto& seed : common) {
+        double d = 0;
+        for (const auto& [a, b] : pairs) d += by_seed(*a).at(seed) - by_seed(*b).at(seed);
+        per_seed.push_back(d / k);
+      }
+      const double s = static_cast<double>(per_seed.size());
+      double m = 0, ss = 0;
+      for (double v : per_seed) m += v;
+      m /= s;
+      for (double v : per_seed) ss += (v - m) * (v - m);
+      const double half = t975(per_seed.size() - 1) * std::sqrt(ss / (s - 1)) / std::sqrt(s);
+      row.ours = m;
+      row.interval = Interval{m - half, m + half, fmt::format("t over {} seeds", per_seed.size())};
+    } else {
+      double var = 0, n_min = 0;
+      bool known = true;
+      for (const auto& [a, b] : pairs)
+        for (const Cell* c : {a, b}) {
+          const double n = min_examples(*c), p = stats(*c).mean / 100;
+          if (n <= 0) known = false;
+          else var += p * (1 - p) / n, n_min = n_min == 0 ? n : std::min(n_min, n);
+        }
+      if (known) {
+        const double half = 1.96 * 100 * std::sqrt(var) / k;
+        row.interval = Interval{*row.ours - half, *row.ours + half,
+                                fmt::format("binomial over {} test examples per cell, one seed", n_min)};
+      }
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string claim_verdict(const ClaimRow& row) {
+  const auto& c = row.claim;
+  if (!row.ours) return "no result: " + fmt::format("{}", fmt::join(row.missing, ", ")) + " missing";
+  if (!row.interval) return "no interval (the cells do not say how many examples they were measured on)";
+  const double paper = row.paper_table.value_or(c.value);
+  std::string v;
+  if (row.interval->lo > 0 || row.interval->hi < 0) {
+    const bool up = row.interval->lo > 0;
+    v = fmt::format("{} {} {}", c.algorithm, up ? "above" : "below", c.baseline);
+    if (paper != 0) v += (up == (paper > 0)) ? ": agrees with the paper's direction" : ": the reverse of the paper's direction";
+  } else {
+    v = fmt::format("cannot tell {} from {} (the interval holds 0)", c.algorithm, c.baseline);
+  }
+  if (!row.confounded.empty())
+    v += fmt::format("; confounded by clean accuracy ({})", fmt::join(row.confounded, "; "));
+  return v;
+}
+
+const std::vector<std::string> kClaimHeader = {"The paper says", "Compared", "Over", "Text", "Paper's table", "Ours",
+                                               "95 % interval", "Verdict"};
+
+std::vector<std::string> claim_cells(const ClaimRow& r) {
+  const auto& c = r.claim;
+  const bool off = r.paper_table && !text_matches_table(c, *r.paper_table);
+  return {c.says,
+          c.algorithm + " − " + c.baseline,
+          fmt::format("{} × {}", fmt::join(c.models, ", "), fmt::join(c.columns, ", ")),
+          text_value(c),
+          r.paper_table ? fmt::format("{}{}", signed_fixed(*r.paper_table, 2), off ? " ≠ text" : "") : "—",
+          r.ours ? signed_fixed(*r.ours, 2) : "—",
+          r.interval ? fmt::format("[{}, {}] ({})", signed_fixed(r.interval->lo, 2), signed_fixed(r.interval->hi, 2), r.interval->method) : "—",
+          claim_verdict(r)};
+}
+
+}  // namespace lrb::report_detail

@@ -1,0 +1,157 @@
+#include "reports/conclusions.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "reports/marks.h"
+#include "reports/masking.h"
+
+namespace lrb::report_detail {
+
+namespace {
+
+std::optional<double> clean_accuracy(const ReportSpec& spec, const Gathered& g, const std::string& m, const std::string& a) {
+  if (spec.columns.empty()) return std::nullopt;
+  auto it = g.cells.find(Key{m, a, spec.columns.front()});
+  if (it == g.cells.end() || it->second.acc.empty()) return std::nullopt;
+  return stats(it->second).mean;
+}
+
+std::string claim_sentence(const ClaimRow& r) {
+  const auto& c = r.claim;
+  std::string s = fmt::format("The paper's \"{}\" ({} − {} over {} × {}; its text {}", c.says, c.algorithm, c.baseline,
+                              fmt::join(c.models, ", "), fmt::join(c.columns, ", "), text_value(c));
+  if (r.paper_table)
+    s += text_matches_table(c, *r.paper_table)
+             ? fmt::format(", its table {})", signed_fixed(*r.paper_table, 2))
+             : fmt::format(", but its own table gives {}, which does not round to the text's number)", signed_fixed(*r.paper_table, 2));
+  else
+    s += ")";
+  if (!r.ours) return s + ": " + claim_verdict(r) + ".";
+  s += ": ours " + signed_fixed(*r.ours, 2);
+  if (r.interval)
+    s += fmt::format(" [{}, {}] (95 %, {})", signed_fixed(r.interval->lo, 2), signed_fixed(r.interval->hi, 2),
+                     r.interval->method);
+  return s + ": " + claim_verdict(r) + ".";
+}
+
+}  // namespace
+
+std::string claims_legend() {
+  return fmt::format(
+      "Each comparative sentence of the paper's text, recomputed as the mean of algorithm − baseline (pp) over the "
+      "cells it names: on the paper's own table, and on ours with a 95 % interval (a t interval over seeds where every "
+      "cell has the same two or more; otherwise the binomial sampling error of each cell's test examples, unpaired). "
+      "A robustness claim whose models differ in clean accuracy by more than {} pp is marked confounded.",
+      kMatchedAccuracyPp);
+}
+
+std::string retention_legend(const std::string& clean_column) {
+  return fmt::format("Each attacked cell as a share (%) of the same row's clean accuracy ({}), ours, then the paper's "
+                     "in parentheses: robustness without the clean accuracy's scale, which differs between algorithms "
+                     "and budgets.",
+                     clean_column);
+}
+
+const char* const kNothingShown = "Nothing it could compare: no claim row or retention pair has a result.";
+const char* const kNoLimitationFound =
+    "No limitation found among those checked (clean-accuracy gaps, noise-injection control, masking flags, chance, "
+    "seeds, test-set share).";
+
+Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::vector<ClaimRow>& claims) {
+  Conclusions out;
+  for (const auto& r : claims) out.shows.push_back(claim_sentence(r));
+
+  size_t comparable = 0;
+  const size_t reversed = reversed_cells(spec, g, &comparable).size();
+  if (comparable)
+    out.shows.push_back(fmt::format(
+        "Robustness relative to BP (retention, attacked ÷ clean): {} of {} cells that both we and the paper have order "
+        "the algorithm against BP the same way as the paper or within the margins, {} the reverse (⇄ in the table).",
+        comparable - reversed, comparable, reversed));
+
+  const auto near_chance = near_chance_rows(spec, g);
+  // Accuracy confound: robustness of models of different clean accuracy cannot be compared.
+  for (const auto& m : spec.models) {
+    const auto bp = clean_accuracy(spec, g, m, "BP");
+    if (!bp) continue;
+    for (const auto& a : spec.algorithms) {
+      const auto acc = clean_accuracy(spec, g, m, a);
+      if (a == "BP" || !acc || near_chance.count({m, a}) || std::fabs(*acc - *bp) <= kMatchedAccuracyPp) continue;
+      out.cannot_show.push_back(fmt::format(
+          "{} {} against BP: clean accuracy {:.2f} vs {:.2f} ({} pp, more than {} pp apart), so its attacked cells "
+          "compare models of different accuracy; no BP model at matched clean accuracy is in this table.",
+          m, a, *acc, *bp, signed_fixed(*acc - *bp, 2), kMatchedAccuracyPp));
+    }
+  }
+  for (const auto& m : spec.models)
+    for (const auto& a : spec.algorithms)
+      if (auto acc = clean_accuracy(spec, g, m, a); acc && near_chance.count({m, a}))
+        out.cannot_show.push_back(fmt::format("{} {}: clean accuracy {:.2f} is within {} pp of chance ({:.2f}): its "
+                                              "attacked cells say nothing about robustness.",
+                                              m, a, *acc, kChanceMarginPp, spec.chance));
+
+  // Noise-injection confound: LR trains under injected Gaussian noise, which alone is known to add robustness.
+  const bool has_lr = std::any_of(spec.algorithms.begin(), spec.algorithms.end(),
+                                  [](const std::string& a) { return a.rfind("LR", 0) == 0; });
+  const bool has_control = std::any_of(g.cells.begin(), g.cells.end(), [](const auto& kv) {
+    return std::get<1>(kv.first) == kNoiseControlAlgorithm && !kv.second.acc.empty();
+  });
+  if (has_lr && !has_control)
+    out.cannot_show.push_back(fmt::format(
+        "Whether a difference between LR and BP comes from the likelihood-ratio estimator or from the Gaussian noise LR "
+        "injects while training: no {} row (BP trained under the same noise, a Parametric-Noise-Injection-style "
+        "control) is in this table.",
+        kNoiseControlAlgorithm));
+
+  // Masking flags, one sentence per row that has any; a row near chance (or a transfer row of one) was named above.
+  auto of_near_chance = [&](const std::string& m, const std::string& row) {
+    return std::any_of(near_chance.begin(), near_chance.end(), [&](const auto& mr) {
+      return mr.first == m && (row == mr.second || row.rfind(mr.second + " (", 0) == 0);
+    });
+  };
+  std::map<std::pair<std::string, std::string>, std::set<int>> flags;
+  for (const auto& f : masking_findings(spec, g))
+    if (f.check != 5 && !of_near_chance(f.model, f.row)) flags[{f.model, f.row}].insert(f.check);
+  for (const auto& [row, checks] : flags)
+    out.cannot_show.push_back(fmt::format("{} {}: gradient-masking check(s) {} triggered, so its cells under the flagged "
+                                          "attacks bound robust accuracy from above only (see the checks above).",
+                                          row.first, row.second, fmt::join(checks, ", ")));
+
+  // Seeds and test-set share.
+  size_t rows = 0, single = 0;
+  std::map<double, std::set<std::string>> subset;  // n -> columns measured on n < the whole test set
+  for (const auto& m : spec.models)
+    for (const auto& a : spec.algorithms) {
+      bool any = false, one = false;
+      for (const auto& c : spec.columns) {
+        auto it = g.cells.find(Key{m, a, c});
+        if (it == g.cells.end() || it->second.acc.empty()) continue;
+        any = true, one |= it->second.acc.size() == 1;
+        const double n = min_examples(it->second);
+        if (spec.test_examples > 0 && n > 0 && n < static_cast<double>(spec.test_examples)) subset[n].insert(c);
+      }
+      rows += any, single += any && one;
+    }
+  if (single)
+    out.cannot_show.push_back(fmt::format(
+        "Training variability for {} of {} rows: they have one seed, so their intervals hold the test-set sampling "
+        "error only.",
+        single, rows));
+  for (const auto& [n, cols] : subset) {
+    std::vector<std::string> in_order;
+    for (const auto& c : spec.columns)
+      if (cols.count(c)) in_order.push_back(c);
+    out.cannot_show.push_back(fmt::format("The whole test set, which the paper evaluates on, for {}: measured on {} of its "
+                                          "{} examples.",
+                                          fmt::join(in_order, ", "), n, spec.test_examples));
+  }
+  return out;
+}
+
+}  // namespace lrb::report_detail

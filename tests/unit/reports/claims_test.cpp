@@ -1,0 +1,249 @@
+// The claim rows and the conclusion sections (issue 33): the paper's own sentences recomputed from its table, our
+// intervals, the verdicts, and the limitations a table states about itself.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "reports/claims.h"
+#include "reports/conclusions.h"
+#include "tests/unit/reports/fixtures.h"
+
+using namespace lrb;
+using namespace lrb::report_detail;
+using lrb::report_test::TempDir;
+
+namespace {
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// Every sentence of `items` that contains `part`.
+size_t count_with(const std::vector<std::string>& items, const std::string& part) {
+  return static_cast<size_t>(std::count_if(items.begin(), items.end(), [&](const auto& s) { return contains(s, part); }));
+}
+
+void put(Gathered& g, const std::string& alg, const std::string& col, std::vector<double> acc, const std::string& n = "1000") {
+  auto& c = g.cells[Key{"Net", alg, col}];
+  c.acc = acc;
+  c.acc_seed.clear();
+  for (size_t i = 0; i < acc.size(); ++i) c.acc_seed.push_back(std::to_string(i));
+  c.ns = {n};
+}
+
+ReportSpec net_spec(const std::string& claim_column = "FGSM") {
+  ReportSpec s;
+  s.models = {"Net"};
+  s.algorithms = {"BP", "LR"};
+  s.columns = {"Ori", "FGSM"};
+  s.chance = 10;
+  ClaimSpec c;
+  c.says = "LR is more robust by 5%";
+  c.value = 5, c.value_text = "5";
+  c.algorithm = "LR", c.models = {"Net"}, c.columns = {claim_column};
+  s.claims = {c};
+  return s;
+}
+
+}  // namespace
+
+// The paper's text against its own table, every claim the four report specs hold: the sentences that reproduce do so
+// to the text's last decimal, and exactly the four that shared/paper/NOTES.md lists as irreproducible do not.
+TEST(PaperClaims, RecomputeFromThePapersOwnTable) {
+  const std::string dir = report_search_dirs().back();
+  std::map<std::string, double> table;   // says -> the paper's table's value
+  std::vector<std::string> off_text;
+  size_t claims = 0;
+  for (const char* name : {"table1", "table2", "table3", "table4"}) {
+    const auto spec = ReportSpec::load(dir + "/" + name + ".yaml");
+    const auto paper = load_paper(spec.paper_csv);
+    for (const auto& c : spec.claims) {
+      ++claims;
+      const auto v = paper_claim(c, paper);
+      ASSERT_TRUE(v.has_value()) << c.says;
+      table[c.says] = *v;
+      if (!text_matches_table(c, *v)) off_text.push_back(c.says);
+    }
+  }
+  EXPECT_EQ(claims, 13u);
+  // "44.3% on adversarial examples": LR − BP summed over FGSM, I-FGSM, MI-FGSM is 247.1 − 114.9 on SNN-MNIST and
+  // 216.8 − 83.0 on SNN-FashionMNIST: 266.0 over 6 cells.
+  EXPECT_NEAR(table.at("and 44.3% on adversarial examples"), 266.0 / 6.0, 1e-9);
+  EXPECT_NEAR(table.at("2.63% under the Shuffle corruption"), 7.9 / 3.0, 1e-9);
+  EXPECT_NEAR(table.at("an average of 4.3% improvement for GCN"), 4.3, 1e-9);
+  EXPECT_NEAR(table.at("a performance gap of 4.8% for GCN"), -4.8, 1e-9);
+  std::sort(off_text.begin(), off_text.end());
+  EXPECT_EQ(off_text, (std::vector<std::string>{
+                          "a minor drop of 2.6% for VGG-8",
+                          "a significant improvement in the adversarial robustness of 8.1% on average",
+                          "an average improvement of 1.55% on two clean datasets",
+                          "improve the performance of RNN significantly by 5.5%"}));
+  EXPECT_NEAR(table.at("a significant improvement in the adversarial robustness of 8.1% on average"), 5.633333, 1e-5);
+}
+
+TEST(PaperClaims, TextMatchesTableToTheTextsDecimals) {
+  ClaimSpec c;
+  c.value = 2.63, c.value_text = "2.63";
+  EXPECT_TRUE(text_matches_table(c, 2.6333));
+  EXPECT_FALSE(text_matches_table(c, 2.64));
+  c.value = 44.3, c.value_text = "44.3";
+  EXPECT_TRUE(text_matches_table(c, 44.3333));
+  EXPECT_FALSE(text_matches_table(c, 44.36));
+  c.value = -2.6, c.value_text = "-2.6";
+  EXPECT_FALSE(text_matches_table(c, -2.5));
+  EXPECT_EQ(text_value(c), "−2.6");
+}
+
+// Three seeds in every cell: a t interval over the per-seed claim values. Per seed LR − BP = 10, 12, 14: mean 12,
+// sample std 2, half-width t(0.975, 2) · 2 / √3 = 4.303 · 1.1547.
+TEST(ClaimRows, TIntervalOverCommonSeeds) {
+  Gathered g;
+  put(g, "BP", "Ori", {80, 80, 80}), put(g, "LR", "Ori", {79, 80, 81});
+  put(g, "BP", "FGSM", {20, 20, 20}), put(g, "LR", "FGSM", {30, 32, 34});
+  const auto rows = claim_rows(net_spec(), g);
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_TRUE(rows[0].ours && rows[0].interval);
+  EXPECT_NEAR(*rows[0].ours, 12, 1e-9);
+  const double half = 4.303 * 2 / std::sqrt(3.0);
+  EXPECT_NEAR(rows[0].interval->lo, 12 - half, 1e-9);
+  EXPECT_NEAR(rows[0].interval->hi, 12 + half, 1e-9);
+  EXPECT_EQ(rows[0].interval->method, "t over 3 seeds");
+  EXPECT_TRUE(rows[0].confounded.empty());  // clean accuracies 80 and 80
+  // No paper table here: the direction compared with is the text's (+5).
+  EXPECT_EQ(claim_verdict(rows[0]), "LR above BP: agrees with the paper's direction");
+}
+
+// One seed: the binomial error of each cell's n test examples. LR 30 % and BP 20 % of 1,000: half-width
+// 1.96 · 100 · √(0.3·0.7/1000 + 0.2·0.8/1000).
+TEST(ClaimRows, BinomialIntervalWithOneSeed) {
+  Gathered g;
+  put(g, "BP", "Ori", {80}), put(g, "LR", "Ori", {81});
+  put(g, "BP", "FGSM", {20}), put(g, "LR", "FGSM", {30});
+  g.paper[Key{"Net", "BP", "FGSM"}] = PaperValue{"40.0", 40}, g.paper[Key{"Net", "LR", "FGSM"}] = PaperValue{"45.0", 45};
+  const auto rows = claim_rows(net_spec(), g);
+  ASSERT_TRUE(rows[0].interval);
+  const double half = 1.96 * 100 * std::sqrt(0.21 / 1000 + 0.16 / 1000);
+  EXPECT_NEAR(rows[0].interval->hi - rows[0].interval->lo, 2 * half, 1e-9);
+  EXPECT_TRUE(contains(rows[0].interval->method, "binomial over 1000 test examples")) << rows[0].interval->method;
+  EXPECT_NEAR(*rows[0].paper_table, 5, 1e-9);
+  EXPECT_EQ(claim_verdict(rows[0]), "LR above BP: agrees with the paper's direction");
+}
+
+TEST(ClaimRows, VerdictsReverseUnclearConfoundedAndMissing) {
+  Gathered g;
+  g.paper[Key{"Net", "BP", "FGSM"}] = PaperValue{"40.0", 40}, g.paper[Key{"Net", "LR", "FGSM"}] = PaperValue{"45.0", 45};
+  put(g, "BP", "Ori", {66}), put(g, "LR", "Ori", {38});
+  put(g, "BP", "FGSM", {20}), put(g, "LR", "FGSM", {10});
+  auto row = claim_rows(net_spec(), g)[0];
+  EXPECT_TRUE(contains(claim_verdict(row), "LR below BP: the reverse of the paper's direction")) << claim_verdict(row);
+  ASSERT_EQ(row.confounded.size(), 1u);
+  EXPECT_EQ(row.confounded[0], "Net: LR 38.00 vs BP 66.00");
+  EXPECT_TRUE(contains(claim_verdict(row), "confounded by clean accuracy"));
+  // A clean-accuracy claim is not confounded by clean accuracy.
+  EXPECT_TRUE(claim_rows(net_spec("Ori"), g)[0].confounded.empty());
+
+  put(g, "LR", "FGSM", {20.5});
+  row = claim_rows(net_spec(), g)[0];
+  EXPECT_TRUE(contains(claim_verdict(row), "cannot tell LR from BP")) << claim_verdict(row);
+
+  g.cells.erase(Key{"Net", "LR", "FGSM"});
+  row = claim_rows(net_spec(), g)[0];
+  EXPECT_FALSE(row.ours);
+  EXPECT_EQ(row.missing, (std::vector<std::string>{"Net LR FGSM"}));
+  EXPECT_TRUE(contains(claim_verdict(row), "no result"));
+}
+
+TEST(Conclusions, StateTheConfoundsTheTableHas) {
+  Gathered g;
+  put(g, "BP", "Ori", {66}), put(g, "LR", "Ori", {38});
+  put(g, "BP", "FGSM", {20}, "1000"), put(g, "LR", "FGSM", {10}, "500");
+  auto spec = net_spec();
+  spec.test_examples = 1000;
+  auto c = conclusions(spec, g, claim_rows(spec, g));
+  EXPECT_EQ(count_with(c.shows, "The paper's \"LR is more robust by 5%\""), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "Net LR against BP: clean accuracy 38.00 vs 66.00 (−28.00 pp"), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "no BP+noise row"), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "1 of 2 rows") + count_with(c.cannot_show, "2 of 2 rows"), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "for FGSM: measured on 500 of its 1000 examples"), 1u);
+
+  // Matched clean accuracy, the noise control present, three seeds, the whole test set: none of those sentences.
+  Gathered h;
+  put(h, "BP", "Ori", {80, 80, 80}), put(h, "LR", "Ori", {79, 80, 81});
+  put(h, "BP", "FGSM", {20, 20, 20}), put(h, "LR", "FGSM", {30, 32, 34});
+  h.cells[Key{"Net", kNoiseControlAlgorithm, "Ori"}].acc = {80};
+  c = conclusions(spec, h, claim_rows(spec, h));
+  EXPECT_TRUE(c.cannot_show.empty()) << c.cannot_show.front();
+  EXPECT_TRUE(contains(conclusions_markdown(c), kNoLimitationFound));
+}
+
+TEST(Conclusions, NearChanceRowsAreNamedNotCompared) {
+  Gathered g;
+  put(g, "BP", "Ori", {80}), put(g, "LR", "Ori", {12});
+  put(g, "BP", "FGSM", {20}), put(g, "LR", "FGSM", {11});
+  const auto c = conclusions(net_spec(), g, {});
+  EXPECT_EQ(count_with(c.cannot_show, "within 5 pp of chance"), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "against BP: clean accuracy"), 0u);  // said once, as near chance
+}
+
+TEST(ReportSpecClaims, LoadValidatesEveryField) {
+  TempDir d;
+  const std::string head = "title: x\nsuite: s\nmodels: [M]\nalgorithms: [BP, LR]\ncolumns: [Ori, FGSM]\n";
+  write_text_atomic(d / "ok.yaml", head + "claims:\n  - {says: \"by 2.50%\", value: 2.50, algorithm: LR, columns: [FGSM]}\n");
+  const auto spec = ReportSpec::load(d / "ok.yaml");
+  ASSERT_EQ(spec.claims.size(), 1u);
+  EXPECT_EQ(spec.claims[0].baseline, "BP");
+  EXPECT_EQ(spec.claims[0].models, (std::vector<std::string>{"M"}));  // default: every model
+  EXPECT_EQ(text_value(spec.claims[0]), "+2.50");
+
+  auto message = [&](const std::string& claim) {
+    write_text_atomic(d / "bad.yaml", head + "claims:\n  - " + claim + "\n");
+    try {
+      ReportSpec::load(d / "bad.yaml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_TRUE(contains(message("{says: x, value: 1, algorithm: ES, columns: [FGSM]}"), "claims[0].algorithm"));
+  EXPECT_TRUE(contains(message("{says: x, value: 1, algorithm: LR, columns: [PGD]}"), "claims[0].columns"));
+  EXPECT_TRUE(contains(message("{says: x, value: 1, algorithm: LR, models: [N], columns: [FGSM]}"), "claims[0].models"));
+  EXPECT_TRUE(contains(message("{says: x, value: 1, algorithm: BP, columns: [FGSM]}"), "claims[0].baseline"));
+  EXPECT_TRUE(contains(message("{says: x, value: 1, algorithm: LR, columns: [FGSM], colour: red}"), "unknown key 'colour'"));
+  EXPECT_TRUE(contains(message("{value: 1, algorithm: LR, columns: [FGSM]}"), "claims[0].says"));
+}
+
+// Both outputs end with the two conclusion sections and carry the claim and retention tables.
+TEST(Conclusions, MarkdownAndHtmlEndWithThem) {
+  TempDir d;
+  report_test::make_runs(d);
+  auto spec = report_test::make_spec(d);
+  ClaimSpec c;
+  c.says = "LR-WL is more robust", c.value = 1, c.value_text = "1", c.algorithm = "LR-WL", c.models = {"ResNet-5"};
+  c.columns = {"FGSM"};
+  spec.claims = {c};
+  auto opt = report_test::options(d, "");
+  opt.html = true;
+  const auto res = make_report(spec, opt);
+  const std::string& md = res.markdown;
+  const auto shows = md.find("\n## What this table shows\n"), cannot = md.find("\n## What it cannot show\n");
+  ASSERT_NE(shows, std::string::npos);
+  ASSERT_NE(cannot, std::string::npos);
+  EXPECT_LT(shows, cannot);
+  EXPECT_EQ(md.find("\n## ", cannot + 1), std::string::npos) << "a section after the conclusions";
+  EXPECT_TRUE(contains(md, "\n## The paper's claims\n"));
+  EXPECT_TRUE(contains(md, "| LR-WL is more robust | LR-WL − BP | ResNet-5 × FGSM | +1 |"));
+  EXPECT_TRUE(contains(md, "| ResNet-5 | LR-WL | 50.2 (15.5) | — |"));  // 21.00 / 41.80 ours, 10.0 / 64.4 paper
+
+  const auto html = read_text(write_html_report(spec, opt, res, {}).path);
+  const auto h_shows = html.find("<h2 id=\"shows\">"), h_cannot = html.find("<h2 id=\"cannot-show\">");
+  ASSERT_NE(h_shows, std::string::npos);
+  ASSERT_NE(h_cannot, std::string::npos);
+  EXPECT_LT(h_shows, h_cannot);
+  EXPECT_EQ(html.find("<h2 ", h_cannot + 1), std::string::npos);
+  EXPECT_TRUE(contains(html, "<table id=\"claims-table\">"));
+  EXPECT_TRUE(contains(html, "<table id=\"retention-table\">"));
+}
