@@ -23,6 +23,9 @@ inline std::string paper_model_name(const std::string& key, const std::string& d
 }
 
 inline std::string paper_algorithm_name(const std::string& key) {
+  // The noise-injection controls: BP under LR-L's / LR-WL's noise.
+  if (key == "bp-noise-l") return "BP+noise-L";
+  if (key == "bp-noise-wl") return "BP+noise-WL";
   std::string out;
   for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;  // bp -> BP, lr-wl -> LR-WL, es -> ES

@@ -100,13 +100,13 @@ Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::ve
   const bool has_lr = std::any_of(spec.algorithms.begin(), spec.algorithms.end(),
                                   [](const std::string& a) { return a.rfind("LR", 0) == 0; });
   const bool has_control = std::any_of(g.cells.begin(), g.cells.end(), [](const auto& kv) {
-    return std::get<1>(kv.first) == kNoiseControlAlgorithm && !kv.second.acc.empty();
+    return std::get<1>(kv.first).rfind(kNoiseControlAlgorithm, 0) == 0 && !kv.second.acc.empty();
   });
   if (has_lr && !has_control)
     out.cannot_show.push_back(fmt::format(
         "Whether a difference between LR and BP comes from the likelihood-ratio estimator or from the Gaussian noise LR "
         "injects while training: no {} row (BP trained under the same noise, a Parametric-Noise-Injection-style "
-        "control) is in this table.",
+        "control: trainers bp-noise-l, bp-noise-wl) is in this table.",
         kNoiseControlAlgorithm));
 
   // Masking flags, one sentence per row that has any; a row near chance (or a transfer row of one) was named above.

@@ -15,8 +15,9 @@ struct Conclusions {
   std::vector<std::string> shows, cannot_show;
 };
 
-// The algorithm of a BP model trained under LR's noise (the noise-injection control); a table without such a row
-// says so under "What it cannot show".
+// The algorithms of BP models trained under LR's noise (the noise-injection control: trainers bp-noise-l and
+// bp-noise-wl print as BP+noise-L and BP+noise-WL) start with this; a table without such a row says so under "What
+// it cannot show".
 inline constexpr const char* kNoiseControlAlgorithm = "BP+noise";
 
 Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::vector<ClaimRow>& claims);

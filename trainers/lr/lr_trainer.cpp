@@ -42,7 +42,7 @@ std::vector<T> per_layer(const std::vector<T>& given, std::vector<T> preset, con
 }
 }  // namespace
 
-LrOptions LrOptions::from(const Config& c, const std::string& flavor) {
+LrOptions LrOptions::noise_from(const Config& c, const std::string& flavor) {
   LrOptions o;
   o.flavor = flavor;
   c.has("name");
@@ -52,11 +52,17 @@ LrOptions LrOptions::from(const Config& c, const std::string& flavor) {
         throw ConfigError(c.where("modes"),
                           fmt::format("{}: invalid value (got '{}', expected one of: none, logit, weight, auto){}",
                                       c.path("modes"), m, did_you_mean(m, {"none", "logit", "weight", "auto"})));
-  c.read("copies", o.copies, Range::between(1, 1 << 20));  // the paper uses hundreds; 1e9 would be a hang
   c.read("sigma", o.sigma, Range::positive());
-  for (const char* k : {"modes", "copies", "sigma"}) o.where_of[k] = c.where(k);
-  c.read_choice("weight_noise", o.weight_noise, {"auto", "row", "copy"});
+  for (const char* k : {"modes", "sigma"}) o.where_of[k] = c.where(k);
   c.read("learn_sigma", o.learn_sigma);
+  return o;
+}
+
+LrOptions LrOptions::from(const Config& c, const std::string& flavor) {
+  LrOptions o = noise_from(c, flavor);
+  c.read("copies", o.copies, Range::between(1, 1 << 20));  // the paper uses hundreds; 1e9 would be a hang
+  o.where_of["copies"] = c.where("copies");
+  c.read_choice("weight_noise", o.weight_noise, {"auto", "row", "copy"});
   c.read("antithetic", o.antithetic);
   c.read_choice("baseline", o.baseline, {"none", "clean-loss", "batch-mean"});
   c.read_choice("noise", o.noise, {"mc", "sobol"});
@@ -276,8 +282,19 @@ StepStats LrTrainer::estimate_grad(ClassifierImpl& model, const Batch& batch, at
 
 Trainer::NoiseHook LrTrainer::inference_noise(ClassifierImpl& model, at::Generator& gen) const {
   if (!attached_) throw std::logic_error("LrTrainer::inference_noise before attach()");
+  return noise_hook(model, gen, sigmas());
+}
+
+Trainer::NoiseHook LrTrainer::training_noise(ClassifierImpl& model, at::Generator& gen) const {
+  if (!attached_) throw std::logic_error("LrTrainer::training_noise before attach()");
+  std::vector<torch::Tensor> sigma;
+  for (const auto& t : log_sigma_) sigma.push_back(o_.learn_sigma ? t.exp() : t.detach().exp());
+  return noise_hook(model, gen, sigma);
+}
+
+Trainer::NoiseHook LrTrainer::noise_hook(ClassifierImpl& model, at::Generator& gen,
+                                         std::vector<torch::Tensor> sigma) const {
   auto layers = layered(model, o_.flavor).layers();
-  auto sigma = sigmas();
   auto settings = settings_;
   at::Generator* g = &gen;
   return [layers, sigma, settings, g](int l, const torch::Tensor& x, const torch::Tensor&) -> torch::Tensor {

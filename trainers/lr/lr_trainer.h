@@ -27,6 +27,8 @@ struct LrOptions {
   int64_t copies_divisor = 1;        // preset copies / divisor (rounded up to an even count >= 2): quick profiles
   std::map<std::string, std::string> where_of;  // config locations of the per-layer lists, for attach() errors
   static LrOptions from(const Config& c, const std::string& flavor);
+  // Only the keys that say what noise is injected where (modes, sigma, learn_sigma): the BP+noise control.
+  static LrOptions noise_from(const Config& c, const std::string& flavor);
 };
 
 // The weight-vs-logit rule behind the paper's hybrid (docs/PAPER.md §3; the paper's §4.6): the LR estimate's
@@ -55,6 +57,9 @@ class LrTrainer : public Trainer {
   // per example where weight_per_row is set, convolutions by default; for an EOT average over passes the
   // difference is a correlation between examples only).
   NoiseHook inference_noise(ClassifierImpl& model, at::Generator& gen) const override;
+  // The same noise with σ kept in autograd's graph when σ is learned, so back-propagation through the hook also
+  // reaches log σ (the BP+noise control, trainers/lr/bp_noise.cpp).
+  NoiseHook training_noise(ClassifierImpl& model, at::Generator& gen) const;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
   std::vector<Resolved> resolved_settings() const override { return resolved_; }
@@ -66,6 +71,7 @@ class LrTrainer : public Trainer {
   const LrOptions& options() const { return o_; }
 
  private:
+  NoiseHook noise_hook(ClassifierImpl& model, at::Generator& gen, std::vector<torch::Tensor> sigma) const;
   LrOptions o_;
   EngineSettings settings_;
   std::vector<Resolved> resolved_;

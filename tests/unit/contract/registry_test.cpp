@@ -77,7 +77,7 @@ AnyModel make_any(const std::string& key) {
 }  // namespace
 
 TEST(Registry, ExactKeySets) {
-  EXPECT_EQ(Registry<Trainer>::get().keys(), (std::vector<std::string>{"bp", "es", "lr-l", "lr-wl"}));
+  EXPECT_EQ(Registry<Trainer>::get().keys(), (std::vector<std::string>{"bp", "bp-noise-l", "bp-noise-wl", "es", "lr-l", "lr-wl"}));
   EXPECT_EQ(Registry<ClassifierImpl>::get().keys(),
             (std::vector<std::string>{"gat", "gcn", "gru", "lstm", "mlp", "resnet5", "rnn", "snn", "vgg8"}));
   EXPECT_EQ(Registry<Attack>::get().keys(),
@@ -103,7 +103,7 @@ TEST(Registry, UnknownKeyListsKnownOnesAndSuggests) {
     FAIL();
   } catch (const ConfigError& e) {
     std::string msg = e.what();
-    EXPECT_NE(msg.find("test.yaml:1:7: unknown trainer 'lr-lw' (known: bp, es, lr-l, lr-wl)"), std::string::npos)
+    EXPECT_NE(msg.find("test.yaml:1:7: unknown trainer 'lr-lw' (known: bp, bp-noise-l, bp-noise-wl, es, lr-l, lr-wl)"), std::string::npos)
         << msg;
     EXPECT_NE(msg.find("did you mean"), std::string::npos) << msg;
   }

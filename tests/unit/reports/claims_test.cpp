@@ -174,7 +174,7 @@ TEST(Conclusions, StateTheConfoundsTheTableHas) {
   Gathered h;
   put(h, "BP", "Ori", {80, 80, 80}), put(h, "LR", "Ori", {79, 80, 81});
   put(h, "BP", "FGSM", {20, 20, 20}), put(h, "LR", "FGSM", {30, 32, 34});
-  h.cells[Key{"Net", kNoiseControlAlgorithm, "Ori"}].acc = {80};
+  h.cells[Key{"Net", "BP+noise-L", "Ori"}].acc = {80};
   c = conclusions(spec, h, claim_rows(spec, h));
   EXPECT_TRUE(c.cannot_show.empty()) << c.cannot_show.front();
   EXPECT_TRUE(contains(conclusions_markdown(c), kNoLimitationFound));
