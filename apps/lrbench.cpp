@@ -151,6 +151,10 @@ int main(int argc, char** argv) {
   eval->add_option("--source", ereq.source_run,
                    "transfer mode: craft every attack on this run's model (same dataset), score RUN_DIR on it "
                    "(default output RUN_DIR/eval/<suite|threat>.transfer.csv)");
+  eval->add_option("--match", ereq.match_run,
+                   "matched accuracy: evaluate RUN_DIR's snapshot (train.snapshot_every) whose clean accuracy is "
+                   "nearest this run's, within 2 pp (output RUN_DIR/eval/<suite|threat>.matched-<trainer>.csv and "
+                   ".json)");
   eval->add_option("--threat", ereq.threat, "one attack or corruption (lrbench list attacks|corruptions)");
   eval->add_option("--out", ereq.out_csv, "CSV path (default RUN_DIR/eval/<suite|threat|clean>.csv)");
   eval->add_option("--examples", ereq.examples_jsonl,

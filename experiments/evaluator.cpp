@@ -1,12 +1,14 @@
 #include "experiments/evaluator.h"
 
 #include "experiments/run_lock.h"
+#include "experiments/snapshots.h"
 
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 
@@ -214,6 +216,19 @@ CsvTable evaluate(const EvalRequest& req) {
     refuse_if_busy(req.source_run, "eval");  // (the run as its own source is refused below, as a white-box eval)
   Loaded l = load_run(req.run_dir);
   auto& p = l.parts;
+  std::vector<Snapshot> snapshots;
+  std::optional<Loaded> target;  // --match: the run whose clean accuracy is matched
+  if (!req.match_run.empty()) {
+    if (!req.source_run.empty()) throw ConfigError("--match", "give --match or --source, not both");
+    snapshots = list_snapshots(req.run_dir);
+    if (snapshots.empty())
+      throw ConfigError("--match", fmt::format("{} has no snapshots (train it with train.snapshot_every=N)", req.run_dir));
+    std::error_code same_run;
+    if (fs::equivalent(req.match_run, req.run_dir, same_run))
+      throw ConfigError("--match", req.match_run + " is the evaluated run itself (give the LR or ES run to match)");
+    refuse_if_busy(req.match_run, "eval");
+    target = load_run(req.match_run);
+  }
   std::optional<Loaded> src;  // transfer mode: checked before any data is read, its model built after
   if (!req.source_run.empty()) src = load_run(req.source_run);
   // Every threat is built and checked before the data is read or the model loaded.
@@ -282,6 +297,55 @@ CsvTable evaluate(const EvalRequest& req) {
       logger("eval")->warn("the source is a {} of seed {}, the evaluated run a {} of seed {}: the table's transfer rows "
                            "pair runs of the same model and seed", src->meta.model_key, src->meta.seed,
                            l.meta.model_key, l.meta.seed);
+  }
+  if (target) {
+    if (target->parts.dataset->key() != p.dataset->key())
+      throw ConfigError("--match", fmt::format("{} is a run on '{}', {} on '{}' (match runs of the same dataset)",
+                                               req.match_run, target->parts.dataset->key(), req.run_dir,
+                                               p.dataset->key()));
+    ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
+    target->parts.model = Registry<ClassifierImpl>::get().make(target->parts.spec.model, mctx);
+    target->meta = load_checkpoint((fs::path(req.match_run) / "checkpoint.pt").string(), *target->parts.model, nullptr,
+                                   nullptr, target->parts.model->key(),
+                                   target->older_config ? "" : to_yaml(target->parts.spec.model.node()),
+                                   target->record.checkpoint_sha256);
+    target->parts.model->to(device);
+    std::string split_name;
+    const Batch split = selection_split(*p.dataset, snapshots.front().examples, split_name);
+    if (split_name != snapshots.front().split)
+      throw DataError(fmt::format("{}: its snapshots were measured on {}, this dataset's selection split is {} (the data "
+                                  "changed since it trained)",
+                                  req.run_dir, snapshots.front().split, split_name));
+    const double acc = 100 * evaluate_accuracy(*target->parts.model, split, p.spec.train.eval_batch_size, device);
+    const auto match = match_snapshot(snapshots, acc);
+    const std::string alg = paper_algorithm_name(target->meta.trainer_key);
+    stem += ".matched-" + target->meta.trainer_key;
+    nlohmann::ordered_json record = {{"target_run", req.match_run},     {"target_algorithm", alg},
+                                     {"target_accuracy", std::round(acc * 1e4) / 1e4},          {"split", split_name},
+                                     {"tolerance_pp", kMatchTolerancePp}, {"matched", match.chosen.has_value()},
+                                     {"snapshot", fs::path(match.nearest->file).filename().string()},
+                                     {"snapshot_step", match.nearest->step},
+                                     {"snapshot_accuracy", match.nearest->accuracy}};
+    const auto record_path = fs::path(req.run_dir) / "eval" / (stem + ".json");
+    fs::create_directories(record_path.parent_path());
+    if (!match.chosen) {
+      // The refusal is the result: no matched rows (an older matched CSV of this pair would be stale).
+      std::error_code gone;
+      fs::remove(fs::path(req.run_dir) / "eval" / (stem + ".csv"), gone);
+      write_text_atomic(record_path.string(), record.dump(2) + "\n");
+      logger("eval")->warn("no snapshot of {} within {} pp of {}'s clean accuracy {:.2f}% on {} (nearest: step {}, "
+                           "{:.2f}%): no matched rows -> {}",
+                           req.run_dir, kMatchTolerancePp, alg, acc, split_name, match.nearest->step,
+                           match.nearest->accuracy, record_path.string());
+      return CsvTable(result_columns());
+    }
+    l.meta = load_checkpoint(match.chosen->file, *p.model, nullptr, nullptr, p.model->key(),
+                             l.older_config ? "" : to_yaml(p.spec.model.node()), match.chosen->sha256);
+    l.record.checkpoint_sha256 = match.chosen->sha256;  // the parts of this evaluation are the snapshot's
+    mode = "matched to " + alg;
+    write_text_atomic(record_path.string(), record.dump(2) + "\n");
+    logger("eval")->info("matched: {} step {} ({:.2f}% on {}) for {}'s {:.2f}%", req.run_dir, match.chosen->step,
+                         match.chosen->accuracy, split_name, alg, acc);
   }
   ClassifierImpl* source = src ? src->parts.model.get() : nullptr;
   // eval.noise: on — the trainer's noise at every site of the evaluated model, from its own generator.

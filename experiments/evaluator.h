@@ -52,6 +52,11 @@ struct EvalRequest {
   // Only attacks run (corruptions never see a model); rows carry mode "transfer from <ALG>" (white-box rows:
   // "white-box") and go to RUN_DIR/eval/<suite|threat>.transfer.csv by default.
   std::string source_run;
+  // --match RUN: evaluate this (BP) run's snapshot whose clean accuracy on the snapshots' split is nearest RUN's
+  // (experiments/snapshots.h) instead of its final checkpoint. Rows carry mode "matched to <ALG>" and go to
+  // RUN_DIR/eval/<suite|threat>.matched-<trainer>.csv, the choice to .matched-<trainer>.json. When no snapshot is
+  // within kMatchTolerancePp the .json says so (nearest, target), nothing else is written and the table is empty.
+  std::string match_run;
 };
 
 // Evaluates and returns the table (the suite's sweep, if any, goes to <out stem>.sweep.csv).

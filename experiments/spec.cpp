@@ -41,6 +41,9 @@ TrainSpec decode_train(const Config& c) {
   c.read("steps_every", t.steps_every, Range::at_least(0));
   c.read("max_steps", t.max_steps, Range::at_least(0));
   c.read_choice("select", t.select, {"last", "best-val"});
+  // Read only when given: a run without snapshots keeps the spec (and spec hash) it had before the keys existed.
+  if (c.has("snapshot_every")) c.read("snapshot_every", t.snapshot_every, Range::at_least(0));
+  if (c.has("snapshot_examples")) c.read("snapshot_examples", t.snapshot_examples, Range::at_least(1));
   t.optimizer = decode_optimizer(c.sub("optimizer"));
   t.scheduler = decode_scheduler(c.sub("scheduler"));
   return t;

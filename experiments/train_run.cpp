@@ -26,6 +26,7 @@
 #include "experiments/resume_state.h"
 #include "experiments/run_dir.h"
 #include "experiments/run_lock.h"
+#include "experiments/snapshots.h"
 #include "experiments/step_memory.h"
 #include "lrb_git_sha.h"
 #include "trainers/fit.h"
@@ -415,7 +416,7 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
     team.broadcast(state, 0);
     int every = 50;
     if (const char* e = std::getenv("LRBENCH_DIST_CHECK_EVERY")) every = std::max(1, std::atoi(e));
-    hooks.after_step = [&, every](int64_t epoch, int64_t step) {
+    hooks.after_step = [&, every](int64_t epoch, int64_t step, int64_t) {
       // Buffers (BatchNorm running statistics) follow rank 0's, as DDP's broadcast_buffers does: ranks that see
       // other rows of a batch (bp) or other population members (es) would otherwise drift apart.
       std::vector<torch::Tensor> buffers;
@@ -433,6 +434,28 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
                                         "or devices: run every rank from one build on one kind of machine",
                                         team.rank(), team.world(), epoch, step, n,
                                         mine.equal(theirs[0]) ? "same" : "differs"));
+    };
+  }
+  // Matched-accuracy snapshots (experiments/snapshots.h): the parameters and their clean accuracy every
+  // train.snapshot_every steps, counted across epochs. Evaluation in eval mode draws no random number, so a run
+  // with snapshots trains exactly as one without.
+  if (spec.train.snapshot_every > 0 && writer) {
+    auto split_name = std::make_shared<std::string>();
+    auto split = std::make_shared<Batch>(selection_split(*p.dataset, spec.train.snapshot_examples, *split_name));
+    hooks.after_step = [&, before = hooks.after_step, split, split_name](int64_t epoch, int64_t step, int64_t steps) {
+      if (before) before(epoch, step, steps);
+      const int64_t global = (epoch - 1) * steps + step;
+      if (global % spec.train.snapshot_every != 0) return;
+      Snapshot s;
+      s.step = global, s.epoch = epoch, s.split = *split_name, s.examples = split->size();
+      s.file = (fs::path(out_dir) / "snapshots" / fmt::format("step-{:07d}.pt", global)).string();
+      fs::create_directories(fs::path(s.file).parent_path());
+      s.accuracy = 100 * evaluate_accuracy(*p.model, *split, spec.train.eval_batch_size, device);
+      CheckpointMeta m = meta;
+      m.epoch = epoch;
+      m.test_acc = s.accuracy;
+      s.sha256 = save_checkpoint(s.file, *p.model, nullptr, nullptr, m);
+      write_snapshot_record(s);
     };
   }
   // Preemption (Slurm's SIGTERM/SIGUSR1) or Ctrl-C: stop at the next step with the state saved. All ranks stop

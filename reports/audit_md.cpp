@@ -17,7 +17,7 @@ std::string md_row(const std::vector<std::string>& cells) {
 std::string claims_markdown(const std::vector<ClaimRow>& rows) {
   if (rows.empty()) return "";
   std::string md = "\n## The paper's claims\n\n" + claims_legend() + "\n\n" + md_row(kClaimHeader) +
-                   "|---|---|---|---:|---:|---:|---|---|\n";
+                   "|---|---|---|---:|---:|---:|---|---|---|\n";
   for (const auto& r : rows) md += md_row(claim_cells(r));
   return md;
 }

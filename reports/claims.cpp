@@ -56,23 +56,96 @@ std::map<std::string, double> by_seed(const Cell& c) {
 
 }  // namespace
 
+namespace {
+
+// The mean of algorithm − baseline over the pairs' cells, with its interval (claims.h says how).
+struct Difference {
+  double mean = 0;
+  std::optional<Interval> interval;
+};
+Difference difference(const std::vector<std::pair<const Cell*, const Cell*>>& pairs) {
+  Difference out;
+  const double k = static_cast<double>(pairs.size());
+  for (const auto& [a, b] : pairs) out.mean += stats(*a).mean - stats(*b).mean;
+  out.mean /= k;
+  // Seeds every cell of the claim has: one claim value per seed.
+  std::set<std::string> common;
+  bool first = true;
+  for (const auto& [a, b] : pairs)
+    for (const Cell* c : {a, b}) {
+      std::set<std::string> s;
+      for (const auto& [seed, v] : by_seed(*c)) s.insert(seed);
+      if (first) common = s, first = false;
+      else {
+        std::set<std::string> both;
+        std::set_intersection(common.begin(), common.end(), s.begin(), s.end(), std::inserter(both, both.begin()));
+        common = std::move(both);
+      }
+    }
+  if (common.size() >= 2) {
+    std::vector<double> per_seed;
+    for (const auto& seed : common) {
+      double d = 0;
+      for (const auto& [a, b] : pairs) d += by_seed(*a).at(seed) - by_seed(*b).at(seed);
+      per_seed.push_back(d / k);
+    }
+    const double s = static_cast<double>(per_seed.size());
+    double m = 0, ss = 0;
+    for (double v : per_seed) m += v;
+    m /= s;
+    for (double v : per_seed) ss += (v - m) * (v - m);
+    const double half = t975(per_seed.size() - 1) * std::sqrt(ss / (s - 1)) / std::sqrt(s);
+    out.mean = m;
+    out.interval = Interval{m - half, m + half, fmt::format("t over {} seeds", per_seed.size())};
+    return out;
+  }
+  double var = 0, n_min = 0;
+  for (const auto& [a, b] : pairs)
+    for (const Cell* c : {a, b}) {
+      const double n = min_examples(*c), p = stats(*c).mean / 100;
+      if (n <= 0) return out;  // no interval without the number of examples
+      var += p * (1 - p) / n, n_min = n_min == 0 ? n : std::min(n_min, n);
+    }
+  const double half = 1.96 * 100 * std::sqrt(var) / k;
+  out.interval = Interval{out.mean - half, out.mean + half,
+                          fmt::format("binomial over {} test examples per cell, one seed", n_min)};
+  return out;
+}
+
+// The claim's (algorithm, baseline) cell pairs with `baseline` as the row label; `missing` receives the cells
+// without a result.
+std::vector<std::pair<const Cell*, const Cell*>> claim_pairs(const ClaimSpec& claim, const Gathered& g,
+                                                             const std::string& baseline,
+                                                             std::vector<std::string>& missing) {
+  std::vector<std::pair<const Cell*, const Cell*>> pairs;
+  for (const auto& m : claim.models)
+    for (const auto& c : claim.columns) {
+      const Cell* cells[2] = {nullptr, nullptr};
+      for (int i = 0; i < 2; ++i) {
+        const std::string& alg = i ? baseline : claim.algorithm;
+        auto it = g.cells.find(Key{m, alg, c});
+        if (it == g.cells.end() || it->second.acc.empty()) missing.push_back(m + " " + alg + " " + c);
+        else cells[i] = &it->second;
+      }
+      if (cells[0] && cells[1]) pairs.emplace_back(cells[0], cells[1]);
+    }
+  return pairs;
+}
+
+}  // namespace
+
+std::string matched_label(const ClaimSpec& claim) {
+  return row_label(claim.baseline, "matched to " + claim.algorithm);
+}
+
 std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g) {
   std::vector<ClaimRow> out;
   const std::string& clean = spec.columns.empty() ? std::string() : spec.columns.front();
   for (const auto& claim : spec.claims) {
-    ClaimRow row{claim, paper_claim(claim, g.paper), std::nullopt, std::nullopt, {}, {}};
-    std::vector<std::pair<const Cell*, const Cell*>> pairs;  // (algorithm, baseline) per model x column
-    for (const auto& m : claim.models)
-      for (const auto& c : claim.columns) {
-        const Cell* cells[2] = {nullptr, nullptr};
-        for (int i = 0; i < 2; ++i) {
-          const std::string& alg = i ? claim.baseline : claim.algorithm;
-          auto it = g.cells.find(Key{m, alg, c});
-          if (it == g.cells.end() || it->second.acc.empty()) row.missing.push_back(m + " " + alg + " " + c);
-          else cells[i] = &it->second;
-        }
-        if (cells[0] && cells[1]) pairs.emplace_back(cells[0], cells[1]);
-      }
+    ClaimRow row;
+    row.claim = claim;
+    row.paper_table = paper_claim(claim, g.paper);
+    const auto pairs = claim_pairs(claim, g, claim.baseline, row.missing);
     // A robustness claim compares models of different clean accuracy only where the clean columns differ.
     const bool attacked = std::any_of(claim.columns.begin(), claim.columns.end(), [&](auto& c) { return c != clean; });
     if (attacked)
@@ -83,57 +156,17 @@ std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g) {
         if (std::fabs(ca - cb) > kMatchedAccuracyPp)
           row.confounded.push_back(fmt::format("{}: {} {:.2f} vs {} {:.2f}", m, claim.algorithm, ca, claim.baseline, cb));
       }
-    if (!row.missing.empty() || pairs.empty()) {
-      out.push_back(std::move(row));
-      continue;
+    if (row.missing.empty() && !pairs.empty()) {
+      const auto d = difference(pairs);
+      row.ours = d.mean, row.interval = d.interval;
     }
-    const double k = static_cast<double>(pairs.size());
-    double mean = 0;
-    for (const auto& [a, b] : pairs) mean += stats(*a).mean - stats(*b).mean;
-    row.ours = mean / k;
-
-    // Seeds every cell of the claim has: one claim value per seed.
-    std::set<std::string> common;
-    bool first = true;
-    for (const auto& [a, b] : pairs)
-      for (const Cell* c : {a, b}) {
-        std::set<std::string> s;
-        for (const auto& [seed, v] : by_seed(*c)) s.insert(seed);
-        if (first) common = s, first = false;
-        else {
-          std::set<std::string> both;
-          std::set_intersection(common.begin(), common.end(), s.begin(), s.end(), std::inserter(both, both.begin()));
-          common = std::move(both);
-        }
-      }
-    if (common.size() >= 2) {
-      std::vector<double> per_seed;
-      for (const auto& seed : common) {
-        double d = 0;
-        for (const auto& [a, b] : pairs) d += by_seed(*a).at(seed) - by_seed(*b).at(seed);
-        per_seed.push_back(d / k);
-      }
-      const double s = static_cast<double>(per_seed.size());
-      double m = 0, ss = 0;
-      for (double v : per_seed) m += v;
-      m /= s;
-      for (double v : per_seed) ss += (v - m) * (v - m);
-      const double half = t975(per_seed.size() - 1) * std::sqrt(ss / (s - 1)) / std::sqrt(s);
-      row.ours = m;
-      row.interval = Interval{m - half, m + half, fmt::format("t over {} seeds", per_seed.size())};
-    } else {
-      double var = 0, n_min = 0;
-      bool known = true;
-      for (const auto& [a, b] : pairs)
-        for (const Cell* c : {a, b}) {
-          const double n = min_examples(*c), p = stats(*c).mean / 100;
-          if (n <= 0) known = false;
-          else var += p * (1 - p) / n, n_min = n_min == 0 ? n : std::min(n_min, n);
-        }
-      if (known) {
-        const double half = 1.96 * 100 * std::sqrt(var) / k;
-        row.interval = Interval{*row.ours - half, *row.ours + half,
-                                fmt::format("binomial over {} test examples per cell, one seed", n_min)};
+    // The same claim against the baseline's snapshots at the algorithm's clean accuracy, where every cell has one.
+    if (attacked) {
+      std::vector<std::string> none;
+      const auto matched = claim_pairs(claim, g, matched_label(claim), none);
+      if (none.empty() && !matched.empty()) {
+        const auto d = difference(matched);
+        row.matched = d.mean, row.matched_interval = d.interval;
       }
     }
     out.push_back(std::move(row));
@@ -156,11 +189,17 @@ std::string claim_verdict(const ClaimRow& row) {
   }
   if (!row.confounded.empty())
     v += fmt::format("; confounded by clean accuracy ({})", fmt::join(row.confounded, "; "));
+  if (row.matched_interval) {
+    const auto& i = *row.matched_interval;
+    v += i.lo > 0 || i.hi < 0
+             ? fmt::format("; at matched clean accuracy {} {} {}", c.algorithm, i.lo > 0 ? "above" : "below", c.baseline)
+             : fmt::format("; at matched clean accuracy cannot tell {} from {}", c.algorithm, c.baseline);
+  }
   return v;
 }
 
 const std::vector<std::string> kClaimHeader = {"The paper says", "Compared", "Over", "Text", "Paper's table", "Ours",
-                                               "95 % interval", "Verdict"};
+                                               "95 % interval", "Ours vs BP at matched accuracy", "Verdict"};
 
 std::vector<std::string> claim_cells(const ClaimRow& r) {
   const auto& c = r.claim;
@@ -172,6 +211,11 @@ std::vector<std::string> claim_cells(const ClaimRow& r) {
           r.paper_table ? fmt::format("{}{}", signed_fixed(*r.paper_table, 2), off ? " ≠ text" : "") : "—",
           r.ours ? signed_fixed(*r.ours, 2) : "—",
           r.interval ? fmt::format("[{}, {}] ({})", signed_fixed(r.interval->lo, 2), signed_fixed(r.interval->hi, 2), r.interval->method) : "—",
+          !r.matched ? "—"
+          : r.matched_interval
+              ? fmt::format("{} [{}, {}]", signed_fixed(*r.matched, 2), signed_fixed(r.matched_interval->lo, 2),
+                            signed_fixed(r.matched_interval->hi, 2))
+              : signed_fixed(*r.matched, 2),
           claim_verdict(r)};
 }
 

@@ -26,7 +26,14 @@ struct ClaimRow {
   // Rows whose clean accuracy differs from the baseline's by more than kMatchedAccuracyPp (attacked columns only):
   // "ResNet-5: LR-WL 38.20 vs BP 66.10".
   std::vector<std::string> confounded;
+  // The claim against the rows "BP (matched to ALG)" (the baseline's snapshot at the algorithm's clean accuracy,
+  // experiments/snapshots.h) instead of the final baseline; robustness claims only, when every cell has one.
+  std::optional<double> matched;
+  std::optional<Interval> matched_interval;
 };
+
+// The row label of the baseline at the claim's algorithm's clean accuracy: "BP (matched to LR-WL)".
+std::string matched_label(const ClaimSpec& claim);
 
 // How far apart two clean accuracies may be for their robustness to be compared (the matched accuracy).
 inline constexpr double kMatchedAccuracyPp = 2.0;

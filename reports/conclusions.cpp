@@ -83,10 +83,17 @@ Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::ve
     for (const auto& a : spec.algorithms) {
       const auto acc = clean_accuracy(spec, g, m, a);
       if (a == "BP" || !acc || near_chance.count({m, a}) || std::fabs(*acc - *bp) <= kMatchedAccuracyPp) continue;
-      out.cannot_show.push_back(fmt::format(
-          "{} {} against BP: clean accuracy {:.2f} vs {:.2f} ({} pp, more than {} pp apart), so its attacked cells "
-          "compare models of different accuracy; no BP model at matched clean accuracy is in this table.",
-          m, a, *acc, *bp, signed_fixed(*acc - *bp, 2), kMatchedAccuracyPp));
+      const std::string matched = row_label("BP", "matched to " + a);
+      if (const auto at = clean_accuracy(spec, g, m, matched))
+        out.shows.push_back(fmt::format(
+            "{} {} against BP at matched clean accuracy: the row {} (a BP snapshot, clean {:.2f} vs {}'s {:.2f}) "
+            "takes the place of the final BP model ({:.2f}), whose accuracy is more than {} pp away.",
+            m, a, matched, *at, a, *acc, *bp, kMatchedAccuracyPp));
+      else
+        out.cannot_show.push_back(fmt::format(
+            "{} {} against BP: clean accuracy {:.2f} vs {:.2f} ({} pp, more than {} pp apart), so its attacked cells "
+            "compare models of different accuracy; no BP snapshot within {} pp of it is in this table.",
+            m, a, *acc, *bp, signed_fixed(*acc - *bp, 2), kMatchedAccuracyPp, kMatchedAccuracyPp));
     }
   }
   for (const auto& m : spec.models)

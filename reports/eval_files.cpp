@@ -107,8 +107,14 @@ Found find_eval_files(const fs::path& root, const std::string& suite) {
     if (ec) break;
     if (it->path().parent_path().filename() != "eval") continue;
     const auto name = it->path().filename().string();
-    // <suite>[.transfer][.noise].csv and the .sweep.csv of each (lrbench eval --source, eval.noise: on)
-    for (const char* variant : {"", ".transfer", ".noise", ".transfer.noise"}) {
+    // <suite>[.transfer][.noise].csv, <suite>.matched-<trainer>[.noise].csv and the .sweep.csv of each (lrbench eval
+    // --source, --match, eval.noise: on)
+    std::vector<std::string> variants = {"", ".transfer", ".noise", ".transfer.noise"};
+    if (const std::string m = suite + ".matched-"; name.rfind(m, 0) == 0) {
+      const auto trainer = name.substr(m.size(), name.find('.', m.size()) - m.size());
+      if (!trainer.empty()) variants = {".matched-" + trainer, ".matched-" + trainer + ".noise"};
+    }
+    for (const auto& variant : variants) {
       const bool main = name == suite + variant + ".csv", sweep = name == suite + variant + ".sweep.csv";
       if (!main && !sweep) continue;
       if (!it->is_regular_file(ec))

@@ -161,6 +161,18 @@ std::vector<RowAlg> row_algorithms(const ReportSpec& spec, const Gathered& g) {
   return out;
 }
 
+bool has_mode(const Gathered& g, const std::string& prefix) {
+  return std::any_of(g.transfer_modes.begin(), g.transfer_modes.end(),
+                     [&](const std::string& m) { return m.rfind(prefix, 0) == 0; });
+}
+
+const char* const kMatchedRowsNote =
+    "Rows \"BP (matched to ALG)\": the BP run's snapshot (train.snapshot_every) whose clean accuracy is nearest ALG's "
+    "final model of the same seed, within 2 pp, evaluated under the same threats (lrbench eval BP_RUN --match "
+    "ALG_RUN): robustness at matched clean accuracy, where a less accurate model cannot look robust for that reason "
+    "alone. A cell without such a row had no snapshot within 2 pp (RUN/eval/<suite>.matched-<trainer>.json says "
+    "which came nearest).";
+
 fs::path runs_root(const ReportSpec& spec, const ReportOptions& opt) {
   return opt.runs_dir.empty() ? fs::path("runs") / spec.name : fs::path(opt.runs_dir);
 }

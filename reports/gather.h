@@ -79,6 +79,11 @@ Gathered gather(const ReportSpec& spec, const std::filesystem::path& root, std::
 // that have both a white-box and a transfer result, and which attack was the stronger one.
 std::vector<std::string> transfer_findings(const ReportSpec& spec, const Gathered& g);
 
+// Whether any result's mode starts with `prefix` ("transfer", "matched to", "noise on").
+bool has_mode(const Gathered& g, const std::string& prefix);
+// What the rows "BP (matched to ALG)" are, for the Markdown and the HTML page alike.
+extern const char* const kMatchedRowsNote;
+
 // A table row's algorithm: the spec's name, or for transfer results "LR (transfer from BP)".
 std::string row_label(const std::string& algorithm, const std::string& mode);
 struct RowAlg {

@@ -156,7 +156,8 @@ void HtmlPage::table(const RunLinks& links) {
                          return h;
                        }(),
                        rows);
-  if (!g_.transfer_modes.empty())
+  if (has_mode(g_, "matched to")) body_ += "<p>" + html_escape(kMatchedRowsNote) + "</p>\n";
+  if (has_mode(g_, "transfer"))
     body_ += "<p>Rows \"ALG (transfer from SRC)\": transfer (black-box) attacks, crafted on the SRC model of the same "
              "model, dataset and seed (<code>lrbench eval RUN --source SRC_RUN</code>) and scored on ALG's model; the "
              "paper has no such rows. Where white-box and transfer accuracy differ much, the white-box number measures "

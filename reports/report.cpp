@@ -167,7 +167,8 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     }
   const size_t total = spec.models.size() * spec.algorithms.size() * spec.columns.size();
   md += fmt::format("\n{} of {} cells have a result.\n", total - res.cells_missing, total);
-  if (!g.transfer_modes.empty())
+  if (has_mode(g, "matched to")) md += fmt::format("\n{}\n", kMatchedRowsNote);
+  if (has_mode(g, "transfer"))
     md += "\nRows \"ALG (transfer from SRC)\": transfer (black-box) attacks, crafted on the SRC model of the same model, "
           "dataset and seed (`lrbench eval RUN --source SRC_RUN`) and scored on ALG's model; the paper has no such "
           "rows. Where white-box and transfer accuracy differ much, the white-box number measures the gradient the "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copies the small records of a table's runs (everything a report reads: config.resolved.yaml, run.json,
-# metrics.csv, steps.csv, eval/*.csv, wall_seconds; never checkpoints, resume states, logs or .parts) into a
+# metrics.csv, steps.csv, eval/*.csv and eval/*.matched-*.json, wall_seconds; never checkpoints, resume states, logs or .parts) into a
 # folder meant to be committed beside the results, so `make report` re-renders every committed table on a
 # machine that never trained it. A run's folder there is replaced whole (no stale eval CSV survives).
 #   tools/keep_records.sh RUNS_DIR DEST      e.g. runs/table1-quick results/runs/table1-quick
@@ -22,6 +22,10 @@ for run in "$src"/*/; do
   if compgen -G "$run/eval/*.csv" >/dev/null; then
     mkdir -p "$tmp/$name/eval"
     cp -p "$run"/eval/*.csv "$tmp/$name/eval/"
+  fi
+  if compgen -G "$run/eval/*.matched-*.json" >/dev/null; then  # lrbench eval --match: which snapshot, or why none
+    mkdir -p "$tmp/$name/eval"
+    cp -p "$run"/eval/*.matched-*.json "$tmp/$name/eval/"
   fi
   n=$((n + 1))
 done

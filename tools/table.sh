@@ -17,6 +17,10 @@
 #                                                  profile, tolerance 2 pp widened to 2 x its std, and with the
 #                                                  paper's numbers of the listed columns within 5 pp; each part
 #                                                  may be left out)
+#   match: bp                                     (matched accuracy: for every other trainer's cell, evaluate the
+#                                                  snapshot of this trainer's cell of the same model and seed nearest
+#                                                  its clean accuracy, within 2 pp: lrbench eval --match; the cell
+#                                                  needs train.snapshot_every=N; list it first)
 #   transfer: bp                                  (also score every other trainer's cell under attacks crafted on
 #                                                  this trainer's cell of the same model, dataset and seed:
 #                                                  lrbench eval --source, eval/<suite>.transfer.csv; list it first)
@@ -30,7 +34,7 @@
 #                                              preemption and --signal=B:USR1@T) stop its lrbench at the next
 #                                              step with the state saved; inside a Slurm job the cell then
 #                                              requeues itself (scontrol requeue) and resumes when it runs again
-#   tools/table.sh TABLE [LRBENCH] --gather   the transfer evaluations and the report, once every cell is done
+#   tools/table.sh TABLE [LRBENCH] --gather   the transfer and matched evaluations and the report, once every cell is done
 set -euo pipefail
 table=${1:?usage: tools/table.sh TABLE [LRBENCH] [--cells | --cell I | --gather]}
 shift
@@ -63,6 +67,9 @@ trainers=$(sed -n 's/^trainers:[[:space:]]*//p' "$prof")
 transfer=$(sed -n 's/^transfer:[[:space:]]*//p' "$prof" | sed 's/[[:space:]]*#.*//; s/[[:space:]]*$//')
 [[ -z $transfer || " $trainers " == *" $transfer "* ]] ||
   { echo "tools/table.sh: $prof: transfer: $transfer is not one of the trainers ($trainers)" >&2; exit 2; }
+match=$(sed -n 's/^match:[[:space:]]*//p' "$prof" | sed 's/[[:space:]]*#.*//; s/[[:space:]]*$//')
+[[ -z $match || " $trainers " == *" $match "* ]] ||
+  { echo "tools/table.sh: $prof: match: $match is not one of the trainers ($trainers)" >&2; exit 2; }
 # The overrides of one cell: every profile line whose globs match, in file order; a key set again by a
 # later line takes the later value (lrbench refuses a key given twice on its command line).
 overrides() {
@@ -71,7 +78,7 @@ overrides() {
   local -a order=()
   while IFS= read -r line; do
     line=${line%%#*}
-    [[ -z ${line// } || $line == models:* || $line == trainers:* || $line == transfer:* || $line == check:* ]] && continue
+    [[ -z ${line// } || $line == models:* || $line == trainers:* || $line == transfer:* || $line == match:* || $line == check:* ]] && continue
     read -r gm gt rest <<<"$line"
     # shellcheck disable=SC2053
     [[ $m == $gm && $t == $gt ]] || continue
@@ -241,6 +248,34 @@ transfer_eval() {  # seed model trainer: score the cell under attacks crafted on
   fi
 }
 
+matched_eval() {  # seed model trainer: the match trainer's snapshot nearest this cell's clean accuracy, evaluated
+  local seed=$1 m=$2 t=$3
+  [[ -n $match && $t != "$match" ]] || return 0
+  cell=${m/@/-}-$t-s$seed
+  dir=$runs/$cell
+  base=$runs/${m/@/-}-$match-s$seed
+  [[ -f $base/checkpoint.pt ]] ||
+    { echo "tools/table.sh: $cell: no $match run $base to match (list $match first in trainers:)" >&2; exit 1; }
+  # The choice (matched or not) is in the base run's eval/<suite>.matched-<trainer>.json.
+  mjson=${base}/eval/$(basename "$suite" .yaml).matched-$t.json
+  mstamp="$stamp match=$(grep -o '"spec_hash": "[0-9a-f]*"' "$dir/run.json")"
+  if [[ -f $mjson && $mjson -nt $dir/checkpoint.pt && $mjson -nt $base/checkpoint.pt && -f $mjson.stamp &&
+        $(cat "$mjson.stamp") == "$mstamp" ]]; then
+    echo "   matched $match evaluated, skipping"
+  else
+    t0=$(date +%s)
+    "$lrbench" eval "$base" --suite "$suite" --match "$dir" "${eval_args[@]}" >"$runs/logs/$cell.matched.log" 2>&1 ||
+      { echo "tools/table.sh: $cell: matched evaluation failed, see $runs/logs/$cell.matched.log" >&2;
+        tail -3 "$runs/logs/$cell.matched.log" >&2; exit 1; }
+    printf '%s' "$mstamp" >"$mjson.stamp"
+    if grep -q '"matched": true' "$mjson"; then
+      echo "   matched $match ($(grep -o '"snapshot": "[^"]*"' "$mjson" | cut -d'"' -f4)) evaluated in $(( $(date +%s) - t0 )) s"
+    else
+      echo "   no $match snapshot within 2 pp of its clean accuracy ($mjson)"
+    fi
+  fi
+}
+
 report() {
   "$lrbench" report "$table" "$runs" --out-dir "$out" ${wall:+--wall-seconds "$wall"} --html "${report_args[@]}"
   # The records behind the committed results, so `make report` re-renders them anywhere (not for other OUT folders).
@@ -278,7 +313,7 @@ case $mode in
       exit 0
     fi ;;
   gather)
-    for c in "${cells[@]}"; do transfer_eval $c; done
+    for c in "${cells[@]}"; do transfer_eval $c; matched_eval $c; done
     [[ -f $runs/wall_seconds ]] && wall=$(cat "$runs/wall_seconds")
     report ;;
   all)
@@ -292,7 +327,7 @@ case $mode in
       export LRBENCH_TABLE_CELLS_LEFT=$(( ${#cells[@]} - i ))
       (( worked > 0 )) && export LRBENCH_TABLE_CELL_SECONDS=$(( worked_seconds / worked ))
       t_cell=$(date +%s)
-      train_and_eval $c; transfer_eval $c
+      train_and_eval $c; transfer_eval $c; matched_eval $c
       t_cell=$(( $(date +%s) - t_cell ))
       (( t_cell > 5 )) && worked=$((worked + 1)) worked_seconds=$((worked_seconds + t_cell))
       if (( i < ${#cells[@]} && worked > 0 )); then

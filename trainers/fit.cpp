@@ -179,7 +179,7 @@ void fit(ClassifierImpl& model, Trainer& trainer, torch::optim::Optimizer& opt, 
                                         "gradient estimates are too large: lower train.optimizer.lr; for es and "
                                         "lr-* trainers, trainer.sigma in a usual range such as 1e-3 to 1e-1)",
                                         epoch + 1, step + 1, *name));
-      if (hooks.after_step) hooks.after_step(epoch + 1, step + 1);
+      if (hooks.after_step) hooks.after_step(epoch + 1, step + 1, steps);
       loss_sum += s.loss * s.count;
       correct += s.correct;
       count += s.count;

@@ -50,8 +50,9 @@ struct FitHooks {
   // Called every spec.checkpoint_every_steps steps within an epoch (when that is > 0) and after every epoch
   // (after on_epoch, with the position at the next epoch's step 0): the point to save a resumable state.
   std::function<void(const FitPosition&)> on_position;
-  // Called after every optimizer step with the 1-based epoch and step (a scaled-out run keeps its ranks in step).
-  std::function<void(int64_t epoch, int64_t step)> after_step;
+  // Called after every optimizer step with the 1-based epoch and step and the epoch's number of steps (a scaled-out
+  // run keeps its ranks in step; snapshots count steps across epochs).
+  std::function<void(int64_t epoch, int64_t step, int64_t steps)> after_step;
   // Checked after every step: a non-zero signal number stops training there (the state is saved through
   // on_position first, then fit throws Interrupted). A scaled-out run returns the same answer on every rank.
   std::function<int()> stop_signal;

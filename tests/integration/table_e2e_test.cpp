@@ -20,8 +20,9 @@ std::string read(const std::string& path) {
 
 TEST(TableE2e, TinyTable1TrainsEvaluatesAndReports) {
   test::TempDir d;
-  std::ofstream(d / "tiny.txt") << "models: resnet5\ntrainers: bp lr-wl\n"
+  std::ofstream(d / "tiny.txt") << "models: resnet5\ntrainers: bp lr-wl\nmatch: bp\n"
                                 << "* * dataset.limit_train=500 dataset.limit_test=200 train.epochs=1\n"
+                                << "* bp +train.snapshot_every=1 +train.snapshot_examples=100\n"
                                 << "* lr-wl trainer.copies_divisor=25 train.max_steps=3\n"
                                 << "eval eval.n_examples=100\n";
   std::ofstream(d / "table1.yaml") << "name: table1\neval: {batch_size: 50}\nthreats:\n"
@@ -36,9 +37,16 @@ TEST(TableE2e, TinyTable1TrainsEvaluatesAndReports) {
   auto col = [&](const char* c) { return std::find(h.begin(), h.end(), c) - h.begin(); };
   for (auto c : {"model", "algorithm", "metric", "accuracy", "paper", "delta", "n", "seeds"})
     ASSERT_LT(col(c), static_cast<long>(h.size())) << c;
-  ASSERT_EQ(t.rows().size(), 8u) << out;  // 2 algorithms x (Ori + 3 threats)
+  // 2 algorithms x (Ori + 3 threats), white-box; and BP's snapshot at LR-WL's clean accuracy (match: bp), when one
+  // of its 5 snapshots came within 2 pp (the run's eval/table1.matched-lr-wl.json says which way).
+  const auto choice = read(d / "runs/resnet5-bp-s0/eval/table1.matched-lr-wl.json");
+  ASSERT_FALSE(choice.empty()) << out;
+  const bool matched = choice.find("\"matched\": true") != std::string::npos;
+  EXPECT_NE(out.find(matched ? "matched bp (step-" : "no bp snapshot within 2 pp"), std::string::npos) << out;
+  ASSERT_EQ(t.rows().size(), matched ? 12u : 8u) << out;
   std::map<std::string, std::map<std::string, double>> acc;
   for (const auto& r : t.rows()) {
+    if (r[col("mode")] != "white-box") continue;
     EXPECT_EQ(r[col("model")], "ResNet-5");
     EXPECT_EQ(r[col("n")], "100");
     acc[r[col("algorithm")]][r[col("metric")]] = std::stod(r[col("accuracy")]);

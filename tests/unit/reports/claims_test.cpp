@@ -247,3 +247,34 @@ TEST(Conclusions, MarkdownAndHtmlEndWithThem) {
   EXPECT_TRUE(contains(html, "<table id=\"claims-table\">"));
   EXPECT_TRUE(contains(html, "<table id=\"retention-table\">"));
 }
+
+// Rows "BP (matched to LR)": the claim recomputed against them, and the confound sentence replaced by a comparison.
+TEST(ClaimRows, AgainstTheMatchedBaselineWhereEveryCellHasOne) {
+  Gathered g;
+  put(g, "BP", "Ori", {66}), put(g, "LR", "Ori", {38});
+  put(g, "BP", "FGSM", {20}), put(g, "LR", "FGSM", {10});
+  put(g, "BP (matched to LR)", "Ori", {38.5}), put(g, "BP (matched to LR)", "FGSM", {4});
+  g.transfer_modes.insert("matched to LR");
+  const auto spec = net_spec();
+  const auto row = claim_rows(spec, g)[0];
+  ASSERT_TRUE(row.matched && row.matched_interval);
+  EXPECT_NEAR(*row.matched, 6, 1e-9);  // LR 10 − matched BP 4
+  EXPECT_TRUE(contains(claim_verdict(row), "at matched clean accuracy LR above BP")) << claim_verdict(row);
+  EXPECT_EQ(claim_cells(row).size(), kClaimHeader.size());
+  const auto c = conclusions(spec, g, {row});
+  EXPECT_EQ(count_with(c.shows, "Net LR against BP at matched clean accuracy: the row BP (matched to LR)"), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "Net LR against BP: clean accuracy"), 0u);
+}
+
+// The report reads RUN/eval/<suite>.matched-<trainer>.csv (lrbench eval --match) as rows "BP (matched to ALG)".
+TEST(Conclusions, ReportReadsMatchedFiles) {
+  TempDir d;
+  report_test::make_runs(d);
+  report_test::Row ori{"ResNet-5", "BP", "Ori", "41.00", "0"}, fgsm{"ResNet-5", "BP", "FGSM", "5.00", "0"};
+  ori.mode = fgsm.mode = "matched to LR-WL";
+  report_test::write_eval(d / "runs/resnet5_bp_s0/eval/table1.matched-lr-wl.csv", {ori, fgsm});
+  const auto res = make_report(report_test::make_spec(d), report_test::options(d, ""));
+  EXPECT_TRUE(contains(res.markdown, "| ResNet-5 | BP (matched to LR-WL) | 41.00 | 5.00 | — |")) << res.markdown;
+  EXPECT_TRUE(contains(res.markdown, kMatchedRowsNote));
+  EXPECT_FALSE(contains(res.markdown, "Rows \"ALG (transfer from SRC)\""));
+}

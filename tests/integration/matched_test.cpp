@@ -1,0 +1,93 @@
+// Matched accuracy end to end (issue 33): a BP run's snapshots leave its training unchanged, and `eval --match`
+// evaluates the snapshot nearest another run's clean accuracy, or records that none is within 2 pp.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "experiments/evaluator.h"
+#include "experiments/snapshots.h"
+#include "experiments/train_run.h"
+#include "tests/support/experiment.h"
+
+using namespace lrb;
+namespace fs = std::filesystem;
+
+namespace {
+// 3,000 images, batch 100: 30 steps an epoch, two epochs; a snapshot every 10 steps, on 500 test images.
+std::vector<std::string> quick(std::vector<std::string> extra = {}) {
+  std::vector<std::string> v = {"dataset.limit_train=3000", "dataset.limit_test=1000", "train.epochs=2", "threads=2"};
+  v.insert(v.end(), extra.begin(), extra.end());
+  return v;
+}
+const std::vector<std::string> kSnapshots = {"+train.snapshot_every=10", "+train.snapshot_examples=500"};
+
+std::vector<std::string> test_accuracies(const std::string& metrics_csv) {
+  std::vector<std::string> out;
+  const auto table = CsvTable::load(metrics_csv);
+  for (const auto& row : table.rows()) out.push_back(row[3]);
+  return out;
+}
+}  // namespace
+
+TEST(Matched, SnapshotsLeaveTrainingUnchangedAndRecordTheirAccuracy) {
+  test::TempDir plain, snap;
+  train_run(test::experiment("demo.yaml", quick()), plain.path());
+  train_run(test::experiment("demo.yaml", quick(kSnapshots)), snap.path());
+  EXPECT_EQ(test_accuracies(plain / "metrics.csv"), test_accuracies(snap / "metrics.csv"));
+  const auto snaps = list_snapshots(snap.path());
+  ASSERT_EQ(snaps.size(), 6u);  // steps 10 ... 60, counted across the two epochs
+  EXPECT_EQ(snaps.front().step, 10);
+  EXPECT_EQ(snaps.back().step, 60);
+  EXPECT_EQ(snaps.back().epoch, 2);
+  EXPECT_EQ(snaps.front().split, "test[:500]");
+  EXPECT_FALSE(fs::exists(plain / "snapshots"));
+}
+
+// The LR-L target (5 steps) sits near 42 %. A BP run with a snapshot every step at a low learning rate passes
+// through that accuracy; one with a snapshot every 10 steps at the demo's rate is past 60 % at its first.
+TEST(Matched, EvaluatesTheNearestSnapshotOrRecordsWhyNot) {
+  test::TempDir fine, coarse, lr;
+  train_run(test::experiment("demo.yaml", quick({"+train.snapshot_every=1", "+train.snapshot_examples=500",
+                                                 "train.optimizer.lr=2.0e-4"})),
+            fine.path());
+  train_run(test::experiment("demo.yaml", quick(kSnapshots)), coarse.path());
+  train_run(test::experiment("demo.yaml", quick({"trainer=lr-l", "train.epochs=1", "train.max_steps=5"})), lr.path());
+
+  EvalRequest req;
+  req.run_dir = fine.path();
+  req.threat = "fgsm";
+  req.overrides = {"eval.n_examples=300"};
+  req.match_run = lr.path();
+  auto table = evaluate(req);
+  const auto record = nlohmann::json::parse(read_text(fine / "eval/fgsm.matched-lr-l.json"));
+  ASSERT_TRUE(record["matched"].get<bool>()) << record.dump();
+  // The chosen snapshot is the nearest of all to the target's accuracy on the same 500 images.
+  const double target = record["target_accuracy"].get<double>();
+  const auto best = match_snapshot(list_snapshots(fine.path()), target);
+  ASSERT_TRUE(best.chosen);
+  EXPECT_EQ(record["snapshot_step"].get<int64_t>(), best.chosen->step);
+  EXPECT_LE(std::fabs(best.chosen->accuracy - target), 2.0 + 1e-9);  // as match_snapshot: 2 pp in binary
+  ASSERT_EQ(table.rows().size(), 2u);  // Ori and FGSM
+  const auto& h = table.header();
+  const size_t mode = std::find(h.begin(), h.end(), "mode") - h.begin();
+  EXPECT_EQ(table.rows()[0][mode], "matched to LR-L");
+  EXPECT_TRUE(fs::exists(fine / "eval/fgsm.matched-lr-l.csv"));
+
+  // No snapshot within 2 pp: refused, the nearest named, no rows written.
+  req.run_dir = coarse.path();
+  table = evaluate(req);
+  EXPECT_TRUE(table.rows().empty());
+  const auto refused = nlohmann::json::parse(read_text(coarse / "eval/fgsm.matched-lr-l.json"));
+  EXPECT_FALSE(refused["matched"].get<bool>());
+  EXPECT_GT(std::fabs(refused["snapshot_accuracy"].get<double>() - refused["target_accuracy"].get<double>()), 2.0);
+  EXPECT_FALSE(fs::exists(coarse / "eval/fgsm.matched-lr-l.csv"));
+
+  // A run without snapshots cannot be matched.
+  req.run_dir = lr.path();
+  req.match_run = fine.path();
+  EXPECT_THROW(evaluate(req), ConfigError);
+}
