@@ -199,6 +199,17 @@ ThreatResult run_threat(ClassifierImpl& model, Threat* threat, const Batch& test
   return r;
 }
 
+// The model of another run (a transfer source, a match target), built for this run's data and loaded from its
+// checkpoint onto `device`.
+void load_model_of(Loaded& other, const std::string& run_dir, const DatasetSource& data, const torch::Device& device) {
+  ModelContext mctx{data.input_spec(), data.num_classes()};
+  other.parts.model = Registry<ClassifierImpl>::get().make(other.parts.spec.model, mctx);
+  other.meta = load_checkpoint((fs::path(run_dir) / "checkpoint.pt").string(), *other.parts.model, nullptr, nullptr,
+                               other.parts.model->key(), other.older_config ? "" : to_yaml(other.parts.spec.model.node()),
+                               other.record.checkpoint_sha256);
+  other.parts.model->to(device);
+}
+
 }  // namespace
 
 CsvTable evaluate(const EvalRequest& req) {
@@ -282,13 +293,7 @@ CsvTable evaluate(const EvalRequest& req) {
   // Transfer mode: the source run's model, checked to be a model of the same data.
   std::string mode = "white-box";
   if (src) {
-    ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
-    src->parts.model = Registry<ClassifierImpl>::get().make(src->parts.spec.model, mctx);
-    src->meta = load_checkpoint((fs::path(req.source_run) / "checkpoint.pt").string(), *src->parts.model, nullptr,
-                                nullptr, src->parts.model->key(),
-                                src->older_config ? "" : to_yaml(src->parts.spec.model.node()),
-                                src->record.checkpoint_sha256);
-    src->parts.model->to(device);
+    load_model_of(*src, req.source_run, *p.dataset, device);
     mode = "transfer from " + paper_algorithm_name(src->meta.trainer_key);
     stem += ".transfer";
     logger("eval")->info("transfer mode: attacks crafted on {} ({} {}, seed {}, spec {})", req.source_run,
@@ -303,13 +308,7 @@ CsvTable evaluate(const EvalRequest& req) {
       throw ConfigError("--match", fmt::format("{} is a run on '{}', {} on '{}' (match runs of the same dataset)",
                                                req.match_run, target->parts.dataset->key(), req.run_dir,
                                                p.dataset->key()));
-    ModelContext mctx{p.dataset->input_spec(), p.dataset->num_classes()};
-    target->parts.model = Registry<ClassifierImpl>::get().make(target->parts.spec.model, mctx);
-    target->meta = load_checkpoint((fs::path(req.match_run) / "checkpoint.pt").string(), *target->parts.model, nullptr,
-                                   nullptr, target->parts.model->key(),
-                                   target->older_config ? "" : to_yaml(target->parts.spec.model.node()),
-                                   target->record.checkpoint_sha256);
-    target->parts.model->to(device);
+    load_model_of(*target, req.match_run, *p.dataset, device);
     std::string split_name;
     const Batch split = selection_split(*p.dataset, snapshots.front().examples, split_name);
     if (split_name != snapshots.front().split)

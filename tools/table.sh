@@ -223,6 +223,24 @@ train_and_eval() {  # seed model trainer
   fi
 }
 
+# One more evaluation of a cell (transfer, matched), skipped when OUT is current: newer than both checkpoints and
+# made with the same STAMP (suite, eval overrides and the other run's spec).
+#   extra_eval WHAT OUT STAMP LOG CHECKPOINT CHECKPOINT -- LRBENCH_EVAL_ARGS...
+extra_eval() {
+  local what=$1 result=$2 st=$3 log=$4 c1=$5 c2=$6
+  shift 7
+  if [[ -f $result && $result -nt $c1 && $result -nt $c2 && -f $result.stamp && $(cat "$result.stamp") == "$st" ]]; then
+    echo "   $what evaluated, skipping"
+    return 0
+  fi
+  local t0
+  t0=$(date +%s)
+  "$lrbench" eval "$@" >"$log" 2>&1 ||
+    { echo "tools/table.sh: $cell: $what evaluation failed, see $log" >&2; tail -3 "$log" >&2; exit 1; }
+  printf '%s' "$st" >"$result.stamp"
+  echo "   $what evaluated in $(( $(date +%s) - t0 )) s"
+}
+
 transfer_eval() {  # seed model trainer: score the cell under attacks crafted on the transfer source's cell
   local seed=$1 m=$2 t=$3
   [[ -n $transfer && $t != "$transfer" ]] || return 0
@@ -230,22 +248,11 @@ transfer_eval() {  # seed model trainer: score the cell under attacks crafted on
   dir=$runs/$cell
   csv=$(suite_csv "$dir")
   src=$runs/${m/@/-}-$transfer-s$seed
-  tcsv=${csv%.csv}.transfer.csv
   [[ -f $src/checkpoint.pt ]] ||
     { echo "tools/table.sh: $cell: no source run $src for transfer (list $transfer first in trainers:)" >&2; exit 1; }
-  # Current when made from this source (its trainer and spec) with the same suite and eval overrides.
-  tstamp="$stamp source=$transfer $(grep -o '"spec_hash": "[0-9a-f]*"' "$src/run.json")"
-  if [[ -f $tcsv && $tcsv -nt $dir/checkpoint.pt && $tcsv -nt $src/checkpoint.pt && -f $tcsv.stamp &&
-        $(cat "$tcsv.stamp") == "$tstamp" ]]; then
-    echo "   transfer from $transfer evaluated, skipping"
-  else
-    t0=$(date +%s)
-    "$lrbench" eval "$dir" --suite "$suite" --source "$src" "${eval_args[@]}" >"$runs/logs/$cell.transfer.log" 2>&1 ||
-      { echo "tools/table.sh: $cell: transfer evaluation failed, see $runs/logs/$cell.transfer.log" >&2;
-        tail -3 "$runs/logs/$cell.transfer.log" >&2; exit 1; }
-    printf '%s' "$tstamp" >"$tcsv.stamp"
-    echo "   transfer from $transfer evaluated in $(( $(date +%s) - t0 )) s"
-  fi
+  extra_eval "transfer from $transfer" "${csv%.csv}.transfer.csv" \
+    "$stamp source=$transfer $(grep -o '"spec_hash": "[0-9a-f]*"' "$src/run.json")" "$runs/logs/$cell.transfer.log" \
+    "$dir/checkpoint.pt" "$src/checkpoint.pt" -- "$dir" --suite "$suite" --source "$src" "${eval_args[@]}"
 }
 
 matched_eval() {  # seed model trainer: the match trainer's snapshot nearest this cell's clean accuracy, evaluated
@@ -256,23 +263,16 @@ matched_eval() {  # seed model trainer: the match trainer's snapshot nearest thi
   base=$runs/${m/@/-}-$match-s$seed
   [[ -f $base/checkpoint.pt ]] ||
     { echo "tools/table.sh: $cell: no $match run $base to match (list $match first in trainers:)" >&2; exit 1; }
-  # The choice (matched or not) is in the base run's eval/<suite>.matched-<trainer>.json.
-  mjson=${base}/eval/$(basename "$suite" .yaml).matched-$t.json
-  mstamp="$stamp match=$(grep -o '"spec_hash": "[0-9a-f]*"' "$dir/run.json")"
-  if [[ -f $mjson && $mjson -nt $dir/checkpoint.pt && $mjson -nt $base/checkpoint.pt && -f $mjson.stamp &&
-        $(cat "$mjson.stamp") == "$mstamp" ]]; then
-    echo "   matched $match evaluated, skipping"
+  # The choice (a snapshot, or none within 2 pp) is the base run's eval/<suite>.matched-<trainer>.json.
+  local choice
+  choice=$base/eval/$(basename "$suite" .yaml).matched-$t.json
+  extra_eval "matched $match" "$choice" "$stamp match=$(grep -o '"spec_hash": "[0-9a-f]*"' "$dir/run.json")" \
+    "$runs/logs/$cell.matched.log" "$dir/checkpoint.pt" "$base/checkpoint.pt" -- \
+    "$base" --suite "$suite" --match "$dir" "${eval_args[@]}"
+  if grep -q '"matched": true' "$choice"; then
+    echo "   matched $match ($(grep -o '"snapshot": "[^"]*"' "$choice" | cut -d'"' -f4))"
   else
-    t0=$(date +%s)
-    "$lrbench" eval "$base" --suite "$suite" --match "$dir" "${eval_args[@]}" >"$runs/logs/$cell.matched.log" 2>&1 ||
-      { echo "tools/table.sh: $cell: matched evaluation failed, see $runs/logs/$cell.matched.log" >&2;
-        tail -3 "$runs/logs/$cell.matched.log" >&2; exit 1; }
-    printf '%s' "$mstamp" >"$mjson.stamp"
-    if grep -q '"matched": true' "$mjson"; then
-      echo "   matched $match ($(grep -o '"snapshot": "[^"]*"' "$mjson" | cut -d'"' -f4)) evaluated in $(( $(date +%s) - t0 )) s"
-    else
-      echo "   no $match snapshot within 2 pp of its clean accuracy ($mjson)"
-    fi
+    echo "   no $match snapshot within 2 pp of its clean accuracy ($choice)"
   fi
 }
 
