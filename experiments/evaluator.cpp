@@ -303,12 +303,20 @@ CsvTable evaluate(const EvalRequest& req) {
                            "pair runs of the same model and seed", src->meta.model_key, src->meta.seed,
                            l.meta.model_key, l.meta.seed);
   }
+  std::optional<std::pair<fs::path, std::string>> match_record;  // written once the matched results are saved
   if (target) {
     if (target->parts.dataset->key() != p.dataset->key())
       throw ConfigError("--match", fmt::format("{} is a run on '{}', {} on '{}' (match runs of the same dataset)",
                                                req.match_run, target->parts.dataset->key(), req.run_dir,
                                                p.dataset->key()));
     load_model_of(*target, req.match_run, *p.dataset, device);
+    // The same model and seed: a table pairs them, and a seeded split (AG News) would otherwise score the target on
+    // examples it trained on.
+    if (target->meta.model_key != l.meta.model_key || target->meta.seed != l.meta.seed)
+      throw ConfigError("--match", fmt::format("{} is a {} of seed {}, {} a {} of seed {} (match runs of the same model "
+                                               "and seed)",
+                                               req.match_run, target->meta.model_key, target->meta.seed, req.run_dir,
+                                               l.meta.model_key, l.meta.seed));
     std::string split_name;
     const Batch split = selection_split(*p.dataset, snapshots.front().examples, split_name);
     if (split_name != snapshots.front().split)
@@ -327,10 +335,20 @@ CsvTable evaluate(const EvalRequest& req) {
                                      {"snapshot_accuracy", match.nearest->accuracy}};
     const auto record_path = fs::path(req.run_dir) / "eval" / (stem + ".json");
     fs::create_directories(record_path.parent_path());
+    // Until this evaluation has saved its results, no choice of an earlier one may claim them.
+    std::error_code gone;
+    fs::remove(record_path, gone);
     if (!match.chosen) {
-      // The refusal is the result: no matched rows (an older matched CSV of this pair would be stale).
-      std::error_code gone;
-      fs::remove(fs::path(req.run_dir) / "eval" / (stem + ".csv"), gone);
+      // The refusal is the result: no matched rows (an earlier matched evaluation of this pair would be stale).
+      for (const auto& variant : {stem, stem + ".noise"}) {
+        const auto base = fs::path(req.run_dir) / "eval" / variant;
+        for (const char* ext : {".csv", ".sweep.csv"}) fs::remove(fs::path(base).concat(ext), gone);
+        fs::remove_all(fs::path(base).concat(".csv.parts"), gone);
+      }
+      if (!req.out_csv.empty()) {
+        fs::remove(req.out_csv, gone);
+        fs::remove(fs::path(req.out_csv).replace_extension(".sweep.csv"), gone);
+      }
       write_text_atomic(record_path.string(), record.dump(2) + "\n");
       logger("eval")->warn("no snapshot of {} within {} pp of {}'s clean accuracy {:.2f}% on {} (nearest: step {}, "
                            "{:.2f}%): no matched rows -> {}",
@@ -342,7 +360,7 @@ CsvTable evaluate(const EvalRequest& req) {
                              l.older_config ? "" : to_yaml(p.spec.model.node()), match.chosen->sha256);
     l.record.checkpoint_sha256 = match.chosen->sha256;  // the parts of this evaluation are the snapshot's
     mode = "matched to " + alg;
-    write_text_atomic(record_path.string(), record.dump(2) + "\n");
+    match_record.emplace(record_path, record.dump(2) + "\n");
     logger("eval")->info("matched: {} step {} ({:.2f}% on {}) for {}'s {:.2f}%", req.run_dir, match.chosen->step,
                          match.chosen->accuracy, split_name, alg, acc);
   }
@@ -359,7 +377,7 @@ CsvTable evaluate(const EvalRequest& req) {
                                                   req.run_dir, p.trainer->key()));
     noise = Victim::Noise{[lm, hook] { lm->layer_hook = hook; }, [lm] { lm->layer_hook = nullptr; },
                           suite.noise_samples, suite.eot_iter};
-    mode = (src ? mode + ", " : std::string()) +
+    mode = (mode != "white-box" ? mode + ", " : std::string()) +
            fmt::format("noise on: {} samples, EOT {}", suite.noise_samples, suite.eot_iter);
     stem += ".noise";  // beside the noise-off results, never over them
   }
@@ -448,6 +466,7 @@ CsvTable evaluate(const EvalRequest& req) {
     if (!sweep.rows().empty()) sweep.save(sweep_path.string());  // transfer mode skips a corruption-only sweep
   }
   table.save(out);
+  if (match_record) write_text_atomic(match_record->first.string(), match_record->second);
   // Only our own part files go, then the folder if that left it empty: a user's files beside --out stay.
   std::error_code ec;
   for (const auto& f : our_parts) fs::remove(f, ec);

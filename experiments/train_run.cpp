@@ -451,6 +451,10 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
       s.file = (fs::path(out_dir) / "snapshots" / fmt::format("step-{:07d}.pt", global)).string();
       fs::create_directories(fs::path(s.file).parent_path());
       s.accuracy = 100 * evaluate_accuracy(*p.model, *split, spec.train.eval_batch_size, device);
+      // A resumed run redoes the steps after its last state: its record goes first, so a kill between the two
+      // writes leaves parameters without a record (not listed), never a record naming other parameters.
+      std::error_code gone;
+      fs::remove(fs::path(s.file).replace_extension(".json"), gone);
       CheckpointMeta m = meta;
       m.epoch = epoch;
       m.test_acc = s.accuracy;

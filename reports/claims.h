@@ -30,7 +30,13 @@ struct ClaimRow {
   // experiments/snapshots.h) instead of the final baseline; robustness claims only, when every cell has one.
   std::optional<double> matched;
   std::optional<Interval> matched_interval;
+  // The claim against BP trained under the algorithm's own noise (noise_control_of), when every cell has one.
+  std::optional<double> control;
+  std::optional<Interval> control_interval;
 };
+
+// The noise-injection control of an LR algorithm's row: "LR-WL" -> "BP+noise-WL", "LR" -> "BP+noise"; "" otherwise.
+std::string noise_control_of(const std::string& algorithm);
 
 // The row label of the baseline at the claim's algorithm's clean accuracy: "BP (matched to LR-WL)".
 std::string matched_label(const ClaimSpec& claim);
@@ -49,11 +55,13 @@ std::optional<double> paper_claim(const ClaimSpec& claim, const std::map<Key, Pa
 
 // Every claim of the spec. Interval: where every cell of the claim has the same two or more seeds, a t interval over
 // the per-seed claim values (training variability included); otherwise a normal approximation of the binomial
-// sampling error of each cell's n test examples, unpaired (the eval CSVs keep no per-example outcome, and the
-// models share their test examples, so pairing could only narrow it).
+// sampling error of each cell's n test examples: the algorithm's and the baseline's cells unpaired (the eval CSVs
+// keep no per-example outcome), a model's columns taken as fully correlated (they share its examples: FGSM and
+// I-FGSM fail on much the same images), models as independent.
 std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g);
 
-// "agrees with the paper's direction", "reverses the paper's direction", "cannot tell LR-WL from BP", ...
+// "LR-WL above BP: the paper's direction; the paper's +5.63 is outside our interval", "cannot tell LR-WL from BP ...",
+// then the comparisons with the noise control and at matched accuracy where the table has them.
 std::string claim_verdict(const ClaimRow& row);
 
 // One claim row as the claim table's cells (kClaimHeader's order), plain text: each output escapes them.

@@ -156,9 +156,23 @@ std::string row_label(const std::string& algorithm, const std::string& mode) {
 std::vector<RowAlg> row_algorithms(const ReportSpec& spec, const Gathered& g) {
   std::vector<RowAlg> out;
   for (const auto& a : spec.algorithms) out.push_back({a, a, "white-box"});
+  for (const auto& a : spec.controls) out.push_back({a, a, "white-box"});
   for (const auto& mode : g.transfer_modes)
     for (const auto& a : spec.algorithms) out.push_back({row_label(a, mode), a, mode});
   return out;
+}
+
+std::string paper_mode(const ReportSpec& spec, const std::string& mode) {
+  for (const char* prefix : {"transfer from ", "matched to "}) {
+    const std::string pre = prefix;
+    if (mode.rfind(pre, 0) != 0) continue;
+    // "transfer from BP, noise on: ...": the algorithm is the name up to the first comma.
+    const auto end = mode.find(',', pre.size());
+    const auto name = mode.substr(pre.size(), end == std::string::npos ? std::string::npos : end - pre.size());
+    if (auto it = spec.algorithm_names.find(name); it != spec.algorithm_names.end())
+      return pre + it->second + (end == std::string::npos ? "" : mode.substr(end));
+  }
+  return mode;
 }
 
 bool has_mode(const Gathered& g, const std::string& prefix) {
@@ -201,8 +215,10 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
     read_training_time(file.parent_path().parent_path(), t);
     for (auto r : rows) {
       if (auto it = spec.algorithm_names.find(r.algorithm); it != spec.algorithm_names.end()) r.algorithm = it->second;
+      r.mode = paper_mode(spec, r.mode);
       if (rank(spec.models, r.model) == spec.models.size() ||
-          rank(spec.algorithms, r.algorithm) == spec.algorithms.size() ||
+          (rank(spec.algorithms, r.algorithm) == spec.algorithms.size() &&
+           rank(spec.controls, r.algorithm) == spec.controls.size()) ||
           rank(spec.columns, r.metric) == spec.columns.size()) {
         g.ignored.insert(fmt::format("{}/{}/{}", r.model, r.algorithm, r.metric));
         continue;
@@ -250,12 +266,13 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
         continue;
       }
       auto base = spec.algorithm_names.count(r.algorithm) ? spec.algorithm_names.at(r.algorithm) : r.algorithm;
-      auto alg = row_label(base, r.mode);
-      if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
+      const auto mode = paper_mode(spec, r.mode);
+      auto alg = row_label(base, mode);
+      if (mode != "white-box") g.transfer_modes.insert(mode);
       g.sweep.push_back({r.model, alg, r.metric, *v, number(*v, file.string(), i, "threat_params"),
                          r.accuracy, r.seed});
       if (rank(spec.sweep_mean, r.metric) < spec.sweep_mean.size() && rank(spec.models, r.model) < spec.models.size() &&
-          rank(spec.algorithms, base) < spec.algorithms.size()) {
+          (rank(spec.algorithms, base) < spec.algorithms.size() || rank(spec.controls, base) < spec.controls.size())) {
         auto& m = means[{Key{r.model, alg, r.metric}, r.seed, file.string()}];
         m.acc.push_back(r.accuracy), m.values.insert(*v);
         m.ns.insert(r.n), m.datasets.insert(r.dataset), m.commits.insert(commit_of(r));

@@ -79,6 +79,9 @@ Gathered gather(const ReportSpec& spec, const std::filesystem::path& root, std::
 // that have both a white-box and a transfer result, and which attack was the stronger one.
 std::vector<std::string> transfer_findings(const ReportSpec& spec, const Gathered& g);
 
+// A result's mode with the algorithm it names in the report's names: "matched to LR-L" -> "matched to LR" under
+// algorithm_names {LR-L: LR} (also "transfer from ...").
+std::string paper_mode(const ReportSpec& spec, const std::string& mode);
 // Whether any result's mode starts with `prefix` ("transfer", "matched to", "noise on").
 bool has_mode(const Gathered& g, const std::string& prefix);
 // What the rows "BP (matched to ALG)" are, for the Markdown and the HTML page alike.

@@ -34,9 +34,11 @@ std::optional<double> paper_retention(const ReportSpec& spec, const Gathered& g,
 
 std::vector<RetentionRow> retention_rows(const ReportSpec& spec, const Gathered& g) {
   std::vector<RetentionRow> out;
+  const auto near_chance = near_chance_rows(spec, g);
   for (const auto& m : spec.models)
     for (const auto& ra : row_algorithms(spec, g)) {
-      RetentionRow row{m, ra.label, {}};
+      // A row near chance keeps ~100 % of nothing: labelled, so the number is not read as robustness.
+      RetentionRow row{m, ra.label + (near_chance.count({m, ra.label}) ? " (near chance)" : ""), {}};
       bool any = false;
       for (size_t c = 1; c < spec.columns.size(); ++c) {
         const Key k{m, ra.label, spec.columns[c]};

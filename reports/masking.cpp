@@ -73,7 +73,8 @@ std::vector<MaskingFinding> masking_findings(const ReportSpec& spec, const Gathe
     for (const auto& ra : rows) {
       // White-box rows, with or without the noise kept on; transfer rows are compared with theirs below.
       const bool noisy = ra.mode.rfind("noise on", 0) == 0;
-      if (ra.mode != "white-box" && !noisy) continue;
+      // Rows "BP (matched to ALG)" are white-box evaluations of a BP snapshot: checked as such.
+      if (ra.mode != "white-box" && !noisy && ra.mode.rfind("matched to", 0) != 0) continue;
       const std::string& a = ra.label;
       // 1: black-box below the best white-box gradient attack.
       std::optional<Value> white;

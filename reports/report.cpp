@@ -46,6 +46,13 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
   c.read("notes", s.notes);
   c.read("chance", s.chance, Range::between(0.0, 100.0));
   c.read("test_examples", s.test_examples, Range::at_least(0));
+  c.read("controls", s.controls);
+  auto paper_examples = c.sub("paper_examples");
+  for (const auto& col : paper_examples.keys()) {
+    if (std::find(s.columns.begin(), s.columns.end(), col) == s.columns.end())
+      paper_examples.fail(col, "not one of the report's columns", fmt::format("one of {}", fmt::join(s.columns, ", ")));
+    paper_examples.read(col, s.paper_examples[col], Range::at_least(1));
+  }
   auto in = [](const std::vector<std::string>& names, const std::string& n) {
     return std::find(names.begin(), names.end(), n) != names.end();
   };
@@ -79,8 +86,10 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
   for (const auto& ours : names.keys()) {
     auto& paper = s.algorithm_names[ours];
     names.read(ours, paper);
-    if (std::find(s.algorithms.begin(), s.algorithms.end(), paper) == s.algorithms.end())
-      names.fail(ours, "not one of the report's algorithms", fmt::format("one of {}", fmt::join(s.algorithms, ", ")), paper);
+    if (std::find(s.algorithms.begin(), s.algorithms.end(), paper) == s.algorithms.end() &&
+        std::find(s.controls.begin(), s.controls.end(), paper) == s.controls.end())
+      names.fail(ours, "not one of the report's algorithms or controls",
+                 fmt::format("one of {}", fmt::join(s.algorithms, ", ")), paper);
   }
   for (const char* key : {"models", "algorithms", "columns"}) {
     std::vector<std::string> v;
@@ -263,7 +272,8 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
       for (const auto& c : spec.columns) {
         auto it = g.cells.find(Key{m, a, c});
         if (it == g.cells.end()) {
-          res.cells_missing += mode == "white-box";  // transfer rows are extra, never missing
+          // Transfer, matched and control rows are extra, never missing.
+          res.cells_missing += mode == "white-box" && rank(spec.algorithms, base) < spec.algorithms.size();
           continue;
         }
         const Cell& cell = it->second;

@@ -57,6 +57,11 @@ struct ReportSpec {
   // on fewer are named in "What it cannot show".
   int64_t test_examples = 0;
   std::vector<ClaimSpec> claims;             // the paper's comparative sentences, in the text's order
+  // Rows that are not the paper's but controls of its comparisons (BP+noise: BP under LR's noise), printed after the
+  // algorithms when they have results and never counted as missing.
+  std::vector<std::string> controls;
+  // Examples the paper evaluates a column on where that is not the whole test set (Table 2's PWWS and GA: 200).
+  std::map<std::string, int64_t> paper_examples;
   static ReportSpec load(const std::string& yaml_path);
 };
 

@@ -235,6 +235,7 @@ extra_eval() {
   fi
   local t0
   t0=$(date +%s)
+  rm -f "$result.stamp"  # an evaluation that fails half-way must not look current to the next invocation
   "$lrbench" eval "$@" >"$log" 2>&1 ||
     { echo "tools/table.sh: $cell: $what evaluation failed, see $log" >&2; tail -3 "$log" >&2; exit 1; }
   printf '%s' "$st" >"$result.stamp"

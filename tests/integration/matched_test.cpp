@@ -77,14 +77,19 @@ TEST(Matched, EvaluatesTheNearestSnapshotOrRecordsWhyNot) {
   EXPECT_EQ(table.rows()[0][mode], "matched to LR-L");
   EXPECT_TRUE(fs::exists(fine / "eval/fgsm.matched-lr-l.csv"));
 
-  // No snapshot within 2 pp: refused, the nearest named, no rows written.
+  // No snapshot within 2 pp: refused, the nearest named, no rows written, and an earlier evaluation's rows of this
+  // pair (left here on purpose) gone.
   req.run_dir = coarse.path();
+  fs::create_directories(coarse / "eval");
+  for (const char* stale : {"eval/fgsm.matched-lr-l.csv", "eval/fgsm.matched-lr-l.sweep.csv"})
+    write_text_atomic(coarse / stale, "stale\n");
   table = evaluate(req);
   EXPECT_TRUE(table.rows().empty());
   const auto refused = nlohmann::json::parse(read_text(coarse / "eval/fgsm.matched-lr-l.json"));
   EXPECT_FALSE(refused["matched"].get<bool>());
   EXPECT_GT(std::fabs(refused["snapshot_accuracy"].get<double>() - refused["target_accuracy"].get<double>()), 2.0);
   EXPECT_FALSE(fs::exists(coarse / "eval/fgsm.matched-lr-l.csv"));
+  EXPECT_FALSE(fs::exists(coarse / "eval/fgsm.matched-lr-l.sweep.csv"));
 
   // A run without snapshots cannot be matched.
   req.run_dir = lr.path();

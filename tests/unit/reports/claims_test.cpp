@@ -113,8 +113,8 @@ TEST(ClaimRows, TIntervalOverCommonSeeds) {
   EXPECT_NEAR(rows[0].interval->hi, 12 + half, 1e-9);
   EXPECT_EQ(rows[0].interval->method, "t over 3 seeds");
   EXPECT_TRUE(rows[0].confounded.empty());  // clean accuracies 80 and 80
-  // No paper table here: the direction compared with is the text's (+5).
-  EXPECT_EQ(claim_verdict(rows[0]), "LR above BP: agrees with the paper's direction");
+  // No paper table here: the direction compared with is the text's (+5), outside [12 ± 4.97].
+  EXPECT_EQ(claim_verdict(rows[0]), "LR above BP: the paper's direction; the paper's +5.00 is outside our interval");
 }
 
 // One seed: the binomial error of each cell's n test examples. LR 30 % and BP 20 % of 1,000: half-width
@@ -130,7 +130,8 @@ TEST(ClaimRows, BinomialIntervalWithOneSeed) {
   EXPECT_NEAR(rows[0].interval->hi - rows[0].interval->lo, 2 * half, 1e-9);
   EXPECT_TRUE(contains(rows[0].interval->method, "binomial over 1000 test examples")) << rows[0].interval->method;
   EXPECT_NEAR(*rows[0].paper_table, 5, 1e-9);
-  EXPECT_EQ(claim_verdict(rows[0]), "LR above BP: agrees with the paper's direction");
+  // 10 ± 3.77 holds the paper's +5? No: 6.23 is the lower end.
+  EXPECT_EQ(claim_verdict(rows[0]), "LR above BP: the paper's direction; the paper's +5.00 is outside our interval");
 }
 
 TEST(ClaimRows, VerdictsReverseUnclearConfoundedAndMissing) {
@@ -166,15 +167,15 @@ TEST(Conclusions, StateTheConfoundsTheTableHas) {
   auto c = conclusions(spec, g, claim_rows(spec, g));
   EXPECT_EQ(count_with(c.shows, "The paper's \"LR is more robust by 5%\""), 1u);
   EXPECT_EQ(count_with(c.cannot_show, "Net LR against BP: clean accuracy 38.00 vs 66.00 (−28.00 pp"), 1u);
-  EXPECT_EQ(count_with(c.cannot_show, "no BP+noise row"), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "for Net LR (no BP+noise row)"), 1u);
   EXPECT_EQ(count_with(c.cannot_show, "1 of 2 rows") + count_with(c.cannot_show, "2 of 2 rows"), 1u);
-  EXPECT_EQ(count_with(c.cannot_show, "for FGSM: measured on 500 of its 1000 examples"), 1u);
+  EXPECT_EQ(count_with(c.cannot_show, "for FGSM: measured on 500 of the 1000 examples"), 1u);
 
   // Matched clean accuracy, the noise control present, three seeds, the whole test set: none of those sentences.
   Gathered h;
   put(h, "BP", "Ori", {80, 80, 80}), put(h, "LR", "Ori", {79, 80, 81});
   put(h, "BP", "FGSM", {20, 20, 20}), put(h, "LR", "FGSM", {30, 32, 34});
-  h.cells[Key{"Net", "BP+noise-L", "Ori"}].acc = {80};
+  put(h, "BP+noise", "Ori", {80});
   c = conclusions(spec, h, claim_rows(spec, h));
   EXPECT_TRUE(c.cannot_show.empty()) << c.cannot_show.front();
   EXPECT_TRUE(contains(conclusions_markdown(c), kNoLimitationFound));
@@ -277,4 +278,87 @@ TEST(Conclusions, ReportReadsMatchedFiles) {
   EXPECT_TRUE(contains(res.markdown, "| ResNet-5 | BP (matched to LR-WL) | 41.00 | 5.00 | — |")) << res.markdown;
   EXPECT_TRUE(contains(res.markdown, kMatchedRowsNote));
   EXPECT_FALSE(contains(res.markdown, "Rows \"ALG (transfer from SRC)\""));
+}
+
+// Several cells: the mean over them, a model's columns as fully correlated (their standard deviations add), models
+// as independent (variances add). LR 30/40 against BP 20/20 on 1,000 examples each.
+TEST(ClaimRows, BinomialIntervalOverSeveralCells) {
+  const double sd1 = std::sqrt(0.21 / 1000 + 0.16 / 1000), sd2 = std::sqrt(0.24 / 1000 + 0.16 / 1000);
+  Gathered g;
+  put(g, "BP", "Ori", {80}), put(g, "LR", "Ori", {81});
+  put(g, "BP", "FGSM", {20}), put(g, "LR", "FGSM", {30});
+  put(g, "BP", "I-FGSM", {20}), put(g, "LR", "I-FGSM", {40});
+  auto spec = net_spec();
+  spec.columns = {"Ori", "FGSM", "I-FGSM"};
+  spec.claims[0].columns = {"FGSM", "I-FGSM"};
+  auto row = claim_rows(spec, g)[0];
+  EXPECT_NEAR(*row.ours, 15, 1e-9);
+  EXPECT_NEAR(row.interval->hi - *row.ours, 1.96 * 100 * (sd1 + sd2) / 2, 1e-9);
+
+  // The same two differences on two models, one column each: independent.
+  Gathered h;
+  for (const char* m : {"A", "B"}) {
+    const bool a = std::string(m) == "A";
+    for (const auto& [alg, acc] : std::vector<std::pair<std::string, double>>{{"BP", 20}, {"LR", a ? 30.0 : 40.0}}) {
+      auto& c = h.cells[Key{m, alg, "FGSM"}];
+      c.acc = {acc}, c.acc_seed = {"0"}, c.ns = {"1000"};
+    }
+  }
+  spec = net_spec();
+  spec.models = {"A", "B"};
+  spec.claims[0].models = {"A", "B"};
+  row = claim_rows(spec, h)[0];
+  EXPECT_NEAR(row.interval->hi - *row.ours, 1.96 * 100 * std::sqrt(sd1 * sd1 + sd2 * sd2) / 2, 1e-9);
+}
+
+// Seeds the cells do not all share: no t interval, and the label says why.
+TEST(ClaimRows, SeedsNotSharedFallBackToTheBinomialInterval) {
+  Gathered g;
+  put(g, "BP", "FGSM", {20, 22}), put(g, "LR", "FGSM", {30, 31});
+  g.cells[Key{"Net", "BP", "FGSM"}].acc_seed = {"0", "2"};  // LR has seeds 0 and 1
+  const auto row = claim_rows(net_spec(), g)[0];
+  ASSERT_TRUE(row.interval);
+  EXPECT_NEAR(*row.ours, 9.5, 1e-9);
+  EXPECT_TRUE(contains(row.interval->method, "seeds not shared by every cell")) << row.interval->method;
+}
+
+TEST(ClaimRows, AgainstTheNoiseControl) {
+  Gathered g;
+  put(g, "BP", "Ori", {80}), put(g, "LR", "Ori", {80});
+  put(g, "BP", "FGSM", {20}), put(g, "LR", "FGSM", {30}), put(g, "BP+noise", "FGSM", {29.5});
+  const auto row = claim_rows(net_spec(), g)[0];
+  ASSERT_TRUE(row.control && row.control_interval);
+  EXPECT_NEAR(*row.control, 0.5, 1e-9);
+  EXPECT_TRUE(contains(claim_verdict(row), "cannot tell LR from BP+noise")) << claim_verdict(row);
+  EXPECT_EQ(noise_control_of("LR-WL"), "BP+noise-WL");
+  EXPECT_EQ(noise_control_of("ES"), "");
+}
+
+// Names the report renames (algorithm_names {LR-L: LR}) are renamed inside a mode too: the CSV's "matched to LR-L"
+// is the row "BP (matched to LR)" that the claim rows look for.
+TEST(ClaimRows, MatchedRowsUnderTheReportsNames) {
+  TempDir d;
+  using report_test::Row;
+  auto row = [](const char* alg, const char* metric, const char* acc, const char* mode = "white-box") {
+    Row r{"ResNet-5", alg, metric, acc, "0"};
+    r.mode = mode;
+    return r;
+  };
+  report_test::write_eval(d / "runs/bp/eval/table1.csv", {row("BP", "Ori", "70.00"), row("BP", "FGSM", "10.00")});
+  report_test::write_eval(d / "runs/lr/eval/table1.csv", {row("LR-L", "Ori", "40.00"), row("LR-L", "FGSM", "20.00")});
+  report_test::write_eval(d / "runs/bp/eval/table1.matched-lr-l.csv",
+                          {row("BP", "Ori", "40.50", "matched to LR-L"), row("BP", "FGSM", "12.00", "matched to LR-L")});
+  auto spec = report_test::make_spec(d);
+  spec.models = {"ResNet-5"};
+  spec.algorithms = {"BP", "LR"};
+  spec.algorithm_names = {{"LR-L", "LR"}};
+  spec.columns = {"Ori", "FGSM"};
+  ClaimSpec c;
+  c.says = "x", c.value = 1, c.value_text = "1", c.algorithm = "LR", c.models = {"ResNet-5"}, c.columns = {"FGSM"};
+  spec.claims = {c};
+  const auto res = make_report(spec, report_test::options(d, ""));
+  const auto rows = claim_rows(spec, *res.gathered);
+  ASSERT_TRUE(rows[0].matched) << res.markdown;
+  EXPECT_NEAR(*rows[0].matched, 8, 1e-9);
+  EXPECT_TRUE(contains(res.markdown, "| ResNet-5 | BP (matched to LR) | 40.50 | 12.00 |")) << res.markdown;
 }
