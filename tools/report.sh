@@ -11,8 +11,16 @@ read -r -a extra <<<"${REPORT_ARGS:-}"
 found=0 rc=0
 for t in ${TABLES:-table1 table2 table3 table4}; do
   runs=runs/$t-$profile
-  # Without the runs here, the records committed beside the results (tools/keep_records.sh) re-render it.
+  # Without the runs here, the records committed beside the results (tools/keep_records.sh) re-render it: those of
+  # this profile, else the one profile the committed table was made with (Table 3: paper).
   [[ -d $runs ]] || runs=results/runs/$t-$profile
+  if [[ ! -d $runs ]]; then
+    committed=(results/runs/"$t"-*/)
+    if [[ ${#committed[@]} == 1 && -d ${committed[0]} ]]; then
+      runs=${committed[0]%/}
+      echo "tools/report.sh: $t: no $profile runs; re-rendering the committed $runs"
+    fi
+  fi
   [[ -d $runs ]] || { echo "tools/report.sh: $t: no runs/$t-$profile or $runs (make $t PROFILE=$profile trains it); skipped"; continue; }
   found=1
   wall=()
