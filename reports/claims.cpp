@@ -55,10 +55,6 @@ std::map<std::string, double> by_seed(const Cell& c) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // The mean of algorithm − baseline over the pairs' cells, with its interval (claims.h says how).
 struct Difference {
   double mean = 0;
@@ -76,14 +72,16 @@ Difference difference(const std::vector<Pair>& pairs) {
   for (const auto& [a, b, m] : pairs) out.mean += stats(*a).mean - stats(*b).mean;
   out.mean /= k;
   // Seeds every cell of the claim has: one claim value per seed.
+  std::vector<std::pair<std::map<std::string, double>, std::map<std::string, double>>> seeds;  // per pair: a's, b's
+  for (const auto& [a, b, m] : pairs) seeds.emplace_back(by_seed(*a), by_seed(*b));
   std::set<std::string> common;
   bool first = true;
   bool several = false;  // a cell has two or more seeds
-  for (const auto& [a, b, m] : pairs)
-    for (const Cell* c : {a, b}) {
-      several |= c->acc.size() >= 2;
+  for (const auto& pair : seeds)
+    for (const auto* cell : {&pair.first, &pair.second}) {
+      several |= cell->size() >= 2;
       std::set<std::string> s;
-      for (const auto& [seed, v] : by_seed(*c)) s.insert(seed);
+      for (const auto& [seed, v] : *cell) s.insert(seed);
       if (first) common = s, first = false;
       else {
         std::set<std::string> both;
@@ -95,7 +93,7 @@ Difference difference(const std::vector<Pair>& pairs) {
     std::vector<double> per_seed;
     for (const auto& seed : common) {
       double d = 0;
-      for (const auto& [a, b, m] : pairs) d += by_seed(*a).at(seed) - by_seed(*b).at(seed);
+      for (const auto& [a, b] : seeds) d += a.at(seed) - b.at(seed);
       per_seed.push_back(d / k);
     }
     const double s = static_cast<double>(per_seed.size());
@@ -173,11 +171,9 @@ std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g) {
     const bool attacked = std::any_of(claim.columns.begin(), claim.columns.end(), [&](auto& c) { return c != clean; });
     if (attacked)
       for (const auto& m : claim.models) {
-        auto a = g.cells.find(Key{m, claim.algorithm, clean}), b = g.cells.find(Key{m, claim.baseline, clean});
-        if (a == g.cells.end() || b == g.cells.end() || a->second.acc.empty() || b->second.acc.empty()) continue;
-        const double ca = stats(a->second).mean, cb = stats(b->second).mean;
-        if (std::fabs(ca - cb) > kMatchedAccuracyPp)
-          row.confounded.push_back(fmt::format("{}: {} {:.2f} vs {} {:.2f}", m, claim.algorithm, ca, claim.baseline, cb));
+        const auto ca = mean_of(g, Key{m, claim.algorithm, clean}), cb = mean_of(g, Key{m, claim.baseline, clean});
+        if (ca && cb && std::fabs(*ca - *cb) > kMatchedAccuracyPp)
+          row.confounded.push_back(fmt::format("{}: {} {:.2f} vs {} {:.2f}", m, claim.algorithm, *ca, claim.baseline, *cb));
       }
     if (row.missing.empty() && !pairs.empty()) {
       const auto d = difference(pairs);
@@ -206,35 +202,35 @@ std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g) {
   return out;
 }
 
+std::string range_text(const Interval& i) { return fmt::format("[{}, {}]", signed_fixed(i.lo, 2), signed_fixed(i.hi, 2)); }
+
+namespace {
+// "LR above BP", "LR below BP", or "cannot tell LR from BP" when the interval holds 0.
+std::string direction(const Interval& i, const std::string& algorithm, const std::string& baseline) {
+  if (i.lo > 0 || i.hi < 0) return fmt::format("{} {} {}", algorithm, i.lo > 0 ? "above" : "below", baseline);
+  return fmt::format("cannot tell {} from {}", algorithm, baseline);
+}
+}  // namespace
+
 std::string claim_verdict(const ClaimRow& row) {
   const auto& c = row.claim;
   if (!row.ours) return "no result: " + fmt::format("{}", fmt::join(row.missing, ", ")) + " missing";
   if (!row.interval) return "no interval (the cells do not say how many examples they were measured on)";
   const double paper = row.paper_table.value_or(c.value);
-  std::string v;
+  std::string v = direction(*row.interval, c.algorithm, c.baseline);
   if (row.interval->lo > 0 || row.interval->hi < 0) {
-    const bool up = row.interval->lo > 0;
-    v = fmt::format("{} {} {}", c.algorithm, up ? "above" : "below", c.baseline);
-    if (paper != 0) v += (up == (paper > 0)) ? ": the paper's direction" : ": the reverse of the paper's direction";
+    if (paper != 0)
+      v += (row.interval->lo > 0) == (paper > 0) ? ": the paper's direction" : ": the reverse of the paper's direction";
   } else {
-    v = fmt::format("cannot tell {} from {} (the interval holds 0)", c.algorithm, c.baseline);
+    v += " (the interval holds 0)";
   }
   const bool inside = paper >= row.interval->lo && paper <= row.interval->hi;
   v += fmt::format("; the paper's {} is {} our interval", signed_fixed(paper, 2), inside ? "inside" : "outside");
   if (!row.confounded.empty())
     v += fmt::format("; confounded by clean accuracy ({})", fmt::join(row.confounded, "; "));
-  if (row.control_interval) {
-    const auto& i = *row.control_interval;
-    const auto control = noise_control_of(c.algorithm);
-    v += i.lo > 0 || i.hi < 0 ? fmt::format("; {} {} {}", c.algorithm, i.lo > 0 ? "above" : "below", control)
-                              : fmt::format("; cannot tell {} from {}", c.algorithm, control);
-  }
-  if (row.matched_interval) {
-    const auto& i = *row.matched_interval;
-    v += i.lo > 0 || i.hi < 0
-             ? fmt::format("; at matched clean accuracy {} {} {}", c.algorithm, i.lo > 0 ? "above" : "below", c.baseline)
-             : fmt::format("; at matched clean accuracy cannot tell {} from {}", c.algorithm, c.baseline);
-  }
+  if (row.control_interval) v += "; " + direction(*row.control_interval, c.algorithm, noise_control_of(c.algorithm));
+  if (row.matched_interval)
+    v += "; at matched clean accuracy " + direction(*row.matched_interval, c.algorithm, c.baseline);
   return v;
 }
 
@@ -245,8 +241,7 @@ const std::vector<std::string> kClaimHeader = {"The paper says", "Compared", "Ov
 namespace {
 std::string interval_text(const std::optional<double>& v, const std::optional<Interval>& i) {
   if (!v) return "—";
-  return i ? fmt::format("{} [{}, {}]", signed_fixed(*v, 2), signed_fixed(i->lo, 2), signed_fixed(i->hi, 2))
-           : signed_fixed(*v, 2);
+  return i ? signed_fixed(*v, 2) + " " + range_text(*i) : signed_fixed(*v, 2);
 }
 }  // namespace
 
@@ -259,13 +254,9 @@ std::vector<std::string> claim_cells(const ClaimRow& r) {
           text_value(c),
           r.paper_table ? fmt::format("{}{}", signed_fixed(*r.paper_table, 2), off ? " ≠ text" : "") : "—",
           r.ours ? signed_fixed(*r.ours, 2) : "—",
-          r.interval ? fmt::format("[{}, {}] ({})", signed_fixed(r.interval->lo, 2), signed_fixed(r.interval->hi, 2), r.interval->method) : "—",
+          r.interval ? fmt::format("{} ({})", range_text(*r.interval), r.interval->method) : "—",
           interval_text(r.control, r.control_interval),
-          !r.matched ? "—"
-          : r.matched_interval
-              ? fmt::format("{} [{}, {}]", signed_fixed(*r.matched, 2), signed_fixed(r.matched_interval->lo, 2),
-                            signed_fixed(r.matched_interval->hi, 2))
-              : signed_fixed(*r.matched, 2),
+          interval_text(r.matched, r.matched_interval),
           claim_verdict(r)};
 }
 

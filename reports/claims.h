@@ -64,6 +64,9 @@ std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g);
 // then the comparisons with the noise control and at matched accuracy where the table has them.
 std::string claim_verdict(const ClaimRow& row);
 
+// "[−1.20, +3.40]": an interval's ends as the report prints them.
+std::string range_text(const Interval& i);
+
 // One claim row as the claim table's cells (kClaimHeader's order), plain text: each output escapes them.
 extern const std::vector<std::string> kClaimHeader;
 std::vector<std::string> claim_cells(const ClaimRow& row);

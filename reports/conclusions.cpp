@@ -16,10 +16,7 @@ namespace lrb::report_detail {
 namespace {
 
 std::optional<double> clean_accuracy(const ReportSpec& spec, const Gathered& g, const std::string& m, const std::string& a) {
-  if (spec.columns.empty()) return std::nullopt;
-  auto it = g.cells.find(Key{m, a, spec.columns.front()});
-  if (it == g.cells.end() || it->second.acc.empty()) return std::nullopt;
-  return stats(it->second).mean;
+  return spec.columns.empty() ? std::nullopt : mean_of(g, Key{m, a, spec.columns.front()});
 }
 
 std::string claim_sentence(const ClaimRow& r) {
@@ -34,9 +31,7 @@ std::string claim_sentence(const ClaimRow& r) {
     s += ")";
   if (!r.ours) return s + ": " + claim_verdict(r) + ".";
   s += ": ours " + signed_fixed(*r.ours, 2);
-  if (r.interval)
-    s += fmt::format(" [{}, {}] (95 %, {})", signed_fixed(r.interval->lo, 2), signed_fixed(r.interval->hi, 2),
-                     r.interval->method);
+  if (r.interval) s += fmt::format(" {} (95 %, {})", range_text(*r.interval), r.interval->method);
   return s + ": " + claim_verdict(r) + ".";
 }
 

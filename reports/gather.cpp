@@ -125,6 +125,11 @@ Stats stats(const Cell& c) {
   return s;
 }
 
+std::optional<double> mean_of(const Gathered& g, const Key& cell) {
+  auto it = g.cells.find(cell);
+  return it == g.cells.end() || it->second.acc.empty() ? std::nullopt : std::optional<double>(stats(it->second).mean);
+}
+
 double min_examples(const Cell& c) {
   double n = 0;
   for (const auto& s : c.ns) {

@@ -38,6 +38,8 @@ struct Stats {
   size_t seeds = 0;
 };
 Stats stats(const Cell& c);
+// The mean over seeds of a cell that has a result; nullopt otherwise.
+std::optional<double> mean_of(const Gathered& g, const Key& cell);
 // The fewest examples any seed of the cell was measured on (its `n`); 0 when no seed's n is a number.
 double min_examples(const Cell& c);
 

@@ -14,10 +14,6 @@ namespace {
 std::optional<double> retention_ratio(std::optional<double> acc, std::optional<double> base) {
   return acc && base && *base > 0 ? std::optional<double>(*acc / *base) : std::nullopt;
 }
-std::optional<double> our_mean(const Gathered& g, const Key& k) {
-  auto it = g.cells.find(k);
-  return it == g.cells.end() || it->second.acc.empty() ? std::nullopt : std::optional<double>(stats(it->second).mean);
-}
 std::optional<double> paper_mean(const Gathered& g, const Key& k) {
   auto it = g.paper.find(k);
   return it == g.paper.end() ? std::nullopt : std::optional<double>(it->second.value);
@@ -26,7 +22,7 @@ Key clean_key(const ReportSpec& spec, const Key& k) { return Key{std::get<0>(k),
 }  // namespace
 
 std::optional<double> our_retention(const ReportSpec& spec, const Gathered& g, const Key& cell) {
-  return spec.columns.empty() ? std::nullopt : retention_ratio(our_mean(g, cell), our_mean(g, clean_key(spec, cell)));
+  return spec.columns.empty() ? std::nullopt : retention_ratio(mean_of(g, cell), mean_of(g, clean_key(spec, cell)));
 }
 std::optional<double> paper_retention(const ReportSpec& spec, const Gathered& g, const Key& cell) {
   return spec.columns.empty() ? std::nullopt : retention_ratio(paper_mean(g, cell), paper_mean(g, clean_key(spec, cell)));
