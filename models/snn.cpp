@@ -5,10 +5,17 @@
 // i.e. the membrane leaks by `decay` and resets to zero after a spike. x_t is the image for the first layer and
 // the previous layer's spikes of the same step after that (SpikingJelly's step-by-step convention; the paper's
 // indices delay each layer by one step, which only shifts when a spike arrives).
-// Readout: the output layer integrates its input current without spiking (u_t = decay · u_{t−1} + W s_t + b) and
-// its membrane potential at the last step is the logits. Why not the paper's last-step spikes: binary logits
-// tie in evaluation (argmax of 0/1 over 10 classes) and cross-entropy on them is nearly flat; the membrane
-// keeps the loss a function of every step's spikes, and LR stays exact (noise on that layer's input current).
+// Readout (`readout`; the paper does not say which): membrane (the default): the output layer integrates its input
+// current without spiking (u_t = decay · u_{t−1} + W s_t + b) and its membrane potential at the last step is the
+// logits; spike-count: the output layer is LIF too and its spike count over the steps is the logits (a rate
+// readout, as SpikingJelly's examples read their nets); spikes: its last step's spikes (0/1 logits: classes tie,
+// and argmax then takes the first). Why membrane by default: binary or small-integer logits tie in evaluation and
+// cross-entropy on them is nearly flat; the membrane keeps the loss a function of every step's spikes. LR is exact
+// under each (noise on that layer's input current; it never differentiates the readout).
+// Encoding (`encoding`): current (the default): the raw image is the input current at every step; poisson: rate
+// coding, pixel p spikes with probability p at each step (models/rate_code.h: addressable draws keyed by the
+// image and a key drawn at construction, saved with the checkpoint as the buffer `encoding_key`; gradients pass
+// straight through the draw).
 // The true forward is the Heaviside spike. For BP (BPTT) and white-box attacks its derivative is a surrogate
 // (`surrogate`): sigmoid (α·σ(αv)(1−σ(αv)), SpikingJelly's surrogate.Sigmoid), atan (SpikingJelly's
 // surrogate.ATan: α/2 / (1 + (π/2·α·v)²)), both with slope α = `surrogate_slope`; none: no gradient through a
@@ -25,6 +32,7 @@
 #include "core/registry.h"
 #include "models/classifier.h"
 #include "models/layered.h"
+#include "models/rate_code.h"
 
 namespace lrb {
 
@@ -32,7 +40,7 @@ struct SnnOptions {
   std::vector<int64_t> hidden{500};
   int64_t steps = 8;
   double decay = 0.5, threshold = 1.0, surrogate_slope = 4.0;
-  std::string surrogate = "sigmoid";
+  std::string surrogate = "sigmoid", readout = "membrane", encoding = "current";
   static SnnOptions from(const Config& c) {
     SnnOptions o;
     c.has("name");
@@ -42,6 +50,8 @@ struct SnnOptions {
     c.read("threshold", o.threshold, Range{1e-6, 1e6});
     c.read_choice("surrogate", o.surrogate, {"sigmoid", "atan", "none"});
     c.read("surrogate_slope", o.surrogate_slope, Range{1e-3, 1e3});
+    c.read_choice("readout", o.readout, {"membrane", "spike-count", "spikes"});
+    c.read_choice("encoding", o.encoding, {"current", "poisson"});
     return o;
   }
 };
@@ -60,6 +70,9 @@ class SnnImpl : public ClassifierImpl, public LayeredModel {
       sizes_.push_back(widths[i]);
       in = widths[i];
     }
+    // Drawn from the run's seeded generator only when used, so a current-coded net's initialisation is unchanged.
+    if (o.encoding == "poisson")
+      encoding_key_ = register_buffer("encoding_key", torch::randint(0, int64_t{1} << 62, {1}, torch::kLong));
   }
 
   torch::Tensor forward(const Batch& b) override { return forward_copies(b, 1); }
@@ -73,27 +86,39 @@ class SnnImpl : public ClassifierImpl, public LayeredModel {
            "attack by transfer (lrbench eval RUN --source OTHER_RUN)";
   }
 
-  // Logits [m*B, K]: the output membrane at the last step of `m` copy-major copies of the batch.
+  // Logits [m*B, K] of `m` copy-major copies of the batch (the readout's: see the top of this file).
   torch::Tensor forward_copies(const Batch& b, int64_t m) override {
     TORCH_CHECK(b.x.dim() >= 2, "snn: expects images [B, C, H, W] (or [B, F])");
     auto x = b.x.flatten(1);
     const size_t L = fc_.size();
-    // Without a hook the first layer's current is the same at every step: computed once.
-    auto first = layer_hook ? torch::Tensor() : tile_rows(fc_[0]->forward(x), m);
-    std::vector<torch::Tensor> u(L), s(L - 1);
-    for (int64_t t = 0; t < o_.steps; ++t) {
-      torch::Tensor in = layer_hook ? call_layer_shared(0, fc_[0], x, m) : first;
+    const int64_t T = o_.steps;
+    // host: the key is read once per forward
+    auto code = encoding_key_.defined() ? poisson_spikes(x, T, static_cast<uint64_t>(encoding_key_.item<int64_t>()))
+                                        : torch::Tensor();
+    // Without a hook the first layer's currents are computed at once: one product (current coding: the same
+    // at every step) or one for all steps' spikes.
+    torch::Tensor first;
+    if (!layer_hook)
+      first = code.defined() ? fc_[0]->forward(code.view({T * x.size(0), -1})).view({T, x.size(0), -1})
+                             : tile_rows(fc_[0]->forward(x), m);
+    const bool spiking_out = o_.readout != "membrane";
+    std::vector<torch::Tensor> u(L), s(L);
+    torch::Tensor count;
+    for (int64_t t = 0; t < T; ++t) {
+      auto xt = code.defined() ? code[t] : x;
+      torch::Tensor in = layer_hook ? call_layer_shared(0, fc_[0], xt, m) : code.defined() ? tile_rows(first[t], m) : first;
       for (size_t l = 0; l < L; ++l) {
         if (l > 0) in = call_layer(static_cast<int>(l), fc_[l], s[l - 1]);
-        if (l + 1 == L) {
+        if (l + 1 == L && !spiking_out) {
           u[l] = t == 0 ? in : u[l] * o_.decay + in;
         } else {
           u[l] = t == 0 ? in : u[l] * (1 - s[l]) * o_.decay + in;
           s[l] = spike(u[l] - o_.threshold);
         }
       }
+      if (o_.readout == "spike-count") count = t == 0 ? s[L - 1] : count + s[L - 1];
     }
-    return u[L - 1];
+    return o_.readout == "membrane" ? u[L - 1] : o_.readout == "spikes" ? s[L - 1] : count;
   }
 
   // The paper's LR setting (logit noise on every layer's input current), σ0 and copies from probes (see the
@@ -114,6 +139,7 @@ class SnnImpl : public ClassifierImpl, public LayeredModel {
   }
 
   SnnOptions o_;
+  torch::Tensor encoding_key_;  // poisson encoding only
   std::vector<torch::nn::Linear> fc_;
   std::vector<PerturbableLayer> sites_;
   std::vector<int64_t> sizes_;
@@ -121,8 +147,8 @@ class SnnImpl : public ClassifierImpl, public LayeredModel {
 TORCH_MODULE(Snn);
 
 LRB_REGISTER(ClassifierImpl, "snn",
-             "spiking LIF MLP, image as constant current for `steps` steps, readout = output membrane at the last step "
-             "(hidden, steps, decay, threshold, surrogate, surrogate_slope)",
+             "spiking LIF MLP run for `steps` steps: image as constant current or Poisson spikes, readout = output membrane, "
+             "spike count or last spikes (hidden, steps, decay, threshold, surrogate, surrogate_slope, readout, encoding)",
              [](const Config& c, const ModelContext& ctx) -> ClassifierImpl::Ptr {
                return std::make_shared<SnnImpl>(SnnOptions::from(c), ctx);
              });

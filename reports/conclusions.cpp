@@ -41,7 +41,8 @@ std::string claims_legend() {
   return fmt::format(
       "Each comparative sentence of the paper's text, recomputed as the mean of algorithm − baseline (pp) over the "
       "cells it names: on the paper's own table, and on ours with a 95 % interval (a t interval over seeds where every "
-      "cell has the same two or more; otherwise the binomial sampling error of each cell's test examples, unpaired). "
+      "cell has the same two or more; otherwise the binomial sampling error of each cell's test examples: the two algorithms' cells independent, "
+      "a model's columns taken as fully correlated, so the interval is not narrowed by averaging over columns). "
       "A robustness claim whose models differ in clean accuracy by more than {} pp is marked confounded.",
       kMatchedAccuracyPp);
 }

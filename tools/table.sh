@@ -13,6 +13,9 @@
 #   trainers: bp es lr-l lr-wl
 #   <model glob> <trainer glob> key=value ...     (later lines add to / override earlier ones)
 #   eval key=value ...                            (lrbench eval overrides, e.g. eval.n_examples=2000)
+#   out: results/audit                            (where its report goes when OUT is not given: a profile that must
+#                                                  not replace the committed results/<table>.* names its own folder;
+#                                                  default results)
 #   check: results=2 paper=5 paper_metrics=Ori    (CHECK=1: compare with the committed results/<table>.csv of this
 #                                                  profile, tolerance 2 pp widened to 2 x its std, and with the
 #                                                  paper's numbers of the listed columns within 5 pp; each part
@@ -52,13 +55,14 @@ esac
 profile=${PROFILE:-quick}
 seeds=${SEEDS:-1}
 runs=${RUNS:-runs/$table-$(basename "$profile" .txt)}
-out=${OUT:-results}
 exp=${EXP:-experiments/$table.yaml}
 suite=${SUITE:-$table}
 # PROFILE is a name (experiments/<table>/<name>.txt) or a path to a profile file.
 if [[ -f $profile ]]; then prof=$profile; else prof=experiments/$table/$profile.txt; fi
 [[ -f $exp ]] || { echo "tools/table.sh: $exp: no such experiment" >&2; exit 2; }
 [[ -f $prof ]] || { echo "tools/table.sh: $prof: no such profile (known: $(ls experiments/$table | sed 's/\.txt$//' | tr '\n' ' '))" >&2; exit 2; }
+out=${OUT:-$(sed -n 's/^out:[[:space:]]*//p' "$prof" | sed 's/[[:space:]]*#.*//; s/[[:space:]]*$//')}
+out=${out:-results}
 [[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "tools/table.sh: SEEDS=$seeds: expected a positive integer" >&2; exit 2; }
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
@@ -78,7 +82,7 @@ overrides() {
   local -a order=()
   while IFS= read -r line; do
     line=${line%%#*}
-    [[ -z ${line// } || $line == models:* || $line == trainers:* || $line == transfer:* || $line == match:* || $line == check:* ]] && continue
+    [[ -z ${line// } || $line == models:* || $line == trainers:* || $line == transfer:* || $line == match:* || $line == check:* || $line == out:* ]] && continue
     read -r gm gt rest <<<"$line"
     # shellcheck disable=SC2053
     [[ $m == $gm && $t == $gt ]] || continue
@@ -279,8 +283,9 @@ matched_eval() {  # seed model trainer: the match trainer's snapshot nearest thi
 
 report() {
   "$lrbench" report "$table" "$runs" --out-dir "$out" ${wall:+--wall-seconds "$wall"} --html "${report_args[@]}"
-  # The records behind the committed results, so `make report` re-renders them anywhere (not for other OUT folders).
-  if [[ $out == results ]]; then bash tools/keep_records.sh "$runs" "results/runs/$(basename "$runs")"; fi
+  # The records behind the committed results (results/ and a profile's folder under it), so `make report`
+  # re-renders them anywhere (not for other OUT folders).
+  if [[ $out == results || $out == results/* ]]; then bash tools/keep_records.sh "$runs" "results/runs/$(basename "$runs")"; fi
 }
 
 [[ $mode == list ]] || mkdir -p "$runs/logs"

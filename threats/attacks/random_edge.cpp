@@ -11,24 +11,24 @@ namespace lrb {
 
 class RandomEdge final : public Attack {
  public:
-  explicit RandomEdge(double rate) : rate_(rate) {}
+  explicit RandomEdge(const graph::EdgeBudget& budget) : budget_(budget) {}
   std::string key() const override { return "random-edge"; }
   std::string metric() const override { return "RA"; }
-  std::string params() const override { return "rate=" + param_number(rate_) + ";type=add"; }
+  std::string params() const override { return budget_.params() + ";type=add"; }
   std::vector<Modality> modalities() const override { return {Modality::kGraph}; }
   bool needs_input_grad() const override { return false; }
 
   Batch perturb(Victim&, const Batch& clean, at::Generator& gen) override {
-    return graph::perturb_edges(clean, "random-edge", rate_, gen, [](const Batch& b, const auto& edges, int64_t n, uint64_t seed) {
+    return graph::perturb_edges(clean, "random-edge", budget_, gen, [](const Batch& b, const auto& edges, int64_t n, uint64_t seed) {
       return graph::random_insert(edges, b.x.size(0), n, seed);
     });
   }
 
  private:
-  double rate_;
+  graph::EdgeBudget budget_;
 };
 
 LRB_REGISTER(Attack, "random-edge", "R.A.: insert int(rate x edges) uniformly chosen non-edges (DeepRobust Random, add)",
-             [](const Config& c) -> Attack::Ptr { return std::make_unique<RandomEdge>(graph::read_rate(c)); });
+             [](const Config& c) -> Attack::Ptr { return std::make_unique<RandomEdge>(graph::read_budget(c)); });
 
 }  // namespace lrb

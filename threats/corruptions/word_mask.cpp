@@ -4,8 +4,12 @@
 // (RanMASK, Zeng et al. 2021, samples its mask indices without replacement), and every masked word becomes
 // the model's <unk> id. Rounding: Python's round(), halves to even (n = 10 -> 9, n = 5 -> 4, n = 15 -> 14,
 // n = 1 -> 1). Source: docs/ATTACKS.md §4 (RanMask, text) and pitfall 5.
-// Deviation: the mask token is <unk> (the paper names none; the model has no [MASK] token); an article longer
-// than the model's max_len is masked on the part the model reads.
+// The mask (`token`; the paper names none, and the models have no [MASK] token): unk (the default) puts the model's
+// <unk> id at each masked position; pad its <pad> id; delete removes the masked words, the article closing up and
+// its length shrinking (an article with every word deleted keeps one <pad>: a recurrent net needs one step).
+// Which one matters: <unk> is a trained embedding (it covers the words rare in training), so 90 % <unk> is an
+// article of one repeated word, while <pad> and deletion leave the model the 10 % it can read.
+// An article longer than the model's max_len is masked on the part the model reads.
 #include <cmath>
 
 #include "core/errors.h"
@@ -19,10 +23,12 @@ class WordMask : public Corruption {
  public:
   struct Options {
     double fraction = 0.9;
+    std::string token = "unk";
     static Options from(const Config& c) {
       Options o;
       c.has("name");
       c.read("fraction", o.fraction, Range{0.0, 1.0, /*lo_open=*/true});
+      c.read_choice("token", o.token, {"unk", "pad", "delete"});
       return o;
     }
   };
@@ -30,7 +36,7 @@ class WordMask : public Corruption {
 
   std::string key() const override { return "word-mask"; }
   std::string metric() const override { return "RanMask"; }
-  std::string params() const override { return "fraction=" + param_number(o_.fraction) + ";token=unk"; }
+  std::string params() const override { return "fraction=" + param_number(o_.fraction) + ";token=" + o_.token; }
   std::vector<Modality> modalities() const override { return {Modality::kText}; }
 
   // How many of n words are masked.
@@ -57,7 +63,16 @@ class WordMask : public Corruption {
     if (mask.logical_and(beyond).any().item<bool>())
       throw std::invalid_argument("word-mask: a draw masks padding (a position beyond the example's length)");
     Batch out = clean;
-    out.x = clean.x.masked_fill(mask, ctx.vocab->unk);
+    if (o_.token != "delete") {
+      out.x = clean.x.masked_fill(mask, o_.token == "unk" ? ctx.vocab->unk : ctx.vocab->pad);
+      return out;
+    }
+    // Kept words first, in order (a stable sort of the masked flag), then <pad> from the new length on.
+    auto order = std::get<1>(mask.to(torch::kInt).sort(c10::optional<bool>(true), /*dim=*/1, /*descending=*/false));
+    auto kept = (~mask).logical_and(~beyond).sum(1);
+    out.lengths = kept.clamp_min(1).to(clean.lengths.scalar_type());
+    auto after = torch::arange(clean.x.size(1), clean.lengths.options()).unsqueeze(0) >= kept.unsqueeze(1);
+    out.x = clean.x.gather(1, order).masked_fill(after, ctx.vocab->pad);
     return out;
   }
 
@@ -71,7 +86,7 @@ class WordMask : public Corruption {
   Options o_;
 };
 
-LRB_REGISTER(Corruption, "word-mask", "RanMask for text: 90% of the words, without replacement, set to <unk>",
+LRB_REGISTER(Corruption, "word-mask", "RanMask for text: 90% of the words, without replacement, set to <unk> or <pad>, or deleted (fraction, token)",
              [](const Config& c) -> Corruption::Ptr { return std::make_unique<WordMask>(WordMask::Options::from(c)); });
 
 }  // namespace lrb

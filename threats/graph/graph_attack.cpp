@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/graph.h"
+#include "threats/threat.h"
 
 namespace lrb::graph {
 
@@ -37,17 +38,27 @@ uint64_t draw_seed(at::Generator& gen) {
   return static_cast<uint64_t>(t.item<int64_t>());
 }
 
-double read_rate(const Config& c) {
-  double rate = 0.1;
+EdgeBudget read_budget(const Config& c) {
+  EdgeBudget b;
+  std::string unit = "undirected";
   c.has("name");
-  c.read("rate", rate, Range{0.0, 1.0, /*lo_open=*/true});  // (0, 1]: at most as many flips as edges
-  return rate;
+  c.read("rate", b.rate, Range{0.0, 1.0, /*lo_open=*/true});  // (0, 1]: at most as many flips as edges (per unit)
+  c.read_choice("budget_unit", unit, {"undirected", "directed"});
+  b.directed = unit == "directed";
+  return b;
 }
 
-Batch perturb_edges(const Batch& clean, const char* attack, double rate, at::Generator& gen, const FlipFn& flips) {
+int64_t EdgeBudget::flips(int64_t undirected_edges) const { return budget(rate, (directed ? 2 : 1) * undirected_edges); }
+
+std::string EdgeBudget::params() const {
+  return "rate=" + param_number(rate) + (directed ? ";budget_unit=directed" : "");
+}
+
+Batch perturb_edges(const Batch& clean, const char* attack, const EdgeBudget& budget, at::Generator& gen,
+                    const FlipFn& flips) {
   check_graph(clean, attack);
   auto edges = edge_list(clean.edge_index, clean.x.size(0));
-  const auto n = budget(rate, static_cast<int64_t>(edges.size()));
+  const auto n = budget.flips(static_cast<int64_t>(edges.size()));
   return with_edges(clean, perturbed(edges, flips(clean, edges, n, draw_seed(gen))));
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/batch.h"
@@ -14,11 +15,24 @@
 
 namespace lrb::graph {
 
+// The edge budget: `rate` (DeepRobust's ptb_rate, in (0, 1]) times the edge count, counted on undirected edges
+// (`budget_unit: undirected`, the default: DeepRobust's adj.sum() // 2) or on directed ones (`directed`: each
+// undirected edge twice, as an adjacency matrix's nonzeros are, so twice the flips; the paper does not say which).
+// A flip always inserts or removes one undirected edge.
+struct EdgeBudget {
+  double rate = 0.1;
+  bool directed = false;
+  int64_t flips(int64_t undirected_edges) const;
+  std::string params() const;  // threat_params: "rate=R", plus ";budget_unit=directed" when so
+};
+EdgeBudget read_budget(const Config& c);
+
 // The whole of a graph attack's perturb(): checks `clean`, reads its canonical edge list, asks `flips` for
-// int(rate x edges) flips (given the edges, that count and a seed drawn from `gen`), and returns `clean`
-// with the perturbed edges and its Â rebuilt.
+// the budget's flips (given the edges, that count and a seed drawn from `gen`), and returns `clean` with the
+// perturbed edges and its Â rebuilt.
 using FlipFn = std::function<Flips(const Batch& clean, const std::vector<Edge>& edges, int64_t n, uint64_t seed)>;
-Batch perturb_edges(const Batch& clean, const char* attack, double rate, at::Generator& gen, const FlipFn& flips);
+Batch perturb_edges(const Batch& clean, const char* attack, const EdgeBudget& budget, at::Generator& gen,
+                    const FlipFn& flips);
 
 // edge_index int64 [2, E] (each undirected edge once) -> canonical edge list. Throws std::invalid_argument
 // (canonical()) on a self-loop or a duplicate.
@@ -28,8 +42,6 @@ Batch with_edges(const Batch& clean, const std::vector<Edge>& edges);
 // A 64-bit seed for the edge sampler from the evaluator's generator (its stream is seeded per threat and
 // params, so every rate draws independently).
 uint64_t draw_seed(at::Generator& gen);
-// The `rate` setting: flips as a fraction of the undirected edge count, DeepRobust's ptb_rate, in (0, 1].
-double read_rate(const Config& c);
 // Throws std::invalid_argument unless `b` is a graph batch with edge_index [2, E] and labels for every node.
 void check_graph(const Batch& b, const char* attack);
 

@@ -8,7 +8,10 @@
 #include <cmath>
 #include <vector>
 
+#include "core/config.h"
 #include "core/counter_normal.h"
+#include "core/registry.h"
+#include "models/classifier.h"
 #include "tests/unit/lr/tiny_models.h"
 #include "tests/unit/lr/tiny_sites.h"
 #include "trainers/lr/engine.h"
@@ -152,6 +155,25 @@ TEST(Addressable, HookedAndCoupledModels) {
   // A graph's copies are never split by rows, so only the shares are checked.
   check(gcn, graph, {{Mode::kWeight, Mode::kLogit}, false, true, false, true}, "gcn joint", false);
   check(gcn, graph, {{Mode::kNone, Mode::kLogit}}, "gcn layer-wise", false);
+}
+
+// A Poisson-coded spiking net (model.encoding=poisson) draws its input spikes per image, not per batch position:
+// an LR chunk of rows (and another process's share) must see the very spikes the clean pass saw, or its copies
+// would differ from the clean pass by more than their noise.
+TEST(Addressable, PoissonCodedSpikingNet) {
+  torch::manual_seed(9);
+  ModelContext ctx;
+  ctx.input.shape = {2, 3, 3};
+  ctx.num_classes = 3;
+  auto m = Registry<ClassifierImpl>::get().make(
+      Config(parse_yaml_string("name: snn\nhidden: [4]\nsteps: 3\nthreshold: 0.3\nencoding: poisson", "t.yaml"), ""),
+      ctx);
+  m->to(torch::kDouble);
+  auto& snn = dynamic_cast<LayeredModel&>(*m);
+  auto b = test::tiny_batch({2, 3, 3}, 9, 3, 4);
+  b.x = b.x.sigmoid();
+  check(snn, b, {{Mode::kLogit, Mode::kLogit}}, "snn poisson layer-wise");
+  check(snn, b, {{Mode::kLogit, Mode::kLogit}, true, true, false, true}, "snn poisson joint");
 }
 
 }  // namespace

@@ -92,6 +92,29 @@ TEST(GraphThreatContract, BudgetCanonicalEdgesRebuiltAdjacencyDeterminism) {
   EXPECT_EQ(graph_threats, 6) << "random-edge and dice at three rates";
 }
 
+// budget_unit: directed counts each undirected edge twice (an adjacency matrix's nonzeros), so twice the flips,
+// each still one undirected edge; it lands in threat_params, and the default's params are as they were.
+TEST(GraphThreatContract, DirectedBudgetUnitDoublesTheFlips) {
+  for (const std::string key : {"random-edge", "dice"}) {
+    auto undirected = make_threat(threat_cfg("name: " + key + "\nrate: 0.25"));
+    auto directed = make_threat(threat_cfg("name: " + key + "\nrate: 0.25\nbudget_unit: directed"));
+    EXPECT_EQ(undirected->params().find("budget_unit"), std::string::npos) << key;
+    EXPECT_NE(directed->params().find("rate=0.25;budget_unit=directed"), std::string::npos) << key;
+    auto clean = tiny_graph();
+    const auto before = edge_set(clean.edge_index);
+    Counting model;
+    Victim victim(model);
+    auto gen = make_generator(5);
+    const auto after = edge_set(dynamic_cast<Attack&>(*directed).perturb(victim, clean, gen).edge_index);
+    int64_t flips = 0;
+    for (const auto& e : after) flips += before.count(e) ? 0 : 1;
+    for (const auto& e : before) flips += after.count(e) ? 0 : 1;
+    EXPECT_EQ(flips, graph::budget(0.25, 2 * static_cast<int64_t>(before.size()))) << key;
+    EXPECT_GT(flips, graph::budget(0.25, static_cast<int64_t>(before.size()))) << key;
+  }
+  EXPECT_THROW(make_threat(threat_cfg("name: dice\nbudget_unit: nodes")), ConfigError);
+}
+
 TEST(GraphThreatContract, RateIsValidated) {
   EXPECT_THROW(make_threat(threat_cfg("name: dice\nrate: 0")), ConfigError);
   EXPECT_THROW(make_threat(threat_cfg("name: random-edge\nrate: -1")), ConfigError);

@@ -242,6 +242,27 @@ TEST(WordMask, MasksRoundedNinetyPercentOfTheTrueLengthNeverPadding) {
   EXPECT_THROW(c->check(image_context()), ConfigError);
 }
 
+// The mask token (`token`): <pad> in place, or deletion, the kept words closing up in order and the length shrinking;
+// an article with every word deleted keeps one <pad>. Each lands in threat_params.
+TEST(WordMask, PadAndDeleteTokens) {
+  auto ctx = text_context();
+  auto one = text_batch({{kThe, kFilm, kGood, kGreat}, {kFilm}});
+  auto draws = torch::zeros({2, 16}, torch::kBool);
+  draws[0][1] = true, draws[0][3] = true, draws[1][0] = true;
+  auto pad = make_as<Corruption>("name: word-mask\ntoken: pad");
+  EXPECT_EQ(pad->params(), "fraction=0.9;token=pad");
+  EXPECT_EQ(row_ids(pad->apply(one, draws, ctx), 0), (std::vector<int64_t>{kThe, ctx.vocab->pad, kGood, ctx.vocab->pad}));
+  auto del = make_as<Corruption>("name: word-mask\ntoken: delete");
+  EXPECT_EQ(del->params(), "fraction=0.9;token=delete");
+  auto out = del->apply(one, draws, ctx);
+  EXPECT_EQ(out.lengths[0].item<int64_t>(), 2);
+  EXPECT_EQ(out.lengths[1].item<int64_t>(), 1);
+  EXPECT_EQ(row_ids(out, 0), (std::vector<int64_t>{kThe, kGood}));
+  EXPECT_EQ(row_ids(out, 1), (std::vector<int64_t>{ctx.vocab->pad}));
+  EXPECT_TRUE(out.x[0].slice(0, 2).eq(ctx.vocab->pad).all().item<bool>()) << "after the new length: <pad>";
+  EXPECT_THROW(make_as<Corruption>("name: word-mask\ntoken: mask"), ConfigError);
+}
+
 TEST(Shuffle, PermutesOnlyWithinSentences) {
   auto c = make_as<Corruption>("name: shuffle");
   EXPECT_EQ(c->metric(), "Shuffle");
