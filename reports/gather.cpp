@@ -9,6 +9,7 @@
 #include <numeric>
 #include <tuple>
 
+#include "core/config.h"
 #include "core/errors.h"
 #include "reports/plot.h"
 
@@ -51,7 +52,41 @@ void read_training_time(const fs::path& cell_dir, CellTime& t) {
   t.epochs = m.rows().size();
 }
 
+// The spec's protocol keys as `run_dir`'s config sets them (or their defaults), under the run's algorithm.
+void read_protocol(const ReportSpec& spec, const fs::path& run_dir, const std::string& algorithm, Gathered& g) {
+  const fs::path cfg = run_dir / "config.resolved.yaml";
+  if (spec.protocol.empty() || !fs::exists(cfg)) return;
+  NodePtr root;
+  try {
+    root = parse_yaml_file(cfg.string());
+  } catch (const std::exception&) {
+    return;  // provenance only: the eval rows are what the table is made of
+  }
+  for (const auto& pc : spec.protocol) {
+    NodePtr n = root;
+    for (size_t start = 0; n && start <= pc.key.size();) {
+      const size_t dot = std::min(pc.key.find('.', start), pc.key.size());
+      n = n->kind == ConfigNode::Kind::kMap ? n->get(pc.key.substr(start, dot - start)) : nullptr;
+      start = dot + 1;
+    }
+    const bool set = n && n->kind == ConfigNode::Kind::kScalar;
+    if (set || !pc.fallback.empty()) g.protocol[pc.key][set ? n->scalar : pc.fallback].insert(algorithm);
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> protocol_lines(const ReportSpec& spec, const Gathered& g) {
+  std::vector<std::string> out;
+  for (const auto& pc : spec.protocol) {
+    auto it = g.protocol.find(pc.key);
+    if (it == g.protocol.end()) continue;
+    std::vector<std::string> shown;
+    for (const auto& [value, algs] : it->second) shown.push_back(fmt::format("{} ({})", value, fmt::join(algs, ", ")));
+    out.push_back(fmt::format("{} ({}): {}", pc.what, pc.key, fmt::join(shown, " | ")));
+  }
+  return out;
+}
 
 std::string join(const std::set<std::string>& s, const char* sep) { return fmt::format("{}", fmt::join(s, sep)); }
 
@@ -218,6 +253,11 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
     auto& t = g.times[cell_name(file, g.root)];
     add_seconds(t.eval, rows);
     read_training_time(file.parent_path().parent_path(), t);
+    if (!rows.empty()) {
+      auto alg = rows.front().algorithm;
+      if (auto it = spec.algorithm_names.find(alg); it != spec.algorithm_names.end()) alg = it->second;
+      read_protocol(spec, file.parent_path().parent_path(), alg, g);
+    }
     for (auto r : rows) {
       if (auto it = spec.algorithm_names.find(r.algorithm); it != spec.algorithm_names.end()) r.algorithm = it->second;
       r.mode = paper_mode(spec, r.mode);

@@ -257,6 +257,12 @@ void HtmlPage::provenance(const std::vector<RunCard>& runs, const std::vector<st
   body_ += fmt::format("<p>Runs under <code>{}</code>: every number above comes from one of these run directories "
                        "(its <code>eval/{}.csv</code>). Rerun one with <code>lrbench train RUN/config.resolved.yaml</code>.</p>\n",
                        html_escape(g_.root.string()), html_escape(spec_.suite));
+  if (const auto lines = protocol_lines(spec_, g_); !lines.empty()) {
+    body_ += "<p>Protocol choices the paper leaves open (each run's config.resolved.yaml; a key it does not set has "
+             "its default):</p>\n<ul>\n";
+    for (const auto& l : lines) body_ += "<li>" + html_escape(l) + "</li>\n";
+    body_ += "</ul>\n";
+  }
   for (const auto& r : runs) {
     body_ += fmt::format("<div class=\"card\" id=\"{}\"><h3>{} · {} · seed {}</h3>\n<p><code>{}</code></p>\n<table>\n",
                          r.anchor, html_escape(r.model), html_escape(r.algorithm), html_escape(r.seed), html_escape(r.path));

@@ -56,6 +56,12 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
   auto in = [](const std::vector<std::string>& names, const std::string& n) {
     return std::find(names.begin(), names.end(), n) != names.end();
   };
+  for (const auto& pc : c.list("protocol"))
+    s.protocol.push_back({pc.require<std::string>("what"), pc.require<std::string>("key"), [&] {
+                            std::string d;
+                            pc.read("default", d);
+                            return d;
+                          }()});
   for (const auto& cl : c.list("claims")) {
     ClaimSpec claim;
     claim.says = cl.require<std::string>("says");
@@ -225,6 +231,11 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     std::set<std::string> shown;
     for (const auto& p : it->second) shown.insert(p.empty() ? "(none)" : md_code(p));
     md += fmt::format("  - {}: {}{}\n", c, join(shown, " | "), shown.size() > 1 ? " (differs between runs)" : "");
+  }
+  if (const auto lines = protocol_lines(spec, g); !lines.empty()) {
+    md += "- Protocol choices the paper leaves open (each run's config.resolved.yaml; a key it does not set has its "
+          "default):\n";
+    for (const auto& l : lines) md += fmt::format("  - {}\n", md_text(l));
   }
   for (const auto& n : res.notes) md += fmt::format("- Note: {}\n", md_text(n));
   const auto notes_end = spec.notes.find_last_not_of(" \n\t");

@@ -39,6 +39,15 @@ struct ClaimSpec {
   std::vector<std::string> models, columns;  // models: empty = all of the report's
 };
 
+// A protocol choice the paper leaves open and a run's config makes (`protocol:` in reports/<table>.yaml): the
+// report names the value each algorithm's runs used, so a table says which protocol its numbers are under.
+struct ProtocolChoice {
+  std::string what;      // "SNN readout"
+  std::string key;       // dotted config key: "model.readout"
+  std::string fallback;  // the value a config that does not set the key gets (the reader's default); empty: such a
+                         // run is not listed (a key only some trainers read)
+};
+
 struct ReportSpec {
   std::string name;                          // "table1"
   std::string title;
@@ -62,6 +71,7 @@ struct ReportSpec {
   std::vector<std::string> controls;
   // Examples the paper evaluates a column on where that is not the whole test set (Table 2's PWWS and GA: 200).
   std::map<std::string, int64_t> paper_examples;
+  std::vector<ProtocolChoice> protocol;
   static ReportSpec load(const std::string& yaml_path);
 };
 

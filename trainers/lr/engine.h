@@ -38,6 +38,10 @@ struct EngineSettings {
   bool layerwise = true;
   bool sigma_grad = false;  // also estimate the gradient in log σ (learned σ)
   int64_t chunk_rows = 0;   // rows per suffix pass; 0 = auto (cache-sized)
+  // A shared call (call_layer_shared) with another input than the clean pass's: one product for all copies and
+  // their noise terms summed before the weight-gradient op (true), or the input tiled per copy (false: the
+  // reference the tests compare the shortcut with).
+  bool sum_shared_calls = true;
 };
 
 // A layer's estimated gradient, shaped like its parameters (log_sigma: [out]).

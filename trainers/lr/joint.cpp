@@ -18,6 +18,7 @@ struct Call {
   torch::Tensor x, like, noise;  // the call's input rows, an empty tensor shaped like its output, first-half σ-noise
   torch::Tensor live;            // float [rows of the first half] (1: the row carries noise), or undefined: all do
   int64_t rows = 0;              // rows per copy: the batch's, or a graph's edges (see the hook)
+  bool one_input = false;        // x holds one copy's rows, shared by all copies (a shared call the clean pass had not)
 };
 
 // A zero-row tensor with z's trailing shape: all from_phys needs, without keeping z alive.
@@ -61,12 +62,17 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
                   "in the clean pass (call_layer_shared needs the clean pass's input, e.g. its dropout masks)");
     }
     if (shared && !active[l]) return tile_rows(layers_[l](x_in), m);
-    auto x = shared && !reuse ? tile_rows(x_in, m) : x_in;
+    // A logit site's shared call with another input than the clean pass's (a spiking net's Poisson-coded image at
+    // each step): one product for all copies, and the copies' noise terms summed before the weight-gradient op.
+    const bool one_input = settings_.sum_shared_calls && shared && !reuse && set.mode == Mode::kLogit && !c.coupled();
+    auto x = shared && !reuse && !one_input ? tile_rows(x_in, m) : x_in;
     auto live = shared && live_in.defined() ? tile_rows(live_in, m) : live_in;
     torch::Tensor z;
     if (reuse) {
       auto zc = bc == c.batch() ? c.z[l] : c.z[l].slice(0, k.b0, k.b1);
       z = m == 1 ? zc.clone() : tile_rows(zc, m);  // never a view of the clean pass: the noise is added in place
+    } else if (one_input) {
+      z = tile_rows(layers_[l](x), m);
     } else {
       z = layers_[l](x);
     }
@@ -95,7 +101,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
         lv = live.narrow(0, 0, rhc).to(e.options());  // antithetic halves are the same examples
         e.mul_(lv.view({rhc, 1, 1}));
       }
-      calls[l].push_back({reuse ? torch::Tensor() : x, shape_of(z), e, lv, rc});
+      calls[l].push_back({reuse ? torch::Tensor() : x, shape_of(z), e, lv, rc, one_input});
       noise_part = mirror(e);
     } else {
       auto U = unfold_rows(layers_[l], x);  // [R, P, K+1]
@@ -156,6 +162,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
           s.out_grad.slice(0, k.b0, k.b1).add_(g.view({m, bc, g.size(1), g.size(2)}).sum(0));
           continue;
         }
+        if (call.one_input) g = g.view({m, call.rows, g.size(1), g.size(2)}).sum(0);
         G.push_back(from_phys(g, call.like));
         X.push_back(call.x);
       }

@@ -104,6 +104,24 @@ TEST(Report, MarkdownHasWideTableAndProvenance) {
   EXPECT_NE(resumed.find("the Total row: 0.8 min"), std::string::npos) << resumed;
 }
 
+// The protocol choices (spec.protocol): each algorithm's value from its runs' config.resolved.yaml, the default for
+// a run whose config does not set the key, and no entry for a key without a default that no config sets.
+TEST(Report, ProtocolChoicesFromTheRunsConfigs) {
+  TempDir d;
+  make_runs(d);
+  write_text_atomic(d / "runs/resnet5_lrwl_s0/config.resolved.yaml", "model:\n  name: resnet5\n  readout: spikes\n");
+  write_text_atomic(d / "runs/resnet5_lrwl_s1/config.resolved.yaml", "model:\n  name: resnet5\n  readout: spikes\n");
+  write_text_atomic(d / "runs/nested/vgg8_bp_s0/config.resolved.yaml", "model:\n  name: vgg8\n");
+  auto spec = make_spec(d);
+  spec.protocol = {{"readout", "model.readout", "membrane"}, {"learned sigma", "trainer.learn_sigma", ""}};
+  const auto md = make_report(spec, options(d)).markdown;
+  EXPECT_NE(md.find("- Protocol choices the paper leaves open"), std::string::npos) << md;
+  EXPECT_NE(md.find("  - readout (model.readout): membrane (BP) \\| spikes (LR-WL)\n"), std::string::npos) << md;
+  EXPECT_EQ(md.find("learned sigma"), std::string::npos) << md;
+  spec.protocol.clear();
+  EXPECT_EQ(make_report(spec, options(d)).markdown.find("Protocol choices"), std::string::npos);
+}
+
 TEST(Report, SweepCsvAndPlot) {
   TempDir d;
   make_runs(d);
@@ -187,6 +205,10 @@ TEST(ReportSpec, LoadsTable1AndRejectsUnknownKeys) {
   EXPECT_EQ(spec.sweep_param, "eps");
   EXPECT_TRUE(fs::exists(spec.paper_csv)) << spec.paper_csv;
   EXPECT_EQ(CsvTable::load(spec.paper_csv).rows().size(), 2u * 4u * 9u);
+  ASSERT_EQ(spec.protocol.size(), 1u);
+  EXPECT_EQ(spec.protocol[0].key, "trainer.learn_sigma");
+  EXPECT_EQ(spec.protocol[0].fallback, "");  // BP's configs have no trainer.learn_sigma: not listed
+  EXPECT_EQ(ReportSpec::load(dir + "/table4.yaml").protocol[0].fallback, "membrane");
 
   TempDir d;
   write_text_atomic(d / "bad.yaml", "title: x\nsuite: s\nmodels: [a]\nalgorithms: [b]\ncolumns: [c]\ncolums: [d]\n");
