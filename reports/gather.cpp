@@ -53,7 +53,8 @@ void read_training_time(const fs::path& cell_dir, CellTime& t) {
 }
 
 // The spec's protocol keys as `run_dir`'s config sets them (or their defaults), under the run's algorithm.
-void read_protocol(const ReportSpec& spec, const fs::path& run_dir, const std::string& algorithm, Gathered& g) {
+void read_protocol(const ReportSpec& spec, const fs::path& run_dir, const std::string& algorithm,
+                   const std::string& model, Gathered& g) {
   const fs::path cfg = run_dir / "config.resolved.yaml";
   if (spec.protocol.empty() || !fs::exists(cfg)) return;
   NodePtr root;
@@ -70,7 +71,7 @@ void read_protocol(const ReportSpec& spec, const fs::path& run_dir, const std::s
       start = dot + 1;
     }
     const bool set = n && n->kind == ConfigNode::Kind::kScalar;
-    if (set || !pc.fallback.empty()) g.protocol[pc.key][set ? n->scalar : pc.fallback].insert(algorithm);
+    if (set || !pc.fallback.empty()) g.protocol[pc.key][set ? n->scalar : pc.fallback].insert({algorithm, model});
   }
 }
 
@@ -81,8 +82,18 @@ std::vector<std::string> protocol_lines(const ReportSpec& spec, const Gathered& 
   for (const auto& pc : spec.protocol) {
     auto it = g.protocol.find(pc.key);
     if (it == g.protocol.end()) continue;
+    std::map<std::string, std::set<std::string>> models_of;  // algorithm -> its models under any value
+    for (const auto& [value, pairs] : it->second)
+      for (const auto& [alg, model] : pairs) models_of[alg].insert(model);
     std::vector<std::string> shown;
-    for (const auto& [value, algs] : it->second) shown.push_back(fmt::format("{} ({})", value, fmt::join(algs, ", ")));
+    for (const auto& [value, pairs] : it->second) {
+      std::map<std::string, std::set<std::string>> here;
+      for (const auto& [alg, model] : pairs) here[alg].insert(model);
+      std::vector<std::string> who;
+      for (const auto& [alg, models] : here)
+        who.push_back(models == models_of[alg] ? alg : fmt::format("{} on {}", alg, fmt::join(models, ", ")));
+      shown.push_back(fmt::format("{} ({})", value, fmt::join(who, "; ")));
+    }
     out.push_back(fmt::format("{} ({}): {}", pc.what, pc.key, fmt::join(shown, " | ")));
   }
   return out;
@@ -256,7 +267,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
     if (!rows.empty()) {
       auto alg = rows.front().algorithm;
       if (auto it = spec.algorithm_names.find(alg); it != spec.algorithm_names.end()) alg = it->second;
-      read_protocol(spec, file.parent_path().parent_path(), alg, g);
+      read_protocol(spec, file.parent_path().parent_path(), alg, rows.front().model, g);
     }
     for (auto r : rows) {
       if (auto it = spec.algorithm_names.find(r.algorithm); it != spec.algorithm_names.end()) r.algorithm = it->second;

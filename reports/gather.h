@@ -66,9 +66,9 @@ struct Gathered {
   std::set<std::string> transfer_modes;    // "transfer from BP", ... (lrbench eval --source)
   std::map<std::string, std::set<std::string>> file_commits;  // eval CSV -> the git commits of its rows
   std::map<Key, PaperValue> paper;         // the spec's paper CSV (empty without one)
-  // The spec's protocol keys: key -> value -> the algorithms whose runs used it (runs without a readable
-  // config.resolved.yaml are left out).
-  std::map<std::string, std::map<std::string, std::set<std::string>>> protocol;
+  // The spec's protocol keys: key -> value -> the (algorithm, model) pairs whose runs used it (runs without a
+  // readable config.resolved.yaml are left out).
+  std::map<std::string, std::map<std::string, std::set<std::pair<std::string, std::string>>>> protocol;
 };
 
 // RUNS_DIR of a report: opt.runs_dir, or runs/<name> when that is empty.
@@ -81,7 +81,8 @@ std::filesystem::path runs_root(const ReportSpec& spec, const ReportOptions& opt
 Gathered gather(const ReportSpec& spec, const std::filesystem::path& root, std::vector<std::string>& notes);
 
 // One line per protocol choice the runs make (spec.protocol, in its order): "SNN readout (model.readout): membrane
-// (BP, ES, LR)", the values separated by " | ". For the Markdown's and the HTML page's provenance alike.
+// (BP, ES, LR)", the values separated by " | "; an algorithm whose models differ names them ("0.5 (BP on GCN)").
+// For the Markdown's and the HTML page's provenance alike.
 std::vector<std::string> protocol_lines(const ReportSpec& spec, const Gathered& g);
 
 // What the transfer rows show, one sentence per model, algorithm and transfer mode: the mean over the columns

@@ -118,6 +118,13 @@ TEST(Report, ProtocolChoicesFromTheRunsConfigs) {
   EXPECT_NE(md.find("- Protocol choices the paper leaves open"), std::string::npos) << md;
   EXPECT_NE(md.find("  - readout (model.readout): membrane (BP) \\| spikes (LR-WL)\n"), std::string::npos) << md;
   EXPECT_EQ(md.find("learned sigma"), std::string::npos) << md;
+  // An algorithm whose models differ names them.
+  write_text_atomic(d / "runs/resnet5_lrwl_s1/config.resolved.yaml", "model:\n  name: resnet5\n");
+  write_text_atomic(d / "runs/resnet5_bp_s0/config.resolved.yaml", "model:\n  readout: spikes\n");
+  write_eval(d / "runs/resnet5_bp_s0/eval/table1.csv", {{"ResNet-5", "BP", "Ori", "50.00", "0"}});
+  const auto mixed = make_report(spec, options(d)).markdown;
+  EXPECT_NE(mixed.find("  - readout (model.readout): membrane (BP on VGG-8; LR-WL) \\| spikes (BP on ResNet-5; LR-WL)\n"),
+            std::string::npos) << mixed;
   spec.protocol.clear();
   EXPECT_EQ(make_report(spec, options(d)).markdown.find("Protocol choices"), std::string::npos);
 }
