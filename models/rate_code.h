@@ -4,8 +4,10 @@
 // The draws are addressable rather than streamed: the spike of pixel j at step t of an example is a pure function
 // of (key, the example's pixel values, t, j) through Philox4x32-10 (core/counter_normal.h). So the code of an image
 // does not depend on the batch it sits in, the rows an LR chunk takes, the process that draws it or a resume, and the
-// noisy copies of an LR step see the clean pass's spikes; an input changed by an attack gets a fresh draw, as a
-// Poisson encoder drawing anew at every forward would give it.
+// noisy copies of an LR step see the clean pass's spikes. Two consequences, unlike an encoder that draws anew at
+// every forward: an image keeps its code across epochs (training sees one draw per image, not a fresh one each
+// epoch), and each test image is scored on one draw; an input an attack changes, by however little, gets a fresh
+// draw of every pixel, so attacked accuracy also carries the effect of a redraw.
 #pragma once
 #include <torch/types.h>
 

@@ -22,9 +22,9 @@
 // spike (only the output layer gets BP gradients, and a white-box attack is refused). The surrogate enters only
 // autograd: the forward value is H either way, and LR/ES never use it.
 // LR sites (the paper's estimator: noise on every layer's input current at every step, the per-step terms
-// Σ_t z_t x_tᵀ summed): every Linear, called once per step. The first layer's input is the same image at every
-// step and in every copy (call_layer_shared: one input-current product per batch, the copies' noise terms
-// summed before the weight-gradient op).
+// Σ_t z_t x_tᵀ summed): every Linear, called once per step. The first layer's input is the same in every copy
+// (call_layer_shared: one input-current product per step for all copies, the copies' noise terms summed before the
+// weight-gradient op); with current coding it is also the same at every step, so the clean pass's product serves.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -71,7 +71,8 @@ class SnnImpl : public ClassifierImpl, public LayeredModel {
       in = widths[i];
     }
     // Drawn from the run's seeded generator only when used, so a current-coded net's initialisation is unchanged.
-    if (o.encoding == "poisson")
+    // An int64 buffer: Module::to(dtype) casts it too (double keeps it deterministic; 16-bit types are unsupported).
+    if (o.encoding == "poisson")  // host: built with the module, which is on the host until moved
       encoding_key_ = register_buffer("encoding_key", torch::randint(0, int64_t{1} << 62, {1}, torch::kLong));
   }
 

@@ -264,11 +264,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
     auto& t = g.times[cell_name(file, g.root)];
     add_seconds(t.eval, rows);
     read_training_time(file.parent_path().parent_path(), t);
-    if (!rows.empty()) {
-      auto alg = rows.front().algorithm;
-      if (auto it = spec.algorithm_names.find(alg); it != spec.algorithm_names.end()) alg = it->second;
-      read_protocol(spec, file.parent_path().parent_path(), alg, rows.front().model, g);
-    }
+    bool protocol_read = false;  // once per run, for a run the table keeps
     for (auto r : rows) {
       if (auto it = spec.algorithm_names.find(r.algorithm); it != spec.algorithm_names.end()) r.algorithm = it->second;
       r.mode = paper_mode(spec, r.mode);
@@ -279,6 +275,8 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
         g.ignored.insert(fmt::format("{}/{}/{}", r.model, r.algorithm, r.metric));
         continue;
       }
+      if (!protocol_read) read_protocol(spec, file.parent_path().parent_path(), r.algorithm, r.model, g);
+      protocol_read = true;
       if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
       auto& cell = g.cells[Key{r.model, row_label(r.algorithm, r.mode), r.metric}];
       auto [it, fresh] = cell.seed_file.emplace(r.seed, file.string());

@@ -81,7 +81,7 @@ std::filesystem::path runs_root(const ReportSpec& spec, const ReportOptions& opt
 Gathered gather(const ReportSpec& spec, const std::filesystem::path& root, std::vector<std::string>& notes);
 
 // One line per protocol choice the runs make (spec.protocol, in its order): "SNN readout (model.readout): membrane
-// (BP, ES, LR)", the values separated by " | "; an algorithm whose models differ names them ("0.5 (BP on GCN)").
+// (BP; ES; LR)", the values separated by " | "; an algorithm whose models differ names them ("0.5 (BP on GCN)").
 // For the Markdown's and the HTML page's provenance alike.
 std::vector<std::string> protocol_lines(const ReportSpec& spec, const Gathered& g);
 

@@ -258,8 +258,8 @@ void HtmlPage::provenance(const std::vector<RunCard>& runs, const std::vector<st
                        "(its <code>eval/{}.csv</code>). Rerun one with <code>lrbench train RUN/config.resolved.yaml</code>.</p>\n",
                        html_escape(g_.root.string()), html_escape(spec_.suite));
   if (const auto lines = protocol_lines(spec_, g_); !lines.empty()) {
-    body_ += "<p>Protocol choices the paper leaves open (each run's config.resolved.yaml; a key it does not set has "
-             "its default):</p>\n<ul>\n";
+    body_ += "<p>Protocol choices the paper leaves open (each run's config.resolved.yaml, or the setting's default "
+             "where it does not set the key; a key only some trainers read is listed for their runs):</p>\n<ul>\n";
     for (const auto& l : lines) body_ += "<li>" + html_escape(l) + "</li>\n";
     body_ += "</ul>\n";
   }

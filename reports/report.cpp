@@ -233,8 +233,8 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     md += fmt::format("  - {}: {}{}\n", c, join(shown, " | "), shown.size() > 1 ? " (differs between runs)" : "");
   }
   if (const auto lines = protocol_lines(spec, g); !lines.empty()) {
-    md += "- Protocol choices the paper leaves open (each run's config.resolved.yaml; a key it does not set has its "
-          "default):\n";
+    md += "- Protocol choices the paper leaves open (each run's config.resolved.yaml, or the setting's default where "
+          "it does not set the key; a key only some trainers read is listed for their runs):\n";
     for (const auto& l : lines) md += fmt::format("  - {}\n", md_text(l));
   }
   for (const auto& n : res.notes) md += fmt::format("- Note: {}\n", md_text(n));

@@ -44,8 +44,8 @@ struct ClaimSpec {
 struct ProtocolChoice {
   std::string what;      // "SNN readout"
   std::string key;       // dotted config key: "model.readout"
-  std::string fallback;  // the value a config that does not set the key gets (the reader's default); empty: such a
-                         // run is not listed (a key only some trainers read)
+  std::string fallback;  // YAML `default`: the value a config that does not set the key gets (the reader's default);
+                         // empty: such a run is not listed (a key only some trainers read)
 };
 
 struct ReportSpec {

@@ -23,6 +23,10 @@ import os
 import subprocess
 import sys
 
+# The kernels the C++ test pins (tests/unit/threats/CMakeLists.txt): OpenBLAS picks them by CPU otherwise.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -16,6 +16,8 @@ out_of() {
     o=$(sed -n 's/^out:[[:space:]]*//p' "experiments/$1/$2.txt" | sed 's/[[:space:]]*#.*//; s/[[:space:]]*$//')
   echo "${o:-results}"
 }
+[[ $profile != all || -z ${OUT:-} ]] ||
+  { echo "tools/report.sh: PROFILE=all renders each profile into its own folder; leave OUT unset" >&2; exit 2; }
 found=0 rc=0
 todo=()
 for t in ${TABLES:-table1 table2 table3 table4}; do

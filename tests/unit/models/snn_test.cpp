@@ -144,7 +144,10 @@ TEST(Snn, PoissonCodeFollowsTheImage) {
   b2.x = torch::cat({other.slice(0, 0, 2), a.slice(0, 3, 4), other.slice(0, 2, 3)});
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(torch::equal(m->forward(b1)[3], m->forward(b2)[2]));
-  EXPECT_TRUE(torch::equal(m->forward(b1), m->forward(b1)));  // deterministic in eval and training mode alike
+  EXPECT_TRUE(torch::equal(m->forward(b1), m->forward(b1)));
+  m->train();  // training mode draws the same code: no state advances between forwards
+  EXPECT_TRUE(torch::equal(m->forward(b1), m->forward(b1)));
+  m->eval();
   auto& lm = dynamic_cast<LayeredModel&>(*m);
   EXPECT_TRUE(torch::equal(lm.forward_copies(b1, 3), tile_rows(m->forward(b1), 3)));
   auto key = m->named_buffers()["encoding_key"];
@@ -153,8 +156,8 @@ TEST(Snn, PoissonCodeFollowsTheImage) {
   EXPECT_EQ(make_snn("", 2)->named_buffers().find("encoding_key"), nullptr);
 }
 
-// Attacks differentiate through the draw straight (d spike / d pixel = 1): the input gradient is the one of the
-// same net fed the spikes as a current, summed over the steps' first-layer products.
+// Attacks differentiate through the draw straight (d spike / d pixel = 1 at every step): the value is the spikes,
+// the gradient of their sum over 4 steps is 4 per pixel.
 TEST(Snn, PoissonGradientIsStraightThrough) {
   auto x = torch::full({1, 3}, 0.5, torch::kDouble).requires_grad_(true);
   auto s = poisson_spikes(x, 4, 99);
