@@ -128,6 +128,40 @@ Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::ve
                                           "attacks bound robust accuracy from above only (see the checks above).",
                                           row.first, row.second, fmt::join(checks, ", ")));
 
+  // Training budget: a cell trained on a small share of the paper's schedule need not reach its accuracy or robustness.
+  if (spec.schedule && !g.budget.empty()) {
+    auto percent = [](double share) {
+      const double p = 100 * share;
+      return fmt::format(p >= 10 ? "{:.0f} %" : p >= 1 ? "{:.1f} %" : "{:.2f} %", p);
+    };
+    std::vector<std::string> shares;
+    bool all_full = true;
+    std::vector<std::string> rows = spec.algorithms;
+    rows.insert(rows.end(), spec.controls.begin(), spec.controls.end());
+    for (const auto& m : spec.models)
+      for (const auto& a : rows) {
+        auto it = g.budget.find({m, a});
+        if (it == g.budget.end()) continue;
+        std::vector<std::string> each;
+        for (const auto& [share, divisor] : it->second) {
+          all_full &= share >= 1 && divisor == 1;
+          each.push_back(percent(share) + (divisor > 1 ? fmt::format(" with 1/{} of the preset's copies", divisor) : ""));
+        }
+        shares.push_back(fmt::format("{} {} {}", m, a, fmt::join(each, " or ")));
+      }
+    const auto& sc = *spec.schedule;
+    const std::string schedule =
+        sc.train_examples > 0 ? fmt::format("{} epochs of {} training examples", sc.epochs, sc.train_examples)
+                              : fmt::format("{} full-batch epochs", sc.epochs);
+    if (all_full)
+      out.shows.push_back(fmt::format("Every cell trained on the whole schedule ({}; {}).", schedule, sc.source));
+    else
+      out.cannot_show.push_back(fmt::format(
+          "The paper's training budget: against its schedule ({}; {}), the cells trained on {}; a cell short of it "
+          "need not have reached the accuracy or robustness that schedule gives.",
+          schedule, sc.source, fmt::join(shares, "; ")));
+  }
+
   // Seeds and test-set share.
   size_t rows = 0, single = 0;
   // (n, the paper's count) -> columns measured on fewer examples than the paper evaluates them on

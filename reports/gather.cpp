@@ -52,11 +52,22 @@ void read_training_time(const fs::path& cell_dir, CellTime& t) {
   t.epochs = m.rows().size();
 }
 
-// The spec's protocol keys as `run_dir`'s config sets them (or their defaults), under the run's algorithm.
-void read_protocol(const ReportSpec& spec, const fs::path& run_dir, const std::string& algorithm,
-                   const std::string& model, Gathered& g) {
+// The scalar at a dotted key of a parsed config, or null.
+NodePtr scalar_at(NodePtr n, const std::string& key) {
+  for (size_t start = 0; n && start <= key.size();) {
+    const size_t dot = std::min(key.find('.', start), key.size());
+    n = n->kind == ConfigNode::Kind::kMap ? n->get(key.substr(start, dot - start)) : nullptr;
+    start = dot + 1;
+  }
+  return n && n->kind == ConfigNode::Kind::kScalar ? n : nullptr;
+}
+
+// What a run's config.resolved.yaml says that the report prints beside its numbers: the spec's protocol keys (or
+// their defaults) and, with a schedule, the run's share of it; under the run's model and algorithm.
+void read_run_config(const ReportSpec& spec, const fs::path& run_dir, const std::string& algorithm,
+                     const std::string& model, bool budget, Gathered& g) {
   const fs::path cfg = run_dir / "config.resolved.yaml";
-  if (spec.protocol.empty() || !fs::exists(cfg)) return;
+  if ((spec.protocol.empty() && !spec.schedule) || !fs::exists(cfg)) return;
   NodePtr root;
   try {
     root = parse_yaml_file(cfg.string());
@@ -64,15 +75,27 @@ void read_protocol(const ReportSpec& spec, const fs::path& run_dir, const std::s
     return;  // provenance only: the eval rows are what the table is made of
   }
   for (const auto& pc : spec.protocol) {
-    NodePtr n = root;
-    for (size_t start = 0; n && start <= pc.key.size();) {
-      const size_t dot = std::min(pc.key.find('.', start), pc.key.size());
-      n = n->kind == ConfigNode::Kind::kMap ? n->get(pc.key.substr(start, dot - start)) : nullptr;
-      start = dot + 1;
-    }
-    const bool set = n && n->kind == ConfigNode::Kind::kScalar;
-    if (set || !pc.fallback.empty()) g.protocol[pc.key][set ? n->scalar : pc.fallback].insert({algorithm, model});
+    const NodePtr n = scalar_at(root, pc.key);
+    if (n || !pc.fallback.empty()) g.protocol[pc.key][n ? n->scalar : pc.fallback].insert({algorithm, model});
   }
+  if (!spec.schedule || !budget) return;
+  // Epochs, and per epoch the examples max_steps batches leave of the schedule's (a graph: full batch, all).
+  auto integer = [&](const std::string& key, int64_t fallback) -> int64_t {
+    const NodePtr n = scalar_at(root, key);
+    try {
+      return n ? std::stoll(n->scalar) : fallback;
+    } catch (const std::exception&) {
+      return fallback;
+    }
+  };
+  const int64_t epochs = integer("train.epochs", 0), max_steps = integer("train.max_steps", 0),
+                batch = integer("train.batch_size", 0), n = spec.schedule->train_examples;
+  if (epochs <= 0) return;
+  double per_epoch = 1;
+  if (n > 0 && max_steps > 0 && batch > 0)
+    per_epoch = std::min(1.0, static_cast<double>(max_steps) * static_cast<double>(batch) / static_cast<double>(n));
+  const double share = static_cast<double>(epochs) * per_epoch / static_cast<double>(spec.schedule->epochs);
+  g.budget[{model, algorithm}].insert({share, std::max<int64_t>(1, integer("trainer.copies_divisor", 1))});
 }
 
 }  // namespace
@@ -275,7 +298,9 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
         g.ignored.insert(fmt::format("{}/{}/{}", r.model, r.algorithm, r.metric));
         continue;
       }
-      if (!protocol_read) read_protocol(spec, file.parent_path().parent_path(), r.algorithm, r.model, g);
+      // A matched row's run is the BP run whose snapshot, not whose final model, it scores: no budget from it.
+      if (!protocol_read)
+        read_run_config(spec, file.parent_path().parent_path(), r.algorithm, r.model, r.mode.rfind("matched", 0) != 0, g);
       protocol_read = true;
       if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
       auto& cell = g.cells[Key{r.model, row_label(r.algorithm, r.mode), r.metric}];

@@ -69,6 +69,10 @@ struct Gathered {
   // The spec's protocol keys: key -> value -> the (algorithm, model) pairs whose runs used it (runs without a
   // readable config.resolved.yaml are left out).
   std::map<std::string, std::map<std::string, std::set<std::pair<std::string, std::string>>>> protocol;
+  // With the spec's schedule: each run's share of it, under (model, algorithm): the share of the schedule's training
+  // examples (epochs x examples per epoch, 1 = all of it) and the LR copies divisor (trainer.copies_divisor, 1 when
+  // unset), one entry per distinct pair over seeds.
+  std::map<std::pair<std::string, std::string>, std::set<std::pair<double, int64_t>>> budget;
 };
 
 // RUNS_DIR of a report: opt.runs_dir, or runs/<name> when that is empty.

@@ -62,6 +62,15 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
                             pc.read("default", d);
                             return d;
                           }()});
+  if (c.has("schedule")) {
+    auto sc = c.sub("schedule");
+    Schedule sched;
+    sched.epochs = sc.require<int64_t>("epochs", Range::at_least(1));
+    sc.read("train_examples", sched.train_examples, Range::at_least(0));
+    sched.source = sc.require<std::string>("source");
+    sc.reject_unread_keys();
+    s.schedule = sched;
+  }
   for (const auto& cl : c.list("claims")) {
     ClaimSpec claim;
     claim.says = cl.require<std::string>("says");

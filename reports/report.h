@@ -48,6 +48,14 @@ struct ProtocolChoice {
                          // empty: such a run is not listed (a key only some trainers read)
 };
 
+// The training budget the paper (or, where it is silent, the paper profile) gives every cell (`schedule:` in
+// reports/<table>.yaml): "What it cannot show" names each cell's share of it, from the run's config.
+struct Schedule {
+  int64_t epochs = 0;          // the paper's epochs
+  int64_t train_examples = 0;  // examples per epoch; 0 = full batch (a graph: one step per epoch)
+  std::string source;          // where the numbers come from ("LR_Test train.py")
+};
+
 struct ReportSpec {
   std::string name;                          // "table1"
   std::string title;
@@ -72,6 +80,7 @@ struct ReportSpec {
   // Examples the paper evaluates a column on where that is not the whole test set (Table 2's PWWS and GA: 200).
   std::map<std::string, int64_t> paper_examples;
   std::vector<ProtocolChoice> protocol;
+  std::optional<Schedule> schedule;
   static ReportSpec load(const std::string& yaml_path);
 };
 

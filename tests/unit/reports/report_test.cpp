@@ -129,6 +129,33 @@ TEST(Report, ProtocolChoicesFromTheRunsConfigs) {
   EXPECT_EQ(make_report(spec, options(d)).markdown.find("Protocol choices"), std::string::npos);
 }
 
+TEST(Report, EachCellsShareOfThePapersSchedule) {
+  TempDir d;
+  make_runs(d);
+  const std::string lr = "train:\n  epochs: 2\n  max_steps: 400\n  batch_size: 100\ntrainer:\n  copies_divisor: 10\n";
+  write_text_atomic(d / "runs/resnet5_lrwl_s0/config.resolved.yaml", lr);
+  write_text_atomic(d / "runs/resnet5_lrwl_s1/config.resolved.yaml", lr);
+  write_text_atomic(d / "runs/nested/vgg8_bp_s0/config.resolved.yaml", "train:\n  epochs: 5\n  batch_size: 100\n");
+  auto spec = make_spec(d);
+  const auto without = make_report(spec, options(d)).markdown;
+  EXPECT_EQ(without.find("The paper's training budget"), std::string::npos) << without;
+  // 2 epochs x 400 steps x 100 of 100 epochs x 50,000 = 1.6 %; VGG-8 BP 5 of 100 whole epochs = 5.0 %.
+  spec.schedule = Schedule{100, 50000, "the paper's train.py"};
+  const auto md = make_report(spec, options(d)).markdown;
+  EXPECT_NE(md.find("- The paper's training budget: against its schedule (100 epochs of 50000 training examples; the "
+                    "paper's train.py), the cells trained on ResNet-5 LR-WL 1.6 % with 1/10 of the preset's copies; "
+                    "VGG-8 BP 5.0 %; a cell short"),
+            std::string::npos) << md;
+  // A run trained on the whole schedule with all its copies is not short of it.
+  for (const char* run : {"resnet5_lrwl_s0", "resnet5_lrwl_s1", "nested/vgg8_bp_s0"})
+    write_text_atomic(d / "runs" / fs::path(run) / "config.resolved.yaml", "train:\n  epochs: 100\n  batch_size: 100\n");
+  const auto full = make_report(spec, options(d)).markdown;
+  EXPECT_EQ(full.find("The paper's training budget"), std::string::npos) << full;
+  EXPECT_NE(full.find("- Every cell trained on the whole schedule (100 epochs of 50000 training examples; the paper's "
+                      "train.py)."),
+            std::string::npos) << full;
+}
+
 TEST(Report, SweepCsvAndPlot) {
   TempDir d;
   make_runs(d);
