@@ -339,7 +339,8 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
     add_seconds(g.times[cell_name(file, g.root)].sweep, rows);
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
-      auto v = report_detail::threat_param(r.threat_params, spec.sweep_param);
+      const std::string& param = spec.sweep_param_of(r.metric);
+      auto v = report_detail::threat_param(r.threat_params, param);
       if (!v) {
         ++skipped;
         continue;
@@ -348,7 +349,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
       const auto mode = paper_mode(spec, r.mode);
       auto alg = row_label(base, mode);
       if (mode != "white-box") g.transfer_modes.insert(mode);
-      g.sweep.push_back({r.model, alg, r.metric, *v, number(*v, file.string(), i, "threat_params"),
+      g.sweep.push_back({r.model, alg, r.metric, param, *v, number(*v, file.string(), i, "threat_params"),
                          r.accuracy, r.seed});
       if (rank(spec.sweep_mean, r.metric) < spec.sweep_mean.size() && rank(spec.models, r.model) < spec.models.size() &&
           (rank(spec.algorithms, base) < spec.algorithms.size() || rank(spec.controls, base) < spec.controls.size())) {
@@ -368,12 +369,13 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
                                   std::get<0>(key), std::get<1>(key), std::get<2>(key), seed, it->second));
     cell.acc.push_back(std::accumulate(m.acc.begin(), m.acc.end(), 0.0) / static_cast<double>(m.acc.size()));
     cell.acc_seed.push_back(seed);
-    cell.params.insert(fmt::format("mean over {} {}: {}", m.acc.size(), spec.sweep_param, join(m.values, " ")));
+    cell.params.insert(
+        fmt::format("mean over {} {}: {}", m.acc.size(), spec.sweep_param_of(std::get<2>(key)), join(m.values, " ")));
     cell.ns.insert(m.ns.begin(), m.ns.end()), cell.datasets.insert(m.datasets.begin(), m.datasets.end());
     cell.commits.insert(m.commits.begin(), m.commits.end());
   }
-  if (skipped) notes.push_back(fmt::format("{} sweep row(s) without '{}' in threat_params skipped", skipped,
-                                           spec.sweep_param));
+  if (skipped) notes.push_back(fmt::format("{} sweep row(s) without their swept setting ('{}'{}) in threat_params skipped",
+                                           skipped, spec.sweep_param, spec.sweep_params.empty() ? "" : " or sweep_params'"));
   std::stable_sort(g.sweep.begin(), g.sweep.end(), [&](const SweepSample& a, const SweepSample& b) {
     auto key = [&](const SweepSample& s) {
       return std::make_tuple(rank(spec.models, s.model), s.model, rank(spec.algorithms, s.algorithm), s.algorithm,

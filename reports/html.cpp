@@ -154,13 +154,13 @@ std::vector<Chart> curve_charts(const std::vector<Run>& runs, std::vector<std::s
 // Accuracy vs the swept parameter: one chart per (model, metric), one line per algorithm (mean over seeds), each
 // algorithm in the same colour on every chart.
 std::vector<Chart> sweep_charts(const ReportSpec& spec, const Gathered& g) {
-  const bool eps = spec.sweep_param == "eps";  // 4/255 reads better as 4
   std::map<std::tuple<size_t, std::string, size_t, std::string>, Chart> charts;  // model and metric, in print order
   std::map<std::string, int> colour;  // first seen: g.sweep lists algorithms in the spec's order
   for (const auto& series : sweep_series(g.sweep)) {
+    const bool eps = series.param == "eps";  // 4/255 reads better as 4
     auto& chart = charts[{rank(spec.models, series.model), series.model, rank(spec.columns, series.metric), series.metric}];
     if (chart.title.empty())
-      chart = {series.model + " · " + series.metric, eps ? "eps × 255" : spec.sweep_param, "accuracy (%)", {}, true};
+      chart = {series.model + " · " + series.metric, eps ? "eps × 255" : series.param, "accuracy (%)", {}, true};
     ChartSeries line{series.algorithm, {}, colour.emplace(series.algorithm, static_cast<int>(colour.size()) + 1).first->second, 1};
     for (const auto& p : series.points) line.xy.emplace_back(p.x * (eps ? 255.0 : 1.0), p.sum / p.count);
     chart.series.push_back(std::move(line));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace lrb::report_detail {
@@ -207,9 +208,15 @@ void HtmlPage::checks() {
 }
 
 void HtmlPage::sweeps(const std::vector<std::string>& svgs, size_t expected) {
-  section("sweep", "Accuracy vs " + spec_.sweep_param);
+  std::vector<std::string> params;  // the swept settings, sweep_param's first
+  for (const auto& s : g_.sweep)
+    if (s.param == spec_.sweep_param && params.empty()) params.push_back(s.param);
+  for (const auto& s : g_.sweep)
+    if (std::find(params.begin(), params.end(), s.param) == params.end()) params.push_back(s.param);
+  const std::string names = fmt::format("{}", fmt::join(params, ", "));
+  section("sweep", "Accuracy vs " + names);
   body_ += fmt::format("<p>Mean over seeds at each {}; the table's sweep-averaged columns are the mean of these points.</p>\n",
-                       html_escape(spec_.sweep_param));
+                       html_escape(names));
   if (svgs.size() != expected) {
     body_ += "<p>Not drawn (see the notes at the end); the values are in the long CSV.</p>\n";
     return;

@@ -114,6 +114,8 @@ std::vector<MaskingFinding> masking_findings(const ReportSpec& spec, const Gathe
     }
   // 2: the sweep, per series (mean over seeds at each eps).
   for (const auto& s : sweep_series(g.sweep)) {
+    // Another setting's curve (Poisson's rate: a larger rate is milder noise) has no direction to check.
+    if (s.param != spec.sweep_param) continue;
     for (size_t i = 1; i < s.points.size(); ++i) {
       const auto &p0 = s.points[i - 1], &p1 = s.points[i];
       const double a0 = p0.sum / p0.count, a1 = p1.sum / p1.count;

@@ -101,7 +101,7 @@ std::vector<SweepSeries> sweep_series(const std::vector<SweepSample>& samples) {
   for (const auto& s : samples) {
     if (out.empty() || out.back().model != s.model || out.back().algorithm != s.algorithm ||
         out.back().metric != s.metric)
-      out.push_back({s.model, s.algorithm, s.metric, {}});
+      out.push_back({s.model, s.algorithm, s.metric, s.param, {}});
     auto& pts = out.back().points;
     if (pts.empty() || pts.back().x != s.x) pts.push_back({s.value, s.x});
     pts.back().sum += s.accuracy;

@@ -9,6 +9,7 @@ namespace lrb::report_detail {
 // One eval row of a <suite>.sweep.csv, already reduced to the swept parameter's value.
 struct SweepSample {
   std::string model, algorithm, metric;
+  std::string param;  // the swept setting (the spec's sweep_param_of(metric))
   std::string value;  // as printed in threat_params, e.g. "0.0156862745098039"
   double x = 0;       // parsed value
   double accuracy = 0;
@@ -22,7 +23,7 @@ struct SweepPoint {
   int count = 0;      // seeds: the mean is sum / count
 };
 struct SweepSeries {
-  std::string model, algorithm, metric;
+  std::string model, algorithm, metric, param;
   std::vector<SweepPoint> points;
 };
 // `samples` sorted as gather() leaves them (series, then x): samples of one series, and of one x in it, adjacent.

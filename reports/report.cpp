@@ -38,6 +38,13 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
     s.paper_csv = (fs::path(yaml_path).parent_path() / s.paper_csv).lexically_normal().string();
   c.read("sweep", s.sweep_param);
   c.read("sweep_mean", s.sweep_mean);
+  auto sweep_params = c.sub("sweep_params");
+  for (const auto& col : sweep_params.keys()) {
+    if (s.sweep_param.empty()) sweep_params.fail(col, "needs the sweep key (the other columns' parameter)", "sweep: eps");
+    if (std::find(s.columns.begin(), s.columns.end(), col) == s.columns.end())
+      sweep_params.fail(col, "not one of the report's columns", fmt::format("one of {}", fmt::join(s.columns, ", ")));
+    sweep_params.read(col, s.sweep_params[col]);
+  }
   for (const auto& m : s.sweep_mean) {
     if (s.sweep_param.empty()) c.fail("sweep_mean", "needs the sweep key (the parameter averaged over)", "sweep: rate", m);
     if (std::find(s.columns.begin(), s.columns.end(), m) == s.columns.end())
@@ -214,10 +221,12 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
     for (const auto& f : findings) md += fmt::format("- check {}: {}\n", f.check, f.text);
 
   if (!sweep_files.empty()) {
-    md += fmt::format("\n## Accuracy vs {}\n\n", spec.sweep_param);
+    std::string shown;  // the setting whose section is open
     for (const auto& f : sweep_files) {
-      const std::string base = fs::path(f).filename().string();
-      md += fs::path(f).extension() == ".png" ? fmt::format("![accuracy vs {}]({})\n", spec.sweep_param, base)
+      const std::string base = fs::path(f).filename().string(), stem = fs::path(f).stem().string();
+      const std::string param = stem.substr(std::min(stem.size(), spec.name.size() + 1));
+      if (param != shown) md += fmt::format("\n## Accuracy vs {}\n\n", param), shown = param;
+      md += fs::path(f).extension() == ".png" ? fmt::format("![accuracy vs {}]({})\n", param, base)
                                               : fmt::format("Data: `{}`\n\n", base);
     }
   }
@@ -318,15 +327,22 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
           const Stats ps = stats(tp.second);
           res.long_table.add({m, base, c, fixed2(ps.mean), "", "", join(cell.ns, "|"), std::to_string(ps.seeds),
                               ps.std ? fixed2(*ps.std) : "", join(cell.datasets, " | "),
-                              spec.sweep_param + "=" + tp.first, join(cell.commits, " | "), mode, per_seed(tp.second)});
+                              spec.sweep_param_of(c) + "=" + tp.first, join(cell.commits, " | "), mode, per_seed(tp.second)});
         }
       }
 
   const fs::path out = opt.out_dir;
   std::vector<std::string> sweep_files;
-  if (!g.sweep.empty()) {
-    auto sw = report_detail::write_sweep(out.string(), spec.name, spec.sweep_param, g.sweep, opt.gnuplot);
-    sweep_files = sw.written;
+  // One CSV and plot per swept setting: sweep_param's first, then sweep_params' in name order.
+  std::map<std::string, std::vector<SweepSample>> by_param;
+  for (const auto& s : g.sweep) by_param[s.param].push_back(s);
+  std::vector<std::string> params;
+  if (by_param.count(spec.sweep_param)) params.push_back(spec.sweep_param);
+  for (const auto& [p, samples] : by_param)
+    if (p != spec.sweep_param) params.push_back(p);
+  for (const auto& p : params) {
+    auto sw = report_detail::write_sweep(out.string(), spec.name, p, by_param[p], opt.gnuplot);
+    sweep_files.insert(sweep_files.end(), sw.written.begin(), sw.written.end());
     res.notes.insert(res.notes.end(), sw.notes.begin(), sw.notes.end());
   }
   res.markdown = markdown(spec, opt, g, paper, res, sweep_files);

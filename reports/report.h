@@ -65,6 +65,13 @@ struct ReportSpec {
   // Our algorithm name -> the paper's row name, where they differ (Table 2 prints the lr-l trainer as "LR").
   std::map<std::string, std::string> algorithm_names;
   std::string sweep_param;                   // e.g. "eps"; empty = no sweep plot
+  // Columns whose sweep varies another setting than sweep_param (Table 1: Poisson's rate, Gaussian's std): their
+  // curves get a plot and a CSV of their own (<name>_<param>.csv), and masking check 2 reads sweep_param's only.
+  std::map<std::string, std::string> sweep_params;
+  const std::string& sweep_param_of(const std::string& column) const {
+    auto it = sweep_params.find(column);
+    return it == sweep_params.end() ? sweep_param : it->second;
+  }
   // Columns whose cell is the mean of the sweep's rows of that metric in each run (one value per seed), e.g.
   // Table 3's RA and DICE average the ten edge rates; each rate's value is also a row of the long CSV.
   std::vector<std::string> sweep_mean;

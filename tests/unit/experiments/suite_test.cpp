@@ -65,7 +65,10 @@ TEST(Suite, Table1HasThePapersColumnsAndSettings) {
   EXPECT_EQ(s.threats[3].threat->params(), "eps=0.03137254901960784");  // 8/255 (paper §4.2)
   EXPECT_NE(s.threats[4].threat->params().find("steps=5"), std::string::npos);
   EXPECT_EQ(s.n_examples, 0);  // the whole test set by default
-  EXPECT_EQ(s.sweep.size(), 5u + 5u + 5u + 6u);  // FGSM, I-FGSM, MI-FGSM at 5 eps; APGD-CE also at 0.5
+  // FGSM, I-FGSM, MI-FGSM at 5 eps; APGD-CE also at 0.5; Poisson and Gaussian at CIFAR-10-C's 5 severities and 3 more
+  ASSERT_EQ(s.sweep.size(), 5u + 5u + 5u + 6u + 8u + 8u);
+  EXPECT_EQ(s.sweep[21].threat->params(), "rate=500");
+  EXPECT_EQ(s.sweep[29].threat->metric(), "Gaussian");
   EXPECT_FALSE(s.noise);
   auto over = load_suite(find_suite("table1"), {"eval.n_examples=100"});
   EXPECT_EQ(over.n_examples, 100);

@@ -173,6 +173,38 @@ TEST(Report, SweepCsvAndPlot) {
   EXPECT_TRUE(leftover_temps(d / "out").empty());
 }
 
+TEST(Report, ASecondSweptSettingGetsItsOwnCsvAndNoMaskingCheck) {
+  TempDir d;
+  make_runs(d);
+  // Poisson noise is milder at a larger rate: its accuracy rises along the sweep, which check 2 must not flag.
+  write_eval(d / "runs/resnet5_lrwl_s0/eval/table1.sweep.csv",
+             {{"ResNet-5", "LR-WL", "FGSM", "30.00", "0", "eps=0.00392156862745098;steps=1"},
+              {"ResNet-5", "LR-WL", "FGSM", "20.00", "0", "eps=0.0078431372549019;steps=1"},
+              {"ResNet-5", "LR-WL", "FGSM", "10.00", "0", "eps=0.0156862745098039;steps=1"},
+              {"ResNet-5", "LR-WL", "Poisson", "20.00", "0", "rate=10"},
+              {"ResNet-5", "LR-WL", "Poisson", "40.00", "0", "rate=100"}});
+  auto spec = make_spec(d);
+  spec.columns.push_back("Poisson");
+  spec.sweep_params = {{"Poisson", "rate"}};
+  const auto res = make_report(spec, options(d));
+  const auto rate = CsvTable::load(d / "out/t1_rate.csv");
+  EXPECT_EQ(rate.header(), (std::vector<std::string>{"model", "algorithm", "metric", "rate", "accuracy", "seeds"}));
+  ASSERT_EQ(rate.rows().size(), 2u);
+  EXPECT_EQ(rate.rows()[0][3], "10");
+  EXPECT_EQ(rate.rows()[1][4], "40.00");
+  EXPECT_EQ(CsvTable::load(d / "out/t1_eps.csv").rows().size(), 3u);
+  EXPECT_NE(res.markdown.find("## Accuracy vs eps\n"), std::string::npos) << res.markdown;
+  EXPECT_NE(res.markdown.find("## Accuracy vs rate\n"), std::string::npos) << res.markdown;
+  EXPECT_EQ(res.markdown.find("Poisson accuracy rises"), std::string::npos) << res.markdown;
+  // Without sweep_params the rows lack the swept setting (eps) and are skipped, with a note.
+  spec.sweep_params.clear();
+  const auto plain = make_report(spec, options(d));
+  EXPECT_FALSE(fs::exists(d / "out/t1_rate.csv") && plain.markdown.find("Accuracy vs rate") != std::string::npos);
+  bool noted = false;
+  for (const auto& n : plain.notes) noted |= n.find("2 sweep row(s) without") != std::string::npos;
+  EXPECT_TRUE(noted) << fmt::format("{}", fmt::join(plain.notes, "\n"));
+}
+
 TEST(Report, MissingGnuplotSkipsOnlyThePng) {
   TempDir d;
   make_runs(d);
