@@ -63,8 +63,8 @@ TEST(Masking, EachCheckNamesItsCellAndNumbers) {
   put(g, "LR", "Ori", 13), put(g, "LR", "FGSM", 30), put(g, "LR", "I-FGSM", 31), put(g, "LR", "MI-FGSM", 29);
   put(g, "LR", "APGD-CE", 31.5), put(g, "LR", "Square", 12);
   g.cells[Key{"M", "LR", "FGSM"}].zero_grad_examples = 26, g.cells[Key{"M", "LR", "FGSM"}].grad_examples = 500;
-  g.sweep = {{"M", "LR", "FGSM", "0.01", 0.01, 40, "0"}, {"M", "LR", "FGSM", "0.1", 0.1, 35, "0"},
-             {"M", "LR", "FGSM", "0.2", 0.2, 38, "0"}, {"M", "LR", "FGSM", "0.5", 0.5, 20, "0"}};
+  g.sweep = {{"M", "LR", "FGSM", "eps", "0.01", 0.01, 40, "0"}, {"M", "LR", "FGSM", "eps", "0.1", 0.1, 35, "0"},
+             {"M", "LR", "FGSM", "eps", "0.2", 0.2, 38, "0"}, {"M", "LR", "FGSM", "eps", "0.5", 0.5, 20, "0"}};
   auto f = masking_findings(spec(), g);
   EXPECT_EQ(checks_of(f, "LR"), (std::vector<int>{1, 2, 3, 4, 5}));
   EXPECT_TRUE(checks_of(f, "BP").empty());
@@ -84,7 +84,7 @@ TEST(Masking, EachCheckNamesItsCellAndNumbers) {
 TEST(Masking, ThresholdsAreStrictInDecimal) {
   Gathered g;
   healthy(g, "BP");
-  g.sweep = {{"M", "BP", "APGD-CE", "0.2", 0.2, 13.6, "0"}, {"M", "BP", "APGD-CE", "0.5", 0.5, 13.8, "0"}};
+  g.sweep = {{"M", "BP", "APGD-CE", "eps", "0.2", 0.2, 13.6, "0"}, {"M", "BP", "APGD-CE", "eps", "0.5", 0.5, 13.8, "0"}};
   auto f = masking_findings(spec(), g);
   ASSERT_EQ(f.size(), 1u) << "13.6 -> 13.8 is exactly the 0.2 pp tolerance; only the 5 % floor at eps 0.5 applies";
   EXPECT_NE(f[0].text.find("leaves 13.80 % at eps 0.5"), std::string::npos) << f[0].text;
@@ -133,8 +133,8 @@ TEST(Masking, FloorIsWhiteBoxOnlyAndNoiseRowsAreChecked) {
   Gathered g;
   healthy(g, "BP");
   g.transfer_modes.insert("transfer from BP");
-  g.sweep = {{"M", "LR (transfer from BP)", "APGD-CE", "0.1", 0.1, 30, "0"},
-             {"M", "LR (transfer from BP)", "APGD-CE", "0.5", 0.5, 20, "0"}};
+  g.sweep = {{"M", "LR (transfer from BP)", "APGD-CE", "eps", "0.1", 0.1, 30, "0"},
+             {"M", "LR (transfer from BP)", "APGD-CE", "eps", "0.5", 0.5, 20, "0"}};
   EXPECT_TRUE(masking_findings(spec(), g).empty());
   const std::string noisy = "LR (noise on: 20 samples, EOT 20)";
   g.transfer_modes.insert("noise on: 20 samples, EOT 20");
