@@ -156,8 +156,11 @@ double mean_of(const std::vector<double>& v) {
 
 const char* const kTextAttackSummaryNote =
     "Means over seeds. Success rate: of the examples the model got right (the others are skipped, as TextAttack "
-    "does), the share the attack turned; words changed: the share of an article's words a successful attack "
-    "substituted; queries: model queries per attacked example.";
+    "does), the share the attack turned, or, for an attack run on every example (attacked=all in its threat_params: "
+    "the openattack preset), OpenAttack's count: successes over all examples, a misclassified article counting as a "
+    "success unless the attack gave up on it; 1 − ASR: OpenAttack's robustness figure, for those rows only; words "
+    "changed: the share of an article's words a successful attack substituted; queries: model queries per attacked "
+    "example.";
 
 std::vector<TextAttackRow> text_attack_rows(const ReportSpec& spec, const Gathered& g) {
   std::vector<TextAttackRow> rows;
@@ -169,6 +172,10 @@ std::vector<TextAttackRow> text_attack_rows(const ReportSpec& spec, const Gather
         const auto& cell = it->second;
         rows.push_back({m, a, c, stats(cell).mean, mean_of(cell.success_rate), mean_of(cell.words_changed_pct),
                         mean_of(cell.queries_per_example)});
+        const bool all = !cell.params.empty() && std::all_of(cell.params.begin(), cell.params.end(), [](const auto& p) {
+          return (";" + p + ";").find(";attacked=all;") != std::string::npos;
+        });
+        if (all) rows.back().one_minus_asr = 100 - rows.back().success_rate;
       }
   return rows;
 }

@@ -47,6 +47,9 @@ double min_examples(const Cell& c);
 struct TextAttackRow {
   std::string model, algorithm, attack;
   double accuracy = 0, success_rate = 0, words_changed_pct = 0, queries_per_example = 0;
+  // 100 - success rate where every example was attacked (threat_params attacked=all: the openattack preset), so the
+  // rate is OpenAttack's count and this its robustness figure; empty for TextAttack's count (correct examples only).
+  std::optional<double> one_minus_asr;
 };
 // Every cell with the summary, models x algorithms x columns in the spec's order (white-box rows).
 std::vector<TextAttackRow> text_attack_rows(const ReportSpec& spec, const Gathered& g);

@@ -157,12 +157,14 @@ std::string cell_text(const Stats& st, const PaperValue* paper) {
 std::string text_attack_summary(const ReportSpec& spec, const Gathered& g) {
   std::string rows;
   for (const auto& r : text_attack_rows(spec, g))
-    rows += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.1f} |\n", md_text(r.model), md_text(r.algorithm),
-                        md_text(r.attack), r.accuracy, r.success_rate, r.words_changed_pct, r.queries_per_example);
+    rows += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {} | {:.2f} | {:.1f} |\n", md_text(r.model),
+                        md_text(r.algorithm), md_text(r.attack), r.accuracy, r.success_rate,
+                        r.one_minus_asr ? fmt::format("{:.2f}", *r.one_minus_asr) : "—", r.words_changed_pct,
+                        r.queries_per_example);
   if (rows.empty()) return "";
   return "\n## Text attacks: TextAttack's summary\n\n" + std::string(kTextAttackSummaryNote) +
-         "\n\n| Model | Algorithm | Attack | Accuracy under attack (%) | Attack success rate (%) | Words changed (%) | "
-         "Queries / example |\n|---|---|---|---:|---:|---:|---:|\n" +
+         "\n\n| Model | Algorithm | Attack | Accuracy under attack (%) | Attack success rate (%) | 1 − ASR (%) | Words "
+         "changed (%) | Queries / example |\n|---|---|---|---:|---:|---:|---:|---:|\n" +
          rows;
 }
 

@@ -12,6 +12,9 @@
 // available offline); Alzantot's 20 % cap is the paper's 25 %; parents favour fitter members (Alzantot,
 // OpenAttack) at TextAttack's temperature 0.3, not TextAttack's reversed sign; crossover children are cut
 // back to the cap. The random stream is seeded per example from the Attack's generator.
+// `preset: openattack`: OpenAttack's GeneticAttacker settings (population 20, 20 generations) and candidates in the
+// word's likeliest part of speech, every example attacked (misclassified ones too) so the success rate is
+// OpenAttack's; the search stays the one above (not OpenAttack's code); metric "GA (OpenAttack)".
 #include <fmt/format.h>
 
 #include "core/registry.h"
@@ -31,13 +34,23 @@ const char* kGaNotes =
     "words as stopwords; candidates outside the model's vocabulary dropped; already-misclassified examples are not "
     "attacked.";
 
+const char* kGaOpenAttackNotes =
+    "GA (OpenAttack): the GA search above at OpenAttack's GeneticAttacker settings (population 20, 20 generations) "
+    "with WordNet 3.0 synonyms of the word's likeliest part of speech (WordNet's SemCor-tagged sense counts, a "
+    "context-free stand-in for OpenAttack's NLTK tagger); OpenAttack's own mutation and crossover code is not "
+    "reproduced; every example attacked, misclassified ones included, so the success rate counts successes over all "
+    "examples (OpenAttack's AttackEval) and 1 - ASR is its robustness figure.";
+
 struct GaOptions {
   double max_rate = 0.25;
+  std::string preset = "textattack";
   text::GeneticOptions search;
   static GaOptions from(const Config& c) {
     GaOptions o;
     c.has("name");
     c.read("max_rate", o.max_rate, Range::between(0.0, 1.0));
+    c.read_choice("preset", o.preset, {"textattack", "openattack"});
+    if (o.preset == "openattack") o.search.pop_size = 20;  // OpenAttack's GeneticAttacker default
     c.read("pop_size", o.search.pop_size, Range::at_least(2));
     c.read("max_iters", o.search.max_iters, Range::at_least(0));
     c.read("temp", o.search.temp, Range::positive());
@@ -50,10 +63,16 @@ Attack::Ptr make_ga(const Config& c) {
   text::Recipe r;
   r.key = "ga";
   r.metric = "GA";
-  r.params = fmt::format("max_rate={};pop_size={};max_iters={};temp={};min_threshold=1;stopwords=openattack-en;"
-                         "candidates=wordnet-3.0-in-vocab",
-                         param_number(o.max_rate), o.search.pop_size, o.search.max_iters, param_number(o.search.temp));
-  r.notes = kGaNotes;
+  if (o.preset == "openattack") {
+    r.metric = "GA (OpenAttack)";
+    r.pos_matched = r.attack_misclassified = true;
+  }
+  const bool oa = o.preset == "openattack";
+  r.params = fmt::format("{}max_rate={};pop_size={};max_iters={};temp={};min_threshold=1;stopwords=openattack-en;"
+                         "candidates=wordnet-3.0-in-vocab{}",
+                         oa ? "preset=openattack;" : "", param_number(o.max_rate), o.search.pop_size, o.search.max_iters,
+                         param_number(o.search.temp), oa ? ";candidates-pos=likeliest;attacked=all" : "");
+  r.notes = o.preset == "openattack" ? kGaOpenAttackNotes : kGaNotes;
   r.constraints.stopwords = &text::default_stopwords();
   r.constraints.max_rate = o.max_rate;
   r.search = std::make_unique<text::AlzantotGeneticAlgorithm>(o.search);

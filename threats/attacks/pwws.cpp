@@ -10,10 +10,15 @@
 // 1 - p_y form; a swap is kept only if it improves the score (TextAttack). From TextAttack's recipe: the
 // 25 % cap is added (the paper's), candidates outside the model's vocabulary are dropped, OpenAttack's
 // stopword list replaces NLTK's, candidates are sorted (reproducible).
+// `preset: openattack` runs OpenAttack's PWWS instead (the library whose attack names the paper uses): its search
+// (openattack_pwws.h: no must-improve check), candidates in the word's likeliest part of speech (WordNet's tagged
+// sense counts standing in for OpenAttack's NLTK tagger), every example attacked, misclassified ones included, so
+// the attack success rate is OpenAttack's; metric "PWWS (OpenAttack)", a column of its own.
 #include <fmt/format.h>
 
 #include "core/registry.h"
 #include "threats/text/greedy_wir.h"
+#include "threats/text/openattack_pwws.h"
 #include "threats/text/stopwords.h"
 
 namespace lrb {
@@ -27,12 +32,23 @@ const char* kPwwsNotes =
     "max(ceil(0.25 n), 1) of n words changed, enforced during the search; no named-entity swap (as TextAttack and "
     "OpenAttack); already-misclassified examples are not attacked.";
 
+const char* kPwwsOpenAttackNotes =
+    "PWWS (OpenAttack): OpenAttack's PWWSAttacker search (saliency p_y(x) - p_y(x with <unk>) over every word; each "
+    "word's best WordNet swap found once on the original text; swaps put in by weighted saliency without a "
+    "must-improve check; stop at the first success, else no success) with WordNet 3.0 synonyms of the word's likeliest "
+    "part of speech (WordNet's SemCor-tagged sense counts, a context-free stand-in for OpenAttack's NLTK tagger), "
+    "single in-vocabulary words only; OpenAttack's English filter words; at most max(ceil(0.25 n), 1) of n words "
+    "changed (the paper's cap; OpenAttack has none); every example attacked, misclassified ones included, so the "
+    "success rate counts successes over all examples (OpenAttack's AttackEval) and 1 - ASR is its robustness figure.";
+
 struct PwwsOptions {
   double max_rate = 0.25;
+  std::string preset = "textattack";
   static PwwsOptions from(const Config& c) {
     PwwsOptions o;
     c.has("name");
     c.read("max_rate", o.max_rate, Range::between(0.0, 1.0));
+    c.read_choice("preset", o.preset, {"textattack", "openattack"});
     return o;
   }
 };
@@ -41,6 +57,19 @@ Attack::Ptr make_pwws(const Config& c) {
   const auto o = PwwsOptions::from(c);
   text::Recipe r;
   r.key = "pwws";
+  if (o.preset == "openattack") {
+    r.metric = "PWWS (OpenAttack)";
+    r.params = fmt::format("preset=openattack;max_rate={};min_threshold=1;stopwords=openattack-en;"
+                           "candidates=wordnet-3.0-likeliest-pos-in-vocab;attacked=all",
+                           param_number(o.max_rate));
+    r.notes = kPwwsOpenAttackNotes;
+    r.constraints.stopwords = &text::default_stopwords();
+    r.constraints.max_rate = o.max_rate;
+    r.search = std::make_unique<text::OpenAttackPWWS>();
+    r.pos_matched = true;
+    r.attack_misclassified = true;
+    return std::make_unique<text::TextAttack>(std::move(r));
+  }
   r.metric = "PWWS";
   r.params = fmt::format("max_rate={};min_threshold=1;stopwords=openattack-en;candidates=wordnet-3.0-in-vocab",
                          param_number(o.max_rate));

@@ -77,7 +77,10 @@ std::vector<int64_t> AlzantotGeneticAlgorithm::search(const std::vector<int64_t>
     if (allowed[i]) counts[i] = static_cast<double>(swap.candidates(original[i]).size());
     any = any || counts[i] > 0;
   }
-  if (!any) return original;  // nothing to swap: a failed attack (OpenAttack returns None)
+  if (!any) {  // nothing to swap: a failed attack (OpenAttack returns None)
+    ctx.failed = true;
+    return original;
+  }
 
   auto by_fitness = [](const Member& a, const Member& b) { return a.result.score > b.result.score; };
   std::vector<Member> pop(o_.pop_size, Member{original, initial});
@@ -101,6 +104,7 @@ std::vector<int64_t> AlzantotGeneticAlgorithm::search(const std::vector<int64_t>
     pop = std::move(children);
   }
   std::stable_sort(pop.begin(), pop.end(), by_fitness);
+  ctx.failed = !pop[0].result.success;
   return pop[0].text;
 }
 

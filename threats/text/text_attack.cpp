@@ -45,7 +45,7 @@ void TextAttack::bind(const ThreatContext& ctx) {
   check(ctx);
   if (vocab_ != ctx.vocab) {
     vocab_ = ctx.vocab;
-    transformation_ = std::make_unique<WordSwapWordNet>(vocab_);
+    transformation_ = std::make_unique<WordSwapWordNet>(vocab_, r_.pos_matched);
   }
 }
 
@@ -70,7 +70,7 @@ Batch TextAttack::perturb(Victim& victim, const Batch& clean, at::Generator& gen
     std::vector<int64_t> original(n);
     for (int64_t t = 0; t < n; ++t) original[t] = xa[b][t];
     const auto initial = UntargetedClassification::from_probs(probs[b], label);
-    if (initial.success) continue;  // already misclassified: a model error, not attacked
+    if (initial.success && !r_.attack_misclassified) continue;  // already misclassified: a model error, not attacked
     UntargetedClassification goal(victim, label, T, vocab_->pad, device);
     goal.remember(original, initial);
     Rng rng(static_cast<uint64_t>(seeds[b].item<int64_t>()));
@@ -92,7 +92,7 @@ Batch TextAttack::perturb(Victim& victim, const Batch& clean, at::Generator& gen
     }
     rec.changed = std::move(changed);
     rec.queries = 1 + victim.queries() - queries_before;
-    rec.success = final_result.success;
+    rec.success = final_result.success && !ctx.failed;
     rec.p_original = initial.p_label;
     rec.p_adversarial = final_result.p_label;
     records_.push_back(std::move(rec));

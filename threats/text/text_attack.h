@@ -7,7 +7,9 @@
 // are never touched). Output: the same shape, each row's words swapped in place (a swap never changes a
 // length). Black-box: only Victim::probs is used, so models trained by LR or ES are attacked the same way.
 // An example the model already gets wrong is skipped (TextAttack's SkippedAttackResult): returned
-// unchanged, counted as a model error, no record and no query beyond the evaluator's clean one.
+// unchanged, counted as a model error, no record and no query beyond the evaluator's clean one. A recipe with
+// attack_misclassified (the openattack preset) attacks it too, as OpenAttack's AttackEval does, so the records'
+// success rate is OpenAttack's (successes over every example) and 1 - ASR its robustness figure.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -41,6 +43,9 @@ struct SearchContext {
   WordSwapWordNet& transformation;
   const Constraints& constraints;
   Rng& rng;
+  // Set by a search that gives up (OpenAttack's attacker returning None): the example is no success even when
+  // the text it returns is misclassified (an article the model got wrong that the search could not work on).
+  bool failed = false;
 };
 
 // TextAttack search_methods/search_method.py: from the original text (unpadded ids) and its result, the
@@ -68,6 +73,8 @@ struct Recipe {
   std::string notes;  // the deviations from the original papers, one paragraph (for reports)
   Constraints constraints;
   std::unique_ptr<SearchMethod> search;
+  bool pos_matched = false;           // WordSwapWordNet's candidates in the word's likeliest part of speech only
+  bool attack_misclassified = false;  // attack examples the model already gets wrong (OpenAttack) or skip them
 };
 
 class TextAttack : public Attack {

@@ -16,7 +16,9 @@ bool single_token(const std::string& w);
 
 class WordSwapWordNet {
  public:
-  explicit WordSwapWordNet(std::shared_ptr<const TextVocab> vocab);
+  // pos_matched: synonyms in the word's likeliest part of speech only (wordnet_likely_pos; OpenAttack's WordNet
+  // substitute takes the tagger's part of speech), instead of all four (TextAttack).
+  explicit WordSwapWordNet(std::shared_ptr<const TextVocab> vocab, bool pos_matched = false);
   // Candidate ids that may replace token `id`: wordnet_synonyms(word) that are a single token and in the
   // vocabulary, minus <pad>, <unk> and the word itself, sorted by word (TextAttack's Python set order is not
   // reproducible). Empty for <pad>, <unk> and ids outside the vocabulary. Cached per id.
@@ -27,6 +29,7 @@ class WordSwapWordNet {
 
  private:
   std::shared_ptr<const TextVocab> vocab_;
+  bool pos_matched_ = false;
   std::unordered_map<int64_t, std::vector<int64_t>> cache_;
 };
 

@@ -1,6 +1,7 @@
 // WordNet 3.0 synonyms through Debian's libwordnet (wordnet-dev's wn.h over wordnet-base's database, the
 // same WordNet 3.0 files NLTK reads; docs/ATTACKS.md §2.3). The synonym source of the text attacks (PWWS, GA).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,5 +17,16 @@ namespace lrb::text {
 // Thread-safe: libwordnet keeps static buffers, so calls are serialised by a lock. Throws lrb::Error (exit
 // code 1) when the database cannot be opened (install wordnet-base; $WNHOME overrides where it is looked for).
 std::vector<std::string> wordnet_synonyms(const std::string& word);
+
+// WordNet's parts of speech (wn.h's NOUN, VERB, ADJ, ADV; adjectives include the satellites).
+enum class WordPos { kNoun = 1, kVerb = 2, kAdj = 3, kAdv = 4 };
+// The same, in one part of speech only (NLTK's wordnet.synsets(word, pos), which OpenAttack's WordNet substitute
+// calls with the tagger's part of speech).
+std::vector<std::string> wordnet_synonyms(const std::string& word, WordPos pos);
+// The part of speech WordNet's sense-tagged corpus counts (SemCor, the index files' tagsense_cnt, over the word
+// and its base forms) give `word` most often; a known word with no tagged sense counts 0, ties go to noun, verb,
+// adjective, adverb in that order; nullopt for a word WordNet does not know. A context-free stand-in for the
+// sentence tagger OpenAttack runs (NLTK's averaged perceptron): "saw" is a verb here wherever it stands.
+std::optional<WordPos> wordnet_likely_pos(const std::string& word);
 
 }  // namespace lrb::text

@@ -205,6 +205,27 @@ TEST(Report, ASecondSweptSettingGetsItsOwnCsvAndNoMaskingCheck) {
   EXPECT_TRUE(noted) << fmt::format("{}", fmt::join(plain.notes, "\n"));
 }
 
+// The text-attack summary: 1 - ASR only where every example was attacked (OpenAttack's count), else a dash.
+TEST(Report, OneMinusAsrOnlyForAttacksRunOnEveryExample) {
+  TempDir d;
+  make_runs(d);
+  auto spec = make_spec(d);
+  spec.columns = {"Ori", "PWWS", "PWWS (OpenAttack)"};
+  const fs::path run = d / "runs/resnet5_lrwl_s0/eval/table1.csv";
+  CsvTable t({"model", "algorithm", "metric", "accuracy", "dataset", "seed", "n", "git_commit", "threat_params", "mode",
+              "attack_success_rate", "words_changed_pct", "queries_per_example"});
+  t.add({"ResNet-5", "LR-WL", "Ori", "41.28", kDataset, "0", "200", "abc1234", "", "white-box", "", "", ""});
+  t.add({"ResNet-5", "LR-WL", "PWWS", "10.00", kDataset, "0", "200", "abc1234", "max_rate=0.25", "white-box", "75.61",
+         "4.50", "98.2"});
+  t.add({"ResNet-5", "LR-WL", "PWWS (OpenAttack)", "12.50", kDataset, "0", "200", "abc1234",
+         "preset=openattack;max_rate=0.25;attacked=all", "white-box", "86.00", "5.00", "90.0"});
+  t.save(run.string());
+  const auto md = make_report(spec, options(d)).markdown;
+  EXPECT_NE(md.find("| ResNet-5 | LR-WL | PWWS | 10.00 | 75.61 | — | 4.50 | 98.2 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| ResNet-5 | LR-WL | PWWS (OpenAttack) | 12.50 | 86.00 | 14.00 | 5.00 | 90.0 |"), std::string::npos)
+      << md;
+}
+
 TEST(Report, MissingGnuplotSkipsOnlyThePng) {
   TempDir d;
   make_runs(d);

@@ -88,6 +88,22 @@ TEST(WordNet, CandidatesAreSortedInVocabularySingleTokens) {
   EXPECT_FALSE(text::single_token("'tis"));
 }
 
+// Expected: `wn WORD -synsn` / `-synsv` synset lines (collocations dropped, the word itself dropped) and `wn WORD
+// -over` ("The noun film has 5 senses (first 4 from tagged texts)") from Debian's wordnet package. Never edit by hand.
+TEST(WordNet, OnePartOfSpeechAndTheLikeliest) {
+  EXPECT_EQ(text::wordnet_synonyms("film", text::WordPos::kVerb), split("shoot take"));
+  EXPECT_EQ(text::wordnet_synonyms("film", text::WordPos::kNoun), split("celluloid cinema flick movie pic picture"));
+  EXPECT_TRUE(text::wordnet_synonyms("great", text::WordPos::kAdv).empty());
+  // Tagged senses: film noun 4 / verb 1; good adj 14 / noun 3 / adv 2; saw noun 0 / verb 1 + see's 18 (WordNet's
+  // morphology); dogs noun 1 / verb 1, a tie that goes to the noun.
+  EXPECT_EQ(text::wordnet_likely_pos("film"), text::WordPos::kNoun);
+  EXPECT_EQ(text::wordnet_likely_pos("good"), text::WordPos::kAdj);
+  EXPECT_EQ(text::wordnet_likely_pos("saw"), text::WordPos::kVerb);
+  EXPECT_EQ(text::wordnet_likely_pos("dogs"), text::WordPos::kNoun);
+  EXPECT_EQ(text::wordnet_likely_pos("xyzzy"), std::nullopt);
+  EXPECT_EQ(text::wordnet_likely_pos(""), std::nullopt);
+}
+
 // --- constraints -----------------------------------------------------------------------------------------
 
 TEST(TextConstraints, CapIsCeilOfAQuarterAndAtLeastOne) {
@@ -149,6 +165,59 @@ TEST(Pwws, HandWorkedExample) {
     EXPECT_NEAR(r.p_original, 1 - sigmoid(bias - 3.5), 1e-12);
     EXPECT_NEAR(r.p_adversarial, 1 - sigmoid(bias - 3.5 + 2.0 + 1.3), 1e-12);
   }
+}
+
+// OpenAttack's PWWS on the example above, worked by hand (p = p_label0 = 1 - sigmoid(s), s = bias + sum of weights;
+// bias 1: s = -2.5). Saliency p(x) - p(x with <unk>): good 0.1931, great 0.1066 (twice), the others 0. Best swaps on
+// the original: film -> movie (gain 0.0332), good -> sound (0.3017), great -> large (0.1556, below big's 0.0786).
+// Walk: good (weight 0.0434), great at 3 (0.0205), great at 5, film, film, then the filter word "the". Cap 2 of 8.
+//   bias 1: good -> sound (s -0.5), great -> large (s 0.8 > 0): success, as TextAttack's search.
+//   bias 0: the same two swaps leave s -0.2 and the cap stops the walk: no success.
+// Queries: the clean one, 8 leave-one-out texts, 7 swapped texts, the two-swap text (the one-swap text is cached).
+TEST(Pwws, OpenAttackPresetHandWorkedExample) {
+  for (double bias : {1.0, 0.0}) {
+    BagOfWords model(bias);
+    auto attack = text_attack("name: pwws\npreset: openattack");
+    EXPECT_EQ(attack->metric(), "PWWS (OpenAttack)");
+    EXPECT_EQ(attack->params().rfind("preset=openattack;max_rate=0.25;", 0), 0u) << attack->params();
+    auto clean = text_batch({{kThe, kFilm, kGood, kGreat, kThe, kGreat, kFilm, kThe}});
+    auto gen = make_generator(0);
+    Victim victim(model);
+    auto adv = attack->perturb(victim, clean, gen);
+    EXPECT_EQ(row_ids(adv, 0), (std::vector<int64_t>{kThe, kFilm, kSound, kLarge, kThe, kGreat, kFilm, kThe})) << bias;
+    EXPECT_EQ(victim.queries(), 17) << bias;
+    auto records = attack->take_records();
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].changed, (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(records[0].success, bias == 1.0);
+  }
+}
+
+// OpenAttack attacks every example: one the model gets wrong (bias 5: s = 1.5) is a success at the first word the
+// walk may change (good -> sound, s 3.5), and one whose words are all filter words is no success even though the
+// model gets it wrong (OpenAttack's attacker returns None). The TextAttack recipe skips both (no record).
+TEST(TextAttacks, OpenAttackPresetAttacksMisclassifiedExamples) {
+  for (const char* key : {"pwws", "ga"}) {
+    BagOfWords model(5.0);
+    auto attack = text_attack(std::string("name: ") + key + "\npreset: openattack");
+    auto clean = text_batch({{kThe, kFilm, kGood, kGreat, kThe, kGreat, kFilm, kThe}, {kThe, kThe}});
+    auto gen = make_generator(0);
+    Victim victim(model);
+    auto adv = attack->perturb(victim, clean, gen);
+    auto records = attack->take_records();
+    ASSERT_EQ(records.size(), 2u) << key;
+    EXPECT_TRUE(records[0].success) << key;
+    EXPECT_FALSE(records[1].success) << key << ": nothing it may change";
+    EXPECT_EQ(row_ids(adv, 1), (std::vector<int64_t>{kThe, kThe})) << key;
+    if (std::string(key) == "pwws") EXPECT_EQ(row_ids(adv, 0)[2], kSound);
+  }
+}
+
+TEST(Ga, OpenAttackPresetIsPopulationTwentyUnlessGiven) {
+  EXPECT_NE(text_attack("name: ga\npreset: openattack")->params().find("pop_size=20;"), std::string::npos);
+  EXPECT_NE(text_attack("name: ga\npreset: openattack\npop_size: 8")->params().find("pop_size=8;"), std::string::npos);
+  EXPECT_EQ(text_attack("name: ga")->params().find("preset"), std::string::npos) << "the default's params unchanged";
+  EXPECT_EQ(text_attack("name: ga\npreset: openattack")->metric(), "GA (OpenAttack)");
 }
 
 TEST(TextAttacks, AlreadyMisclassifiedExamplesAreNotAttacked) {
