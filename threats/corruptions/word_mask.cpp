@@ -35,7 +35,8 @@ class WordMask : public Corruption {
   explicit WordMask(const Options& o) : o_(o) {}
 
   std::string key() const override { return "word-mask"; }
-  std::string metric() const override { return "RanMask"; }
+  // Each token a column of its own, so a suite can hold all three; the default keeps the paper's name.
+  std::string metric() const override { return o_.token == "unk" ? "RanMask" : "RanMask (" + o_.token + ")"; }
   std::string params() const override { return "fraction=" + param_number(o_.fraction) + ";token=" + o_.token; }
   std::vector<Modality> modalities() const override { return {Modality::kText}; }
 

@@ -320,9 +320,12 @@ TEST(WordMask, PadAndDeleteTokens) {
   draws[0][1] = true, draws[0][3] = true, draws[1][0] = true;
   auto pad = make_as<Corruption>("name: word-mask\ntoken: pad");
   EXPECT_EQ(pad->params(), "fraction=0.9;token=pad");
+  EXPECT_EQ(pad->metric(), "RanMask (pad)");
+  EXPECT_EQ(make_as<Corruption>("name: word-mask")->metric(), "RanMask") << "the paper's column keeps its name";
   EXPECT_EQ(row_ids(pad->apply(one, draws, ctx), 0), (std::vector<int64_t>{kThe, ctx.vocab->pad, kGood, ctx.vocab->pad}));
   auto del = make_as<Corruption>("name: word-mask\ntoken: delete");
   EXPECT_EQ(del->params(), "fraction=0.9;token=delete");
+  EXPECT_EQ(del->metric(), "RanMask (delete)");
   auto out = del->apply(one, draws, ctx);
   EXPECT_EQ(out.lengths[0].item<int64_t>(), 2);
   EXPECT_EQ(out.lengths[1].item<int64_t>(), 1);
