@@ -140,8 +140,13 @@ Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::ve
     rows.insert(rows.end(), spec.controls.begin(), spec.controls.end());
     for (const auto& m : spec.models)
       for (const auto& a : rows) {
+        if (!clean_accuracy(spec, g, m, a)) continue;  // no such row in this table
         auto it = g.budget.find({m, a});
-        if (it == g.budget.end()) continue;
+        if (it == g.budget.end()) {  // no readable config.resolved.yaml, or one without train.epochs
+          all_full = false;
+          shares.push_back(fmt::format("{} {} unknown (its runs' configs do not say)", m, a));
+          continue;
+        }
         std::vector<std::string> each;
         for (const auto& [share, divisor] : it->second) {
           all_full &= share >= 1 && divisor == 1;

@@ -89,11 +89,15 @@ void read_run_config(const ReportSpec& spec, const fs::path& run_dir, const std:
     }
   };
   const int64_t epochs = integer("train.epochs", 0), max_steps = integer("train.max_steps", 0),
-                batch = integer("train.batch_size", 0), n = spec.schedule->train_examples;
+                batch = integer("train.batch_size", 0), limit = integer("dataset.limit_train", 0),
+                n = spec.schedule->train_examples;
   if (epochs <= 0) return;
-  double per_epoch = 1;
-  if (n > 0 && max_steps > 0 && batch > 0)
-    per_epoch = std::min(1.0, static_cast<double>(max_steps) * static_cast<double>(batch) / static_cast<double>(n));
+  double per_epoch = 1;  // share of the schedule's examples one epoch sees: dataset.limit_train, then max_steps
+  if (n > 0) {
+    double seen = static_cast<double>(limit > 0 ? std::min(limit, n) : n);
+    if (max_steps > 0 && batch > 0) seen = std::min(seen, static_cast<double>(max_steps) * static_cast<double>(batch));
+    per_epoch = seen / static_cast<double>(n);
+  }
   const double share = static_cast<double>(epochs) * per_epoch / static_cast<double>(spec.schedule->epochs);
   g.budget[{model, algorithm}].insert({share, std::max<int64_t>(1, integer("trainer.copies_divisor", 1))});
 }

@@ -171,20 +171,23 @@ void HtmlPage::table(const RunLinks& links) {
 }
 
 void HtmlPage::text_attacks() {
+  const auto all = text_attack_rows(spec_, g_);
+  if (all.empty()) return;
+  // 1 - ASR only beside attacks run on every example (OpenAttack's count), as the Markdown.
+  const bool oa = std::any_of(all.begin(), all.end(), [](const TextAttackRow& r) { return r.one_minus_asr.has_value(); });
   std::string rows;
-  for (const auto& r : text_attack_rows(spec_, g_))
+  for (const auto& r : all)
     rows += fmt::format("<tr><th>{}</th><th>{}</th><th>{}</th><td class=\"num\">{:.2f}</td><td class=\"num\">{:.2f}"
-                        "</td><td class=\"num\">{}</td><td class=\"num\">{:.2f}</td><td class=\"num\">{:.1f}</td></tr>\n",
+                        "</td>{}<td class=\"num\">{:.2f}</td><td class=\"num\">{:.1f}</td></tr>\n",
                         html_escape(r.model), html_escape(r.algorithm), html_escape(r.attack), r.accuracy,
-                        r.success_rate, r.one_minus_asr ? fmt::format("{:.2f}", *r.one_minus_asr) : "—",
+                        r.success_rate,
+                        !oa ? "" : fmt::format("<td class=\"num\">{}</td>", r.one_minus_asr ? fmt::format("{:.2f}", *r.one_minus_asr) : "—"),
                         r.words_changed_pct, r.queries_per_example);
-  if (rows.empty()) return;
   section("text-attacks", "Text attacks: TextAttack's summary");
   body_ += "<p>" + std::string(kTextAttackSummaryNote) + "</p>\n<div class=\"scroll\"><table "
            "id=\"text-attacks\"><thead><tr><th>Model</th><th>Algorithm</th><th>Attack</th><th>Accuracy under attack "
-           "(%)</th><th>Attack success rate (%)</th><th>1 − ASR (%)</th><th>Words changed (%)</th><th>Queries / example</th></tr></thead>"
-           "<tbody>\n" +
-           rows + "</tbody></table></div>\n";
+           "(%)</th><th>Attack success rate (%)</th>" + std::string(oa ? "<th>1 − ASR (%)</th>" : "") +
+           "<th>Words changed (%)</th><th>Queries / example</th></tr></thead><tbody>\n" + rows + "</tbody></table></div>\n";
 }
 
 void HtmlPage::masking() {

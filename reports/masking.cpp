@@ -114,7 +114,8 @@ std::vector<MaskingFinding> masking_findings(const ReportSpec& spec, const Gathe
     }
   // 2: the sweep, per series (mean over seeds at each eps).
   for (const auto& s : sweep_series(g.sweep)) {
-    // Another setting's curve (Poisson's rate: a larger rate is milder noise) has no direction to check.
+    // Check 2 reads the main sweep's curves only (eps, Table 3's edge rate); another setting's curve need not fall
+    // (Poisson's rate: a larger rate is milder noise).
     if (s.param != spec.sweep_param) continue;
     for (size_t i = 1; i < s.points.size(); ++i) {
       const auto &p0 = s.points[i - 1], &p1 = s.points[i];

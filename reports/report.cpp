@@ -155,17 +155,20 @@ std::string cell_text(const Stats& st, const PaperValue* paper) {
 
 // TextAttack's attack summary beside robust accuracy, for every cell of a text attack.
 std::string text_attack_summary(const ReportSpec& spec, const Gathered& g) {
-  std::string rows;
-  for (const auto& r : text_attack_rows(spec, g))
-    rows += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {} | {:.2f} | {:.1f} |\n", md_text(r.model),
-                        md_text(r.algorithm), md_text(r.attack), r.accuracy, r.success_rate,
-                        r.one_minus_asr ? fmt::format("{:.2f}", *r.one_minus_asr) : "—", r.words_changed_pct,
-                        r.queries_per_example);
+  const auto rows = text_attack_rows(spec, g);
   if (rows.empty()) return "";
-  return "\n## Text attacks: TextAttack's summary\n\n" + std::string(kTextAttackSummaryNote) +
-         "\n\n| Model | Algorithm | Attack | Accuracy under attack (%) | Attack success rate (%) | 1 − ASR (%) | Words "
-         "changed (%) | Queries / example |\n|---|---|---|---:|---:|---:|---:|---:|\n" +
-         rows;
+  // 1 - ASR only beside attacks run on every example (OpenAttack's count): a report without any keeps its columns.
+  const bool oa = std::any_of(rows.begin(), rows.end(), [](const TextAttackRow& r) { return r.one_minus_asr.has_value(); });
+  std::string out = "\n## Text attacks: TextAttack's summary\n\n" + std::string(kTextAttackSummaryNote) +
+                    "\n\n| Model | Algorithm | Attack | Accuracy under attack (%) | Attack success rate (%) | " +
+                    (oa ? "1 − ASR (%) | " : "") + "Words changed (%) | Queries / example |\n|---|---|---|---:|---:|" +
+                    (oa ? "---:|" : "") + "---:|---:|\n";
+  for (const auto& r : rows)
+    out += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {}{:.2f} | {:.1f} |\n", md_text(r.model), md_text(r.algorithm),
+                       md_text(r.attack), r.accuracy, r.success_rate,
+                       !oa ? "" : r.one_minus_asr ? fmt::format("{:.2f} | ", *r.one_minus_asr) : "— | ",
+                       r.words_changed_pct, r.queries_per_example);
+  return out;
 }
 
 std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gathered& g,

@@ -35,8 +35,9 @@ const char* kGaNotes =
     "attacked.";
 
 const char* kGaOpenAttackNotes =
-    "GA (OpenAttack): the GA search above at OpenAttack's GeneticAttacker settings (population 20, 20 generations) "
-    "with WordNet 3.0 synonyms of the word's likeliest part of speech (WordNet's SemCor-tagged sense counts, a "
+    "GA (OpenAttack): the GA search above at OpenAttack's GeneticAttacker settings (population 20, 20 generations, "
+    "unless pop_size or max_iters say otherwise: threat_params has the values used) "
+    "with WordNet 3.0 synonyms of the word's likeliest part of speech (the one with most senses in WordNet's tagged texts, a "
     "context-free stand-in for OpenAttack's NLTK tagger); OpenAttack's own mutation and crossover code is not "
     "reproduced; every example attacked, misclassified ones included, so the success rate counts successes over all "
     "examples (OpenAttack's AttackEval) and 1 - ASR is its robustness figure.";

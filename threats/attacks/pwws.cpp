@@ -36,7 +36,7 @@ const char* kPwwsOpenAttackNotes =
     "PWWS (OpenAttack): OpenAttack's PWWSAttacker search (saliency p_y(x) - p_y(x with <unk>) over every word; each "
     "word's best WordNet swap found once on the original text; swaps put in by weighted saliency without a "
     "must-improve check; stop at the first success, else no success) with WordNet 3.0 synonyms of the word's likeliest "
-    "part of speech (WordNet's SemCor-tagged sense counts, a context-free stand-in for OpenAttack's NLTK tagger), "
+    "part of speech (the one with most senses in WordNet's tagged texts, a context-free stand-in for OpenAttack's NLTK tagger), "
     "single in-vocabulary words only; OpenAttack's English filter words; at most max(ceil(0.25 n), 1) of n words "
     "changed (the paper's cap; OpenAttack has none); every example attacked, misclassified ones included, so the "
     "success rate counts successes over all examples (OpenAttack's AttackEval) and 1 - ASR is its robustness figure.";
@@ -60,7 +60,7 @@ Attack::Ptr make_pwws(const Config& c) {
   if (o.preset == "openattack") {
     r.metric = "PWWS (OpenAttack)";
     r.params = fmt::format("preset=openattack;max_rate={};min_threshold=1;stopwords=openattack-en;"
-                           "candidates=wordnet-3.0-likeliest-pos-in-vocab;attacked=all",
+                           "candidates=wordnet-3.0-in-vocab;candidates-pos=likeliest;attacked=all",
                            param_number(o.max_rate));
     r.notes = kPwwsOpenAttackNotes;
     r.constraints.stopwords = &text::default_stopwords();

@@ -23,9 +23,11 @@ enum class WordPos { kNoun = 1, kVerb = 2, kAdj = 3, kAdv = 4 };
 // The same, in one part of speech only (NLTK's wordnet.synsets(word, pos), which OpenAttack's WordNet substitute
 // calls with the tagger's part of speech).
 std::vector<std::string> wordnet_synonyms(const std::string& word, WordPos pos);
-// The part of speech WordNet's sense-tagged corpus counts (SemCor, the index files' tagsense_cnt, over the word
-// and its base forms) give `word` most often; a known word with no tagged sense counts 0, ties go to noun, verb,
-// adjective, adverb in that order; nullopt for a word WordNet does not know. A context-free stand-in for the
+// The part of speech in which `word` has the most senses found in WordNet's sense-tagged texts (SemCor; the index
+// files' tagsense_cnt, summed over the word and its base forms: `wn film -over` says "The noun film has 5 senses
+// (first 4 from tagged texts)"), a count of senses, not of occurrences; a part of speech that knows the word with
+// no tagged sense counts 0, ties go to noun, verb, adjective, adverb in that order; nullopt for a word WordNet
+// does not know. A context-free stand-in for the
 // sentence tagger OpenAttack runs (NLTK's averaged perceptron): "saw" is a verb here wherever it stands.
 std::optional<WordPos> wordnet_likely_pos(const std::string& word);
 

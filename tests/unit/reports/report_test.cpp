@@ -154,6 +154,12 @@ TEST(Report, EachCellsShareOfThePapersSchedule) {
   EXPECT_NE(full.find("- Every cell trained on the whole schedule (100 epochs of 50000 training examples; the paper's "
                       "train.py)."),
             std::string::npos) << full;
+  // A row whose runs' configs do not say is not counted as trained on the whole schedule.
+  fs::remove(d / "runs/nested/vgg8_bp_s0/config.resolved.yaml");
+  const auto unknown = make_report(spec, options(d)).markdown;
+  EXPECT_EQ(unknown.find("Every cell trained"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("ResNet-5 LR-WL 100 %; VGG-8 BP unknown (its runs' configs do not say); "), std::string::npos)
+      << unknown;
 }
 
 TEST(Report, SweepCsvAndPlot) {
@@ -198,8 +204,10 @@ TEST(Report, ASecondSweptSettingGetsItsOwnCsvAndNoMaskingCheck) {
   EXPECT_EQ(res.markdown.find("Poisson accuracy rises"), std::string::npos) << res.markdown;
   // Without sweep_params the rows lack the swept setting (eps) and are skipped, with a note.
   spec.sweep_params.clear();
+  fs::remove_all(d / "out");
   const auto plain = make_report(spec, options(d));
-  EXPECT_FALSE(fs::exists(d / "out/t1_rate.csv") && plain.markdown.find("Accuracy vs rate") != std::string::npos);
+  EXPECT_FALSE(fs::exists(d / "out/t1_rate.csv"));
+  EXPECT_EQ(plain.markdown.find("Accuracy vs rate"), std::string::npos);
   bool noted = false;
   for (const auto& n : plain.notes) noted |= n.find("2 sweep row(s) without") != std::string::npos;
   EXPECT_TRUE(noted) << fmt::format("{}", fmt::join(plain.notes, "\n"));
@@ -224,6 +232,11 @@ TEST(Report, OneMinusAsrOnlyForAttacksRunOnEveryExample) {
   EXPECT_NE(md.find("| ResNet-5 | LR-WL | PWWS | 10.00 | 75.61 | — | 4.50 | 98.2 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| ResNet-5 | LR-WL | PWWS (OpenAttack) | 12.50 | 86.00 | 14.00 | 5.00 | 90.0 |"), std::string::npos)
       << md;
+  // Without such a row the summary keeps its columns.
+  spec.columns.pop_back();
+  const auto plain = make_report(spec, options(d)).markdown;
+  EXPECT_NE(plain.find("| ResNet-5 | LR-WL | PWWS | 10.00 | 75.61 | 4.50 | 98.2 |"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("1 − ASR (%) |"), std::string::npos) << plain;
 }
 
 TEST(Report, MissingGnuplotSkipsOnlyThePng) {

@@ -169,7 +169,7 @@ TEST(Pwws, HandWorkedExample) {
 
 // OpenAttack's PWWS on the example above, worked by hand (p = p_label0 = 1 - sigmoid(s), s = bias + sum of weights;
 // bias 1: s = -2.5). Saliency p(x) - p(x with <unk>): good 0.1931, great 0.1066 (twice), the others 0. Best swaps on
-// the original: film -> movie (gain 0.0332), good -> sound (0.3017), great -> large (0.1556, below big's 0.0786).
+// the original: film -> movie (gain 0.0332), good -> sound (0.3017), great -> large (0.1556: its p_y is lower than big's, gain 0.0786).
 // Walk: good (weight 0.0434), great at 3 (0.0205), great at 5, film, film, then the filter word "the". Cap 2 of 8.
 //   bias 1: good -> sound (s -0.5), great -> large (s 0.8 > 0): success, as TextAttack's search.
 //   bias 0: the same two swaps leave s -0.2 and the cap stops the walk: no success.
