@@ -134,7 +134,7 @@ std::vector<Pair> claim_pairs(const ClaimSpec& claim, const Gathered& g, const s
                               std::vector<std::string>& missing) {
   std::vector<Pair> pairs;
   for (size_t mi = 0; mi < claim.models.size(); ++mi)
-    for (const auto& c : claim.columns) {
+    for (const auto& c : claim.our_columns()) {
       const auto& m = claim.models[mi];
       const Cell* cells[2] = {nullptr, nullptr};
       for (int i = 0; i < 2; ++i) {
@@ -250,7 +250,8 @@ std::vector<std::string> claim_cells(const ClaimRow& r) {
   const bool off = r.paper_table && !text_matches_table(c, *r.paper_table);
   return {c.says,
           c.algorithm + " − " + c.baseline,
-          fmt::format("{} × {}", fmt::join(c.models, ", "), fmt::join(c.columns, ", ")),
+          fmt::format("{} × {}{}", fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
+                      c.ours_on.empty() ? "" : fmt::format(" (ours: {})", fmt::join(c.ours_on, ", "))),
           text_value(c),
           r.paper_table ? fmt::format("{}{}", signed_fixed(*r.paper_table, 2), off ? " ≠ text" : "") : "—",
           r.ours ? signed_fixed(*r.ours, 2) : "—",

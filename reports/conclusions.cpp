@@ -21,8 +21,10 @@ std::optional<double> clean_accuracy(const ReportSpec& spec, const Gathered& g, 
 
 std::string claim_sentence(const ClaimRow& r) {
   const auto& c = r.claim;
-  std::string s = fmt::format("The paper's \"{}\" ({} − {} over {} × {}; its text {}", c.says, c.algorithm, c.baseline,
-                              fmt::join(c.models, ", "), fmt::join(c.columns, ", "), text_value(c));
+  std::string s = fmt::format("The paper's \"{}\" ({} − {} over {} × {}{}; its text {}", c.says, c.algorithm,
+                              c.baseline, fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
+                              c.ours_on.empty() ? "" : fmt::format(", ours measured on {}", fmt::join(c.ours_on, ", ")),
+                              text_value(c));
   if (r.paper_table)
     s += text_matches_table(c, *r.paper_table)
              ? fmt::format(", its table {})", signed_fixed(*r.paper_table, 2))

@@ -100,6 +100,13 @@ ReportSpec ReportSpec::load(const std::string& yaml_path) {
     for (const auto& col : claim.columns)
       if (!in(s.columns, col))
         cl.fail("columns", "not one of the report's columns", fmt::format("one of {}", fmt::join(s.columns, ", ")), col);
+    cl.read("ours_on", claim.ours_on);
+    if (!claim.ours_on.empty() && claim.ours_on.size() != claim.columns.size())
+      cl.fail("ours_on", "not one of our columns for each of the claim's columns",
+              fmt::format("{} column(s)", claim.columns.size()), fmt::format("{}", claim.ours_on.size()));
+    for (const auto& col : claim.ours_on)
+      if (!in(s.columns, col))
+        cl.fail("ours_on", "not one of the report's columns", fmt::format("one of {}", fmt::join(s.columns, ", ")), col);
     if (claim.models.empty()) claim.models = s.models;
     cl.reject_unread_keys();
     s.claims.push_back(std::move(claim));

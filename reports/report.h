@@ -37,6 +37,10 @@ struct ClaimSpec {
   std::string value_text;                   // ... as written in the YAML ("2.63"): its decimals are the text's
   std::string algorithm, baseline = "BP";   // the report's algorithm names
   std::vector<std::string> models, columns;  // models: empty = all of the report's
+  // Our columns the claim is computed on instead of `columns` (YAML `ours_on`), one for each: the same sentence under
+  // another protocol (Table 2's PWWS as OpenAttack runs it); empty = `columns`. The paper's value stays on `columns`.
+  std::vector<std::string> ours_on;
+  const std::vector<std::string>& our_columns() const { return ours_on.empty() ? columns : ours_on; }
 };
 
 // A protocol choice the paper leaves open and a run's config makes (`protocol:` in reports/<table>.yaml): the
