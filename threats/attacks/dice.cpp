@@ -16,7 +16,7 @@ class Dice final : public Attack {
  public:
   explicit Dice(const graph::EdgeBudget& budget) : budget_(budget) {}
   std::string key() const override { return "dice"; }
-  std::string metric() const override { return "DICE"; }
+  std::string metric() const override { return budget_.metric("DICE"); }
   std::string params() const override { return budget_.params(); }
   std::vector<Modality> modalities() const override { return {Modality::kGraph}; }
   bool needs_input_grad() const override { return false; }

@@ -13,7 +13,7 @@ class RandomEdge final : public Attack {
  public:
   explicit RandomEdge(const graph::EdgeBudget& budget) : budget_(budget) {}
   std::string key() const override { return "random-edge"; }
-  std::string metric() const override { return "RA"; }
+  std::string metric() const override { return budget_.metric("RA"); }
   std::string params() const override { return budget_.params() + ";type=add"; }
   std::vector<Modality> modalities() const override { return {Modality::kGraph}; }
   bool needs_input_grad() const override { return false; }

@@ -50,6 +50,8 @@ EdgeBudget read_budget(const Config& c) {
 
 int64_t EdgeBudget::flips(int64_t undirected_edges) const { return budget(rate, (directed ? 2 : 1) * undirected_edges); }
 
+std::string EdgeBudget::metric(const std::string& base) const { return directed ? base + " (directed)" : base; }
+
 std::string EdgeBudget::params() const {
   return "rate=" + param_number(rate) + (directed ? ";budget_unit=directed" : "");
 }

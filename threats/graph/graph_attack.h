@@ -24,6 +24,9 @@ struct EdgeBudget {
   bool directed = false;
   int64_t flips(int64_t undirected_edges) const;
   std::string params() const;  // threat_params: "rate=R", plus ";budget_unit=directed" when so
+  // The attack's metric: `base` ("RA", "DICE"), or "RA (directed)" for a directed budget, a column of its own so a
+  // suite can hold both units.
+  std::string metric(const std::string& base) const;
 };
 EdgeBudget read_budget(const Config& c);
 

@@ -100,6 +100,8 @@ TEST(GraphThreatContract, DirectedBudgetUnitDoublesTheFlips) {
     auto directed = make_threat(threat_cfg("name: " + key + "\nrate: 0.25\nbudget_unit: directed"));
     EXPECT_EQ(undirected->params().find("budget_unit"), std::string::npos) << key;
     EXPECT_NE(directed->params().find("rate=0.25;budget_unit=directed"), std::string::npos) << key;
+    EXPECT_EQ(directed->metric(), undirected->metric() + " (directed)") << key << ": a column of its own";
+    EXPECT_EQ(undirected->metric(), key == "dice" ? "DICE" : "RA") << key;
     auto clean = tiny_graph();
     const auto before = edge_set(clean.edge_index);
     Counting model;
