@@ -162,7 +162,7 @@ std::string noise_control_of(const std::string& algorithm) {
 std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g) {
   std::vector<ClaimRow> out;
   const std::string& clean = spec.columns.empty() ? std::string() : spec.columns.front();
-  for (const auto& claim : spec.claims) {
+  auto compute = [&](const ClaimSpec& claim) {
     ClaimRow row;
     row.claim = claim;
     row.paper_table = paper_claim(claim, g.paper);
@@ -197,7 +197,25 @@ std::vector<ClaimRow> claim_rows(const ReportSpec& spec, const Gathered& g) {
         row.control = d.mean, row.control_interval = d.interval;
       }
     }
-    out.push_back(std::move(row));
+    return row;
+  };
+  for (const auto& claim : spec.claims) {
+    out.push_back(compute(claim));
+    if (out.back().ours || claim.models.size() < 2) continue;
+    // A table with some of the claim's models (an audit profile that cuts one): the same sentence over those alone.
+    std::vector<std::string> complete;
+    for (const auto& m : claim.models) {
+      ClaimSpec one = claim;
+      one.models = {m};
+      std::vector<std::string> missing;
+      claim_pairs(one, g, claim.baseline, missing);
+      if (missing.empty()) complete.push_back(m);
+    }
+    if (complete.empty()) continue;
+    ClaimSpec part = claim;
+    part.models = complete;
+    out.push_back(compute(part));
+    out.back().subset = true;
   }
   return out;
 }
@@ -247,12 +265,12 @@ std::string interval_text(const std::optional<double>& v, const std::optional<In
 
 std::vector<std::string> claim_cells(const ClaimRow& r) {
   const auto& c = r.claim;
-  const bool off = r.paper_table && !text_matches_table(c, *r.paper_table);
-  return {c.says,
+  const bool off = !r.subset && r.paper_table && !text_matches_table(c, *r.paper_table);
+  return {r.subset ? c.says + " (on the models this table has)" : c.says,
           c.algorithm + " − " + c.baseline,
           fmt::format("{} × {}{}", fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
                       c.ours_on.empty() ? "" : fmt::format(" (ours: {})", fmt::join(c.ours_on, ", "))),
-          text_value(c),
+          r.subset ? text_value(c) + " (over all its models)" : text_value(c),
           r.paper_table ? fmt::format("{}{}", signed_fixed(*r.paper_table, 2), off ? " ≠ text" : "") : "—",
           r.ours ? signed_fixed(*r.ours, 2) : "—",
           r.interval ? fmt::format("{} ({})", range_text(*r.interval), r.interval->method) : "—",

@@ -33,6 +33,9 @@ struct ClaimRow {
   // The claim against BP trained under the algorithm's own noise (noise_control_of), when every cell has one.
   std::optional<double> control;
   std::optional<Interval> control_interval;
+  // The sentence over the models this table has all the cells of, after its row over every model found some missing
+  // (an audit profile that cuts a model): claim.models is that subset, paper_table the paper's table over it.
+  bool subset = false;
 };
 
 // The noise-injection control of an LR algorithm's row: "LR-WL" -> "BP+noise-WL", "LR" -> "BP+noise"; "" otherwise.

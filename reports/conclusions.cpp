@@ -25,7 +25,13 @@ std::string claim_sentence(const ClaimRow& r) {
                               c.baseline, fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
                               c.ours_on.empty() ? "" : fmt::format(", ours measured on {}", fmt::join(c.ours_on, ", ")),
                               text_value(c));
-  if (r.paper_table)
+  if (r.subset && r.paper_table)
+    s = fmt::format("The paper's \"{}\" on the models this table has ({} − {} over {} × {}{}; its text {} is over all "
+                    "its models, its table over these {})",
+                    c.says, c.algorithm, c.baseline, fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
+                    c.ours_on.empty() ? "" : fmt::format(", ours measured on {}", fmt::join(c.ours_on, ", ")),
+                    text_value(c), signed_fixed(*r.paper_table, 2));
+  else if (r.paper_table)
     s += text_matches_table(c, *r.paper_table)
              ? fmt::format(", its table {})", signed_fixed(*r.paper_table, 2))
              : fmt::format(", but its own table gives {}, which does not round to the text's number)", signed_fixed(*r.paper_table, 2));

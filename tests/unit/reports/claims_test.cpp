@@ -222,6 +222,36 @@ TEST(ReportSpecClaims, LoadValidatesEveryField) {
                        "claims[0].ours_on"));
 }
 
+// A table with one of the claim's two models (an audit that cuts the other): the row over both has no result, and
+// a second row gives the sentence over the model it has, the paper's table over that model too.
+TEST(ClaimRows, OverTheModelsTheTableHasWhenOthersAreMissing) {
+  Gathered g;
+  put(g, "BP", "Ori", {80}), put(g, "LR", "Ori", {81});
+  put(g, "BP", "FGSM", {20}), put(g, "LR", "FGSM", {30});
+  g.paper[Key{"Net", "BP", "FGSM"}] = PaperValue{"40.0", 40}, g.paper[Key{"Net", "LR", "FGSM"}] = PaperValue{"45.0", 45};
+  g.paper[Key{"Other", "BP", "FGSM"}] = PaperValue{"40.0", 40}, g.paper[Key{"Other", "LR", "FGSM"}] = PaperValue{"41.0", 41};
+  auto spec = net_spec();
+  spec.models = {"Net", "Other"};
+  spec.claims[0].models = {"Net", "Other"};
+  const auto rows = claim_rows(spec, g);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_FALSE(rows[0].ours);
+  EXPECT_FALSE(rows[0].subset);
+  EXPECT_NEAR(*rows[0].paper_table, 3, 1e-9);
+  EXPECT_TRUE(rows[1].subset);
+  EXPECT_EQ(rows[1].claim.models, (std::vector<std::string>{"Net"}));
+  ASSERT_TRUE(rows[1].ours);
+  EXPECT_NEAR(*rows[1].ours, 10, 1e-9);
+  EXPECT_NEAR(*rows[1].paper_table, 5, 1e-9);
+  EXPECT_EQ(claim_cells(rows[1])[0], "LR is more robust by 5% (on the models this table has)");
+  EXPECT_EQ(claim_cells(rows[1])[3], "+5 (over all its models)");
+  EXPECT_EQ(claim_cells(rows[1])[4], "+5.00") << "no '≠ text' mark: the text is over both models";
+  // Nothing to add where every model has its cells, or none has.
+  EXPECT_EQ(claim_rows(net_spec(), g).size(), 1u);
+  spec.claims[0].columns = {"I-FGSM"};
+  EXPECT_EQ(claim_rows(spec, g).size(), 1u);
+}
+
 // ours_on: the same sentence measured on another of our columns; the paper's value stays on the claim's columns.
 TEST(ClaimRows, OursOnAnotherColumnPaperOnItsOwn) {
   Gathered g;
