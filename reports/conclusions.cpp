@@ -140,7 +140,8 @@ Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::ve
   if (spec.schedule && !g.budget.empty()) {
     auto percent = [](double share) {
       const double p = 100 * share;
-      return fmt::format(p >= 10 ? "{:.0f} %" : p >= 1 ? "{:.1f} %" : "{:.2f} %", p);
+      const int decimals = p >= 10 ? 0 : p >= 1 ? 1 : 2;
+      return fmt::format("{:.{}f} %", p, decimals);
     };
     std::vector<std::string> shares;
     bool all_full = true;
