@@ -21,16 +21,14 @@ std::optional<double> clean_accuracy(const ReportSpec& spec, const Gathered& g, 
 
 std::string claim_sentence(const ClaimRow& r) {
   const auto& c = r.claim;
-  std::string s = fmt::format("The paper's \"{}\" ({} − {} over {} × {}{}; its text {}", c.says, c.algorithm,
-                              c.baseline, fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
+  const bool subset = r.subset && r.paper_table;
+  std::string s = fmt::format("The paper's \"{}\"{} ({} − {} over {} × {}{}; its text {}", c.says,
+                              subset ? " on the models this table has" : "", c.algorithm, c.baseline,
+                              fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
                               c.ours_on.empty() ? "" : fmt::format(", ours measured on {}", fmt::join(c.ours_on, ", ")),
                               text_value(c));
-  if (r.subset && r.paper_table)
-    s = fmt::format("The paper's \"{}\" on the models this table has ({} − {} over {} × {}{}; its text {} is over all "
-                    "its models, its table over these {})",
-                    c.says, c.algorithm, c.baseline, fmt::join(c.models, ", "), fmt::join(c.columns, ", "),
-                    c.ours_on.empty() ? "" : fmt::format(", ours measured on {}", fmt::join(c.ours_on, ", ")),
-                    text_value(c), signed_fixed(*r.paper_table, 2));
+  if (subset)
+    s += fmt::format(" is over all its models, its table over these {})", signed_fixed(*r.paper_table, 2));
   else if (r.paper_table)
     s += text_matches_table(c, *r.paper_table)
              ? fmt::format(", its table {})", signed_fixed(*r.paper_table, 2))

@@ -238,6 +238,15 @@ std::string row_label(const std::string& algorithm, const std::string& mode) {
   return mode == "white-box" ? algorithm : algorithm + " (" + mode + ")";
 }
 // White-box rows in the spec's order, then the same algorithms under each transfer mode found.
+std::vector<std::string> swept_settings(const ReportSpec& spec, const Gathered& g) {
+  std::set<std::string> found;
+  for (const auto& s : g.sweep) found.insert(s.param);
+  std::vector<std::string> out;
+  if (found.erase(spec.sweep_param)) out.push_back(spec.sweep_param);
+  out.insert(out.end(), found.begin(), found.end());
+  return out;
+}
+
 std::vector<RowAlg> row_algorithms(const ReportSpec& spec, const Gathered& g) {
   std::vector<RowAlg> out;
   for (const auto& a : spec.algorithms) out.push_back({a, a, "white-box"});

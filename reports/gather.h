@@ -112,6 +112,10 @@ struct RowAlg {
 // White-box rows in the spec's order, then the same algorithms under each transfer mode found.
 std::vector<RowAlg> row_algorithms(const ReportSpec& spec, const Gathered& g);
 
+// The settings the gathered sweep varies (eps, rate, std), the spec's sweep_param first, then the others by name:
+// the order of the sweep CSVs, plots and sections.
+std::vector<std::string> swept_settings(const ReportSpec& spec, const Gathered& g);
+
 // Index in the spec's print order; names the spec does not list sort after it.
 size_t rank(const std::vector<std::string>& order, const std::string& name);
 

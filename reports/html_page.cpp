@@ -212,12 +212,7 @@ void HtmlPage::checks() {
 }
 
 void HtmlPage::sweeps(const std::vector<std::string>& svgs, size_t expected) {
-  std::vector<std::string> params;  // the swept settings, sweep_param's first
-  for (const auto& s : g_.sweep)
-    if (s.param == spec_.sweep_param && params.empty()) params.push_back(s.param);
-  for (const auto& s : g_.sweep)
-    if (std::find(params.begin(), params.end(), s.param) == params.end()) params.push_back(s.param);
-  const std::string names = fmt::format("{}", fmt::join(params, ", "));
+  const std::string names = fmt::format("{}", fmt::join(swept_settings(spec_, g_), ", "));
   section("sweep", "Accuracy vs " + names);
   body_ += fmt::format("<p>Mean over seeds at each {}; the table's sweep-averaged columns are the mean of these points.</p>\n",
                        html_escape(names));

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <iterator>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -180,7 +181,7 @@ std::string text_attack_summary(const ReportSpec& spec, const Gathered& g) {
 
 std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gathered& g,
                      const std::map<Key, PaperValue>& paper, const ReportResult& res,
-                     const std::vector<std::string>& sweep_files) {
+                     const std::vector<std::pair<std::string, std::vector<std::string>>>& sweep_sections) {
   std::string md = fmt::format("# {}\n\n", spec.title);
   if (const auto dirty = dirty_commits(g); !dirty.empty())
     md += fmt::format("> **Not traceable to a commit**: these results were produced by a build of a working tree with "
@@ -232,12 +233,11 @@ std::string markdown(const ReportSpec& spec, const ReportOptions& opt, const Gat
   else
     for (const auto& f : findings) md += fmt::format("- check {}: {}\n", f.check, f.text);
 
-  if (!sweep_files.empty()) {
-    std::string shown;  // the setting whose section is open
-    for (const auto& f : sweep_files) {
-      const std::string base = fs::path(f).filename().string(), stem = fs::path(f).stem().string();
-      const std::string param = stem.substr(std::min(stem.size(), spec.name.size() + 1));
-      if (param != shown) md += fmt::format("\n## Accuracy vs {}\n\n", param), shown = param;
+  for (const auto& [param, files] : sweep_sections) {
+    if (files.empty()) continue;
+    md += fmt::format("\n## Accuracy vs {}\n\n", param);
+    for (const auto& f : files) {
+      const std::string base = fs::path(f).filename().string();
       md += fs::path(f).extension() == ".png" ? fmt::format("![accuracy vs {}]({})\n", param, base)
                                               : fmt::format("Data: `{}`\n\n", base);
     }
@@ -344,25 +344,21 @@ ReportResult make_report(const ReportSpec& spec, const ReportOptions& opt) {
       }
 
   const fs::path out = opt.out_dir;
-  std::vector<std::string> sweep_files;
-  // One CSV and plot per swept setting: sweep_param's first, then sweep_params' in name order.
-  std::map<std::string, std::vector<SweepSample>> by_param;
-  for (const auto& s : g.sweep) by_param[s.param].push_back(s);
-  std::vector<std::string> params;
-  if (by_param.count(spec.sweep_param)) params.push_back(spec.sweep_param);
-  for (const auto& [p, samples] : by_param)
-    if (p != spec.sweep_param) params.push_back(p);
-  for (const auto& p : params) {
-    auto sw = report_detail::write_sweep(out.string(), spec.name, p, by_param[p], opt.gnuplot);
-    sweep_files.insert(sweep_files.end(), sw.written.begin(), sw.written.end());
+  // One CSV and plot per swept setting, each a section of the Markdown.
+  std::vector<std::pair<std::string, std::vector<std::string>>> sweep_sections;
+  for (const auto& p : swept_settings(spec, g)) {
+    std::vector<SweepSample> samples;
+    std::copy_if(g.sweep.begin(), g.sweep.end(), std::back_inserter(samples), [&](const auto& s) { return s.param == p; });
+    auto sw = report_detail::write_sweep(out.string(), spec.name, p, samples, opt.gnuplot);
+    sweep_sections.emplace_back(p, sw.written);
     res.notes.insert(res.notes.end(), sw.notes.begin(), sw.notes.end());
   }
-  res.markdown = markdown(spec, opt, g, paper, res, sweep_files);
+  res.markdown = markdown(spec, opt, g, paper, res, sweep_sections);
   const std::string csv_path = (out / (spec.name + ".csv")).string(), md_path = (out / (spec.name + ".md")).string();
   res.long_table.save(csv_path);
   write_text_atomic(md_path, res.markdown);
   res.written = {csv_path, md_path};
-  res.written.insert(res.written.end(), sweep_files.begin(), sweep_files.end());
+  for (const auto& [param, files] : sweep_sections) res.written.insert(res.written.end(), files.begin(), files.end());
   return res;
 }
 

@@ -61,19 +61,16 @@ struct GaOptions {
 
 Attack::Ptr make_ga(const Config& c) {
   const auto o = GaOptions::from(c);
+  const bool oa = o.preset == "openattack";
   text::Recipe r;
   r.key = "ga";
-  r.metric = "GA";
-  if (o.preset == "openattack") {
-    r.metric = "GA (OpenAttack)";
-    r.pos_matched = r.attack_misclassified = true;
-  }
-  const bool oa = o.preset == "openattack";
+  r.metric = oa ? "GA (OpenAttack)" : "GA";
+  r.pos_matched = r.attack_misclassified = oa;
   r.params = fmt::format("{}max_rate={};pop_size={};max_iters={};temp={};min_threshold=1;stopwords=openattack-en;"
                          "candidates=wordnet-3.0-in-vocab{}",
                          oa ? "preset=openattack;" : "", param_number(o.max_rate), o.search.pop_size, o.search.max_iters,
                          param_number(o.search.temp), oa ? ";candidates-pos=likeliest;attacked=all" : "");
-  r.notes = o.preset == "openattack" ? kGaOpenAttackNotes : kGaNotes;
+  r.notes = oa ? kGaOpenAttackNotes : kGaNotes;
   r.constraints.stopwords = &text::default_stopwords();
   r.constraints.max_rate = o.max_rate;
   r.search = std::make_unique<text::AlzantotGeneticAlgorithm>(o.search);

@@ -11,8 +11,8 @@
 // 25 % cap is added (the paper's), candidates outside the model's vocabulary are dropped, OpenAttack's
 // stopword list replaces NLTK's, candidates are sorted (reproducible).
 // `preset: openattack` runs OpenAttack's PWWS instead (the library whose attack names the paper uses): its search
-// (openattack_pwws.h: no must-improve check), candidates in the word's likeliest part of speech (WordNet's tagged
-// sense counts standing in for OpenAttack's NLTK tagger), every example attacked, misclassified ones included, so
+// (openattack_pwws.h: no must-improve check), candidates in the word's likeliest part of speech (the one with most
+// senses in WordNet's tagged texts, standing in for OpenAttack's NLTK tagger), every example attacked, misclassified ones included, so
 // the attack success rate is OpenAttack's; metric "PWWS (OpenAttack)", a column of its own.
 #include <fmt/format.h>
 
@@ -55,28 +55,21 @@ struct PwwsOptions {
 
 Attack::Ptr make_pwws(const Config& c) {
   const auto o = PwwsOptions::from(c);
+  const bool oa = o.preset == "openattack";
   text::Recipe r;
   r.key = "pwws";
-  if (o.preset == "openattack") {
-    r.metric = "PWWS (OpenAttack)";
-    r.params = fmt::format("preset=openattack;max_rate={};min_threshold=1;stopwords=openattack-en;"
-                           "candidates=wordnet-3.0-in-vocab;candidates-pos=likeliest;attacked=all",
-                           param_number(o.max_rate));
-    r.notes = kPwwsOpenAttackNotes;
-    r.constraints.stopwords = &text::default_stopwords();
-    r.constraints.max_rate = o.max_rate;
-    r.search = std::make_unique<text::OpenAttackPWWS>();
-    r.pos_matched = true;
-    r.attack_misclassified = true;
-    return std::make_unique<text::TextAttack>(std::move(r));
-  }
-  r.metric = "PWWS";
-  r.params = fmt::format("max_rate={};min_threshold=1;stopwords=openattack-en;candidates=wordnet-3.0-in-vocab",
-                         param_number(o.max_rate));
-  r.notes = kPwwsNotes;
+  r.metric = oa ? "PWWS (OpenAttack)" : "PWWS";
+  r.params = fmt::format("{}max_rate={};min_threshold=1;stopwords=openattack-en;candidates=wordnet-3.0-in-vocab{}",
+                         oa ? "preset=openattack;" : "", param_number(o.max_rate),
+                         oa ? ";candidates-pos=likeliest;attacked=all" : "");
+  r.notes = oa ? kPwwsOpenAttackNotes : kPwwsNotes;
   r.constraints.stopwords = &text::default_stopwords();
   r.constraints.max_rate = o.max_rate;
-  r.search = std::make_unique<text::GreedyWordSwapWIR>();
+  if (oa)
+    r.search = std::make_unique<text::OpenAttackPWWS>();
+  else
+    r.search = std::make_unique<text::GreedyWordSwapWIR>();
+  r.pos_matched = r.attack_misclassified = oa;
   return std::make_unique<text::TextAttack>(std::move(r));
 }
 
