@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -317,14 +318,37 @@ CsvTable evaluate(const EvalRequest& req) {
                                                "and seed)",
                                                req.match_run, target->meta.model_key, target->meta.seed, req.run_dir,
                                                l.meta.model_key, l.meta.seed));
-    std::string split_name;
-    const Batch split = selection_split(*p.dataset, snapshots.front().examples, split_name);
-    if (split_name != snapshots.front().split)
-      throw DataError(fmt::format("{}: its snapshots were measured on {}, this dataset's selection split is {} (the data "
-                                  "changed since it trained)",
-                                  req.run_dir, snapshots.front().split, split_name));
-    const double acc = 100 * evaluate_accuracy(*target->parts.model, split, p.spec.train.eval_batch_size, device);
+    const SelectionSplit split = selection_split(*p.dataset, snapshots.front().examples);
+    const std::string& split_name = split.name;
+    const int64_t bs = p.spec.train.eval_batch_size;
+    // Snapshots measured on another split (a run from before the choice moved to the last test examples) are
+    // re-scored on this one, so the choice is always made on examples the suite does not score where it can be.
+    const bool rescored = std::any_of(snapshots.begin(), snapshots.end(),
+                                      [&](const Snapshot& s) { return s.split != split_name; });
+    if (rescored) {
+      logger("eval")->info("re-scoring {} snapshots of {} on {} (they were measured on {})", snapshots.size(),
+                           req.run_dir, split_name, snapshots.front().split);
+      for (auto& s : snapshots) {
+        load_checkpoint(s.file, *p.model, nullptr, nullptr, p.model->key(),
+                        l.older_config ? "" : to_yaml(p.spec.model.node()), s.sha256);
+        s.accuracy = 100 * evaluate_accuracy(*p.model, split.batch, bs, device);
+        s.split = split_name;
+      }
+    }
+    const double acc = 100 * evaluate_accuracy(*target->parts.model, split.batch, bs, device);
     const auto match = match_snapshot(snapshots, acc);
+    // The suite scores the first examples (its own n_examples, or a threat's): how many of them the choice saw.
+    const int64_t n_test = p.dataset->test().size();
+    auto scored_by = [&](int64_t n) { return n > 0 ? std::min(n, n_test) : n_test; };
+    int64_t scored = scored_by(suite.n_examples);
+    for (const auto* list : {&suite.threats, &suite.sweep})
+      for (const auto& t : *list)
+        if (t.n_examples >= 0) scored = std::max(scored, scored_by(t.n_examples));
+    const int64_t overlap = split.overlap(scored);
+    if (overlap > 0)
+      logger("eval")->warn("the matched snapshot is chosen on {}, which holds {} of the {} test examples the suite "
+                           "scores (a small selection effect: score fewer examples, eval.n_examples, to avoid it)",
+                           split_name, overlap, scored);
     const std::string alg = paper_algorithm_name(target->meta.trainer_key);
     stem += ".matched-" + target->meta.trainer_key;
     nlohmann::ordered_json record = {{"target_run", req.match_run},     {"target_algorithm", alg},
@@ -332,7 +356,9 @@ CsvTable evaluate(const EvalRequest& req) {
                                      {"tolerance_pp", kMatchTolerancePp}, {"matched", match.chosen.has_value()},
                                      {"snapshot", fs::path(match.nearest->file).filename().string()},
                                      {"snapshot_step", match.nearest->step},
-                                     {"snapshot_accuracy", match.nearest->accuracy}};
+                                     {"snapshot_accuracy", match.nearest->accuracy},
+                                     {"rescored", rescored},
+                                     {"scored_examples_in_split", overlap}};
     const auto record_path = fs::path(req.run_dir) / "eval" / (stem + ".json");
     fs::create_directories(record_path.parent_path());
     // Until this evaluation has saved its results, no choice of an earlier one may claim them.

@@ -16,19 +16,28 @@ namespace lrb {
 
 namespace fs = std::filesystem;
 
-Batch selection_split(const DatasetSource& data, int64_t examples, std::string& name) {
+SelectionSplit selection_split(const DatasetSource& data, int64_t examples) {
+  SelectionSplit s;
   if (const Batch* v = data.validation()) {
-    name = "validation";
-    return *v;
+    s.batch = *v, s.name = "validation";
+    return s;
   }
   const Batch& test = data.test();
   if (test.mask.defined()) {  // a graph is one example: its test mask is the split
-    name = "test";
-    return test;
+    s.batch = test, s.name = "test";
+    return s;
   }
-  const int64_t n = std::min<int64_t>(examples, test.x.size(0));
-  name = fmt::format("test[:{}]", n);
-  return test.rows(torch::arange(n, torch::TensorOptions().dtype(torch::kLong).device(test.x.device())));
+  const int64_t total = test.x.size(0), n = std::min<int64_t>(examples, total);
+  s.first_test = total - n;
+  s.name = fmt::format("test[{}:{}]", s.first_test, total);
+  s.batch = test.rows(torch::arange(s.first_test, total, torch::TensorOptions().dtype(torch::kLong).device(test.x.device())));
+  return s;
+}
+
+int64_t SelectionSplit::overlap(int64_t scored) const {
+  if (name == "validation") return 0;
+  if (first_test < 0) return batch.mask.defined() ? batch.mask.sum().item<int64_t>() : batch.size();
+  return std::max<int64_t>(0, scored - first_test);
 }
 
 std::vector<Snapshot> list_snapshots(const std::string& run_dir) {

@@ -27,9 +27,18 @@ struct Snapshot {
   int64_t examples = 0;
 };
 
-// The examples a snapshot's accuracy is measured on: the dataset's validation split, else (non-graph data) the first
-// `examples` test examples. `name` receives "validation" or "test[:N]".
-Batch selection_split(const DatasetSource& data, int64_t examples, std::string& name);
+// The examples a snapshot's accuracy is measured on, and a matched snapshot chosen on: the dataset's validation split,
+// else (non-graph data) the last `examples` test examples, so that a suite scoring the first ones (eval.n_examples)
+// does not score the images the choice was made on; a graph's test mask, when it has no validation mask.
+struct SelectionSplit {
+  Batch batch;
+  std::string name;         // "validation", "test" (a graph's test mask) or "test[A:N]" (older runs: "test[:N]")
+  int64_t first_test = -1;  // a slice of the test set: its first index (it runs to the end); else -1
+  // How many of the first `scored` test examples (what a suite scores) the split holds: 0 for a validation split,
+  // every test node for a graph's test mask.
+  int64_t overlap(int64_t scored) const;
+};
+SelectionSplit selection_split(const DatasetSource& data, int64_t examples);
 
 // Every snapshot of RUN_DIR, by step; empty without a snapshots/ folder. DataError names a malformed .json.
 std::vector<Snapshot> list_snapshots(const std::string& run_dir);

@@ -440,17 +440,16 @@ TrainResult train_run(const NodePtr& root, const std::string& out_dir, bool resu
   // train.snapshot_every steps, counted across epochs. Evaluation in eval mode draws no random number, so a run
   // with snapshots trains exactly as one without.
   if (spec.train.snapshot_every > 0 && writer) {
-    auto split_name = std::make_shared<std::string>();
-    auto split = std::make_shared<Batch>(selection_split(*p.dataset, spec.train.snapshot_examples, *split_name));
-    hooks.after_step = [&, before = hooks.after_step, split, split_name](int64_t epoch, int64_t step, int64_t steps) {
+    auto split = std::make_shared<SelectionSplit>(selection_split(*p.dataset, spec.train.snapshot_examples));
+    hooks.after_step = [&, before = hooks.after_step, split](int64_t epoch, int64_t step, int64_t steps) {
       if (before) before(epoch, step, steps);
       const int64_t global = (epoch - 1) * steps + step;
       if (global % spec.train.snapshot_every != 0) return;
       Snapshot s;
-      s.step = global, s.epoch = epoch, s.split = *split_name, s.examples = split->size();
+      s.step = global, s.epoch = epoch, s.split = split->name, s.examples = split->batch.size();
       s.file = (fs::path(out_dir) / "snapshots" / fmt::format("step-{:07d}.pt", global)).string();
       fs::create_directories(fs::path(s.file).parent_path());
-      s.accuracy = 100 * evaluate_accuracy(*p.model, *split, spec.train.eval_batch_size, device);
+      s.accuracy = 100 * evaluate_accuracy(*p.model, split->batch, spec.train.eval_batch_size, device);
       // A resumed run redoes the steps after its last state: its record goes first, so a kill between the two
       // writes leaves parameters without a record (not listed), never a record naming other parameters.
       std::error_code gone;

@@ -17,7 +17,8 @@ using namespace lrb;
 namespace fs = std::filesystem;
 
 namespace {
-// 3,000 images, batch 100: 30 steps an epoch, two epochs; a snapshot every 10 steps, on 500 test images.
+// 3,000 images, batch 100: 30 steps an epoch, two epochs; a snapshot every 10 steps, on the last 500 of 1,000 test
+// images.
 std::vector<std::string> quick(std::vector<std::string> extra = {}) {
   std::vector<std::string> v = {"dataset.limit_train=3000", "dataset.limit_test=1000", "train.epochs=2", "threads=2"};
   v.insert(v.end(), extra.begin(), extra.end());
@@ -43,7 +44,7 @@ TEST(Matched, SnapshotsLeaveTrainingUnchangedAndRecordTheirAccuracy) {
   EXPECT_EQ(snaps.front().step, 10);
   EXPECT_EQ(snaps.back().step, 60);
   EXPECT_EQ(snaps.back().epoch, 2);
-  EXPECT_EQ(snaps.front().split, "test[:500]");
+  EXPECT_EQ(snaps.front().split, "test[500:1000]");
   EXPECT_FALSE(fs::exists(plain / "snapshots"));
 }
 
@@ -71,6 +72,8 @@ TEST(Matched, EvaluatesTheNearestSnapshotOrRecordsWhyNot) {
   ASSERT_TRUE(best.chosen);
   EXPECT_EQ(record["snapshot_step"].get<int64_t>(), best.chosen->step);
   EXPECT_LE(std::fabs(best.chosen->accuracy - target), 2.0 + 1e-9);  // as match_snapshot: 2 pp in binary
+  EXPECT_FALSE(record["rescored"].get<bool>());
+  EXPECT_EQ(record["scored_examples_in_split"].get<int64_t>(), 0);  // scores test[:300], chooses on test[500:1000]
   ASSERT_EQ(table.rows().size(), 2u);  // Ori and FGSM
   const auto& h = table.header();
   const size_t mode = std::find(h.begin(), h.end(), "mode") - h.begin();
@@ -95,4 +98,39 @@ TEST(Matched, EvaluatesTheNearestSnapshotOrRecordsWhyNot) {
   req.run_dir = lr.path();
   req.match_run = fine.path();
   EXPECT_THROW(evaluate(req), ConfigError);
+}
+
+// Snapshots recorded on another split (runs from before the choice moved to the last test examples) are re-scored
+// on today's: the choice is the one their own records give on that split. A suite scoring 800 of the 1,000 images
+// scores 300 of the 500 the choice was made on, and the record says so.
+TEST(Matched, SnapshotsOfAnotherSplitAreRescoredAndTheOverlapRecorded) {
+  test::TempDir fine, lr;
+  train_run(test::experiment("demo.yaml", quick({"+train.snapshot_every=1", "+train.snapshot_examples=500",
+                                                 "train.optimizer.lr=2.0e-4"})),
+            fine.path());
+  train_run(test::experiment("demo.yaml", quick({"trainer=lr-l", "train.epochs=1", "train.max_steps=5"})), lr.path());
+  EvalRequest req;
+  req.run_dir = fine.path();
+  req.threat = "fgsm";
+  req.overrides = {"eval.n_examples=300"};
+  req.match_run = lr.path();
+  evaluate(req);
+  const auto honest = nlohmann::json::parse(read_text(fine / "eval/fgsm.matched-lr-l.json"));
+  ASSERT_TRUE(honest["matched"].get<bool>()) << honest.dump();
+  // As an older run recorded them: another split's name, and accuracies that would choose another snapshot.
+  for (const auto& s : list_snapshots(fine.path())) {
+    const auto json = fs::path(s.file).replace_extension(".json");
+    auto j = nlohmann::json::parse(read_text(json));
+    j["split"] = "test[:500]";
+    j["accuracy"] = 100.0 - j["accuracy"].get<double>();
+    write_text_atomic(json, j.dump(2) + "\n");
+  }
+  req.overrides = {"eval.n_examples=800"};
+  evaluate(req);
+  const auto record = nlohmann::json::parse(read_text(fine / "eval/fgsm.matched-lr-l.json"));
+  EXPECT_TRUE(record["rescored"].get<bool>());
+  EXPECT_EQ(record["split"], "test[500:1000]");
+  EXPECT_EQ(record["snapshot_step"], honest["snapshot_step"]);
+  EXPECT_EQ(record["snapshot_accuracy"], honest["snapshot_accuracy"]);
+  EXPECT_EQ(record["scored_examples_in_split"].get<int64_t>(), 300);
 }
