@@ -98,6 +98,13 @@ Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::ve
             m, a, *acc, *bp, signed_fixed(*acc - *bp, 2), kMatchedAccuracyPp, kMatchedAccuracyPp));
     }
   }
+  // A matched snapshot chosen on images its row is scored on: the choice and the score are not independent.
+  for (const auto& [mr, o] : g.matched_overlap)
+    out.cannot_show.push_back(fmt::format(
+        "{} {}: its snapshot was chosen by clean accuracy on {}, which holds {} of the {} test examples the row is "
+        "scored on, so the choice saw images it is scored on (a small selection effect; a suite scoring fewer "
+        "examples than the test set avoids it).",
+        mr.first, mr.second, o.split, o.overlap, o.scored));
   for (const auto& m : spec.models)
     for (const auto& a : spec.algorithms)
       if (auto acc = clean_accuracy(spec, g, m, a); acc && near_chance.count({m, a}))

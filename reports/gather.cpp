@@ -2,15 +2,18 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <numeric>
 #include <tuple>
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/fs.h"
 #include "reports/plot.h"
 
 namespace lrb::report_detail {
@@ -287,7 +290,34 @@ fs::path runs_root(const ReportSpec& spec, const ReportOptions& opt) {
   return opt.runs_dir.empty() ? fs::path("runs") / spec.name : fs::path(opt.runs_dir);
 }
 
+std::optional<int64_t> split_overlap(const std::string& split, int64_t scored) {
+  if (split == "validation") return 0;
+  if (split == "test") return scored;
+  long long a = 0, b = 0;
+  char end = 0;
+  if (std::sscanf(split.c_str(), "test[:%lld%c", &b, &end) == 2 && end == ']') return std::min<int64_t>(scored, b);
+  if (std::sscanf(split.c_str(), "test[%lld:%lld%c", &a, &b, &end) == 3 && end == ']')
+    return std::max<int64_t>(0, std::min<int64_t>(scored, b) - a);
+  return std::nullopt;
+}
+
 namespace {
+
+// A matched row's choice (RUN/eval/<suite>.matched-<trainer>.json beside its CSV): which split it was made on, and
+// how many of the examples `rows` are scored on that split holds. Older records without the file say nothing.
+void read_matched_choice(const fs::path& csv, const std::vector<EvalRow>& rows, const std::string& model,
+                         const std::string& row, Gathered& g) {
+  std::string stem = csv.stem().string();  // <suite>.matched-<trainer>[.noise]
+  if (stem.size() > 6 && stem.compare(stem.size() - 6, 6, ".noise") == 0) stem.resize(stem.size() - 6);
+  const fs::path json = csv.parent_path() / (stem + ".json");
+  if (!fs::exists(json)) return;
+  const auto j = nlohmann::json::parse(read_text(json.string()), nullptr, false);
+  if (!j.is_object() || !j.contains("split") || !j["split"].is_string()) return;
+  int64_t scored = 0;
+  for (const auto& r : rows) scored = std::max<int64_t>(scored, std::atoll(r.n.c_str()));
+  const auto split = j["split"].get<std::string>();
+  if (const auto k = split_overlap(split, scored); k && *k > 0) g.matched_overlap[{model, row}] = {split, *k, scored};
+}
 
 // The eval files' part of gather().
 Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<std::string>& notes) {
@@ -325,6 +355,8 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
         read_run_config(spec, file.parent_path().parent_path(), r.algorithm, r.model, r.mode.rfind("matched", 0) != 0, g);
       protocol_read = true;
       if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
+      if (r.mode.rfind("matched", 0) == 0 && !g.matched_overlap.count({r.model, row_label(r.algorithm, r.mode)}))
+        read_matched_choice(file, rows, r.model, row_label(r.algorithm, r.mode), g);
       auto& cell = g.cells[Key{r.model, row_label(r.algorithm, r.mode), r.metric}];
       auto [it, fresh] = cell.seed_file.emplace(r.seed, file.string());
       // Two results for one seed mean RUNS_DIR spans two experiments; averaging them would hide it.

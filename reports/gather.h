@@ -76,7 +76,18 @@ struct Gathered {
   // examples (epochs x examples per epoch, 1 = all of it) and the LR copies divisor (trainer.copies_divisor, 1 when
   // unset), one entry per distinct pair over seeds.
   std::map<std::pair<std::string, std::string>, std::set<std::pair<double, int64_t>>> budget;
+  // Rows "BP (matched to ALG)" whose snapshot was chosen on examples the row is also scored on, under (model, row):
+  // the split its .json names ("test[:2000]") and how many of the scored test examples it holds.
+  struct MatchedOverlap {
+    std::string split;
+    int64_t overlap = 0, scored = 0;
+  };
+  std::map<std::pair<std::string, std::string>, MatchedOverlap> matched_overlap;
 };
+
+// How many of the first `scored` test examples a matched choice's split holds: "validation" none, a graph's "test"
+// (its mask) all, "test[A:B]" the examples from A to B, "test[:B]" the first B; nullopt for another name.
+std::optional<int64_t> split_overlap(const std::string& split, int64_t scored);
 
 // RUNS_DIR of a report: opt.runs_dir, or runs/<name> when that is empty.
 std::filesystem::path runs_root(const ReportSpec& spec, const ReportOptions& opt);

@@ -330,6 +330,43 @@ TEST(Conclusions, ReportReadsMatchedFiles) {
   EXPECT_TRUE(contains(res.markdown, "| ResNet-5 | BP (matched to LR-WL) | 41.00 | 5.00 | — |")) << res.markdown;
   EXPECT_TRUE(contains(res.markdown, kMatchedRowsNote));
   EXPECT_FALSE(contains(res.markdown, "Rows \"ALG (transfer from SRC)\""));
+  EXPECT_FALSE(contains(res.markdown, "its snapshot was chosen")) << "no .json beside the rows: nothing to say";
+}
+
+// The matched choice's split (the .json beside the rows) against the examples the rows are scored on (n = 1,000
+// in these fixtures): the last test examples say nothing, a split that holds scored examples gets a sentence.
+TEST(Conclusions, MatchedChoiceOnScoredExamplesIsNamed) {
+  for (const auto& [split, sentence] : std::vector<std::pair<std::string, std::string>>{
+           {"test[8000:10000]", ""},
+           {"validation", ""},
+           {"test[:2000]", "ResNet-5 BP (matched to LR-WL): its snapshot was chosen by clean accuracy on test[:2000], "
+                           "which holds 1000 of the 1000 test examples the row is scored on"},
+           {"test[600:10000]", "on test[600:10000], which holds 400 of the 1000"}}) {
+    TempDir d;
+    report_test::make_runs(d);
+    report_test::Row ori{"ResNet-5", "BP", "Ori", "41.00", "0"}, fgsm{"ResNet-5", "BP", "FGSM", "5.00", "0"};
+    ori.mode = fgsm.mode = "matched to LR-WL";
+    report_test::write_eval(d / "runs/resnet5_bp_s0/eval/table1.matched-lr-wl.csv", {ori, fgsm});
+    write_text_atomic(d / "runs/resnet5_bp_s0/eval/table1.matched-lr-wl.json",
+                      fmt::format("{{\"matched\": true, \"split\": \"{}\"}}\n", split));
+    const auto res = make_report(report_test::make_spec(d), report_test::options(d, ""));
+    if (sentence.empty())
+      EXPECT_FALSE(contains(res.markdown, "its snapshot was chosen")) << split;
+    else
+      EXPECT_TRUE(contains(res.markdown, sentence)) << split << "\n" << res.markdown;
+  }
+}
+
+TEST(Conclusions, SplitOverlap) {
+  EXPECT_EQ(split_overlap("validation", 500), 0);
+  EXPECT_EQ(split_overlap("test", 2708), 2708);
+  EXPECT_EQ(split_overlap("test[:2000]", 10000), 2000);
+  EXPECT_EQ(split_overlap("test[:2000]", 500), 500);
+  EXPECT_EQ(split_overlap("test[8000:10000]", 2000), 0);
+  EXPECT_EQ(split_overlap("test[8000:10000]", 10000), 2000);
+  EXPECT_EQ(split_overlap("test[8000:10000]", 9000), 1000);
+  EXPECT_FALSE(split_overlap("train", 10));
+  EXPECT_FALSE(split_overlap("test[8000:10000", 10));
 }
 
 // Several cells: the mean over them, a model's columns as fully correlated (their standard deviations add), models
