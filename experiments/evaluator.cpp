@@ -291,6 +291,7 @@ CsvTable evaluate(const EvalRequest& req) {
   l.meta = load_checkpoint(ckpt_path, *p.model, nullptr, suite.noise ? p.trainer.get() : nullptr, p.model->key(),
                            l.older_config ? "" : to_yaml(p.spec.model.node()), l.record.checkpoint_sha256);
   auto device = pick_device(p.spec.device);
+  p.model->to(device);  // a checkpoint's tensors keep the device they were saved from
   // Transfer mode: the source run's model, checked to be a model of the same data.
   std::string mode = "white-box";
   if (src) {
@@ -321,25 +322,34 @@ CsvTable evaluate(const EvalRequest& req) {
     const SelectionSplit split = selection_split(*p.dataset, snapshots.front().examples);
     const std::string& split_name = split.name;
     const int64_t bs = p.spec.train.eval_batch_size;
-    // Snapshots measured on another split (a run from before the choice moved to the last test examples) are
-    // re-scored on this one, so the choice is always made on examples the suite does not score where it can be.
-    const bool rescored = std::any_of(snapshots.begin(), snapshots.end(),
-                                      [&](const Snapshot& s) { return s.split != split_name; });
-    if (rescored) {
-      logger("eval")->info("re-scoring {} snapshots of {} on {} (they were measured on {})", snapshots.size(),
-                           req.run_dir, split_name, snapshots.front().split);
-      for (auto& s : snapshots) {
-        load_checkpoint(s.file, *p.model, nullptr, nullptr, p.model->key(),
-                        l.older_config ? "" : to_yaml(p.spec.model.node()), s.sha256);
-        s.accuracy = 100 * evaluate_accuracy(*p.model, split.batch, bs, device);
-        s.split = split_name;
-      }
+    // Snapshots of a run from before the choice moved to the last test examples (measured on "test[:N]") are
+    // re-scored on this split once, their records rewritten (this eval holds the run's lock), so the choice is
+    // made on the examples a suite scoring the first ones does not score. Any other mismatch means the data changed.
+    bool rescored = false;
+    for (auto& s : snapshots) {
+      if (s.split == split_name) continue;
+      if (s.split.rfind("test[:", 0) != 0 || split.first_test < 0)
+        throw DataError(fmt::format("{}: its snapshots were measured on {}, this dataset's selection split is {} (the "
+                                    "data changed since it trained)",
+                                    req.run_dir, s.split, split_name));
+      if (!rescored)
+        logger("eval")->info("re-scoring the snapshots of {} on {} (they were measured on {}; once)", req.run_dir,
+                             split_name, s.split);
+      rescored = true;
+      load_checkpoint(s.file, *p.model, nullptr, nullptr, p.model->key(),
+                      l.older_config ? "" : to_yaml(p.spec.model.node()), s.sha256);
+      p.model->to(device);
+      s.accuracy = 100 * evaluate_accuracy(*p.model, split.batch, bs, device);
+      s.split = split_name, s.examples = split.batch.size();
+      write_snapshot_record(s);
     }
     const double acc = 100 * evaluate_accuracy(*target->parts.model, split.batch, bs, device);
     const auto match = match_snapshot(snapshots, acc);
-    // The suite scores the first examples (its own n_examples, or a threat's): how many of them the choice saw.
-    const int64_t n_test = p.dataset->test().size();
-    auto scored_by = [&](int64_t n) { return n > 0 ? std::min(n, n_test) : n_test; };
+    // The suite scores the first examples (its own n_examples, or a threat's; a graph always its whole test mask):
+    // how many of them the choice saw.
+    const Batch& test_set = p.dataset->test();
+    const int64_t n_test = test_set.mask.defined() ? test_set.mask.sum().item<int64_t>() : test_set.size();
+    auto scored_by = [&](int64_t n) { return n > 0 && !test_set.mask.defined() ? std::min(n, n_test) : n_test; };
     int64_t scored = scored_by(suite.n_examples);
     for (const auto* list : {&suite.threats, &suite.sweep})
       for (const auto& t : *list)
@@ -347,8 +357,11 @@ CsvTable evaluate(const EvalRequest& req) {
     const int64_t overlap = split.overlap(scored);
     if (overlap > 0)
       logger("eval")->warn("the matched snapshot is chosen on {}, which holds {} of the {} test examples the suite "
-                           "scores (a small selection effect: score fewer examples, eval.n_examples, to avoid it)",
-                           split_name, overlap, scored);
+                           "scores: a small selection effect{}",
+                           split_name, overlap, scored,
+                           split.first_test > 0 ? fmt::format(" (a suite scoring at most the first {} avoids it)",
+                                                              split.first_test)
+                                                : "");
     const std::string alg = paper_algorithm_name(target->meta.trainer_key);
     stem += ".matched-" + target->meta.trainer_key;
     nlohmann::ordered_json record = {{"target_run", req.match_run},     {"target_algorithm", alg},
@@ -384,6 +397,7 @@ CsvTable evaluate(const EvalRequest& req) {
     }
     l.meta = load_checkpoint(match.chosen->file, *p.model, nullptr, nullptr, p.model->key(),
                              l.older_config ? "" : to_yaml(p.spec.model.node()), match.chosen->sha256);
+    p.model->to(device);
     l.record.checkpoint_sha256 = match.chosen->sha256;  // the parts of this evaluation are the snapshot's
     mode = "matched to " + alg;
     match_record.emplace(record_path, record.dump(2) + "\n");

@@ -102,8 +102,8 @@ Conclusions conclusions(const ReportSpec& spec, const Gathered& g, const std::ve
   for (const auto& [mr, o] : g.matched_overlap)
     out.cannot_show.push_back(fmt::format(
         "{} {}: its snapshot was chosen by clean accuracy on {}, which holds {} of the {} test examples the row is "
-        "scored on, so the choice saw images it is scored on (a small selection effect; a suite scoring fewer "
-        "examples than the test set avoids it).",
+        "scored on, so the choice saw images it is scored on (a small selection effect; a matched evaluation "
+        "today chooses on the last test examples, which a suite scoring fewer than the rest does not score).",
         mr.first, mr.second, o.split, o.overlap, o.scored));
   for (const auto& m : spec.models)
     for (const auto& a : spec.algorithms)

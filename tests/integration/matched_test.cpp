@@ -100,10 +100,11 @@ TEST(Matched, EvaluatesTheNearestSnapshotOrRecordsWhyNot) {
   EXPECT_THROW(evaluate(req), ConfigError);
 }
 
-// Snapshots recorded on another split (runs from before the choice moved to the last test examples) are re-scored
-// on today's: the choice is the one their own records give on that split. A suite scoring 800 of the 1,000 images
-// scores 300 of the 500 the choice was made on, and the record says so.
-TEST(Matched, SnapshotsOfAnotherSplitAreRescoredAndTheOverlapRecorded) {
+// Snapshots recorded on the first test examples (runs from before the choice moved to the last ones) are re-scored
+// on today's split once, and their records rewritten: the choice and the rows are those of a run recorded on it. A
+// suite scoring 800 of the 1,000 images scores 300 of the 500 the choice was made on, and the record says so. A
+// record of any other split means the data changed: refused.
+TEST(Matched, SnapshotsOfTheOlderSplitAreRescoredOnceAndTheOverlapRecorded) {
   test::TempDir fine, lr;
   train_run(test::experiment("demo.yaml", quick({"+train.snapshot_every=1", "+train.snapshot_examples=500",
                                                  "train.optimizer.lr=2.0e-4"})),
@@ -112,25 +113,38 @@ TEST(Matched, SnapshotsOfAnotherSplitAreRescoredAndTheOverlapRecorded) {
   EvalRequest req;
   req.run_dir = fine.path();
   req.threat = "fgsm";
-  req.overrides = {"eval.n_examples=300"};
+  req.overrides = {"eval.n_examples=800"};
   req.match_run = lr.path();
-  evaluate(req);
+  const auto honest_rows = evaluate(req);
   const auto honest = nlohmann::json::parse(read_text(fine / "eval/fgsm.matched-lr-l.json"));
   ASSERT_TRUE(honest["matched"].get<bool>()) << honest.dump();
-  // As an older run recorded them: another split's name, and accuracies that would choose another snapshot.
-  for (const auto& s : list_snapshots(fine.path())) {
-    const auto json = fs::path(s.file).replace_extension(".json");
-    auto j = nlohmann::json::parse(read_text(json));
-    j["split"] = "test[:500]";
-    j["accuracy"] = 100.0 - j["accuracy"].get<double>();
-    write_text_atomic(json, j.dump(2) + "\n");
-  }
-  req.overrides = {"eval.n_examples=800"};
-  evaluate(req);
+  EXPECT_EQ(honest["scored_examples_in_split"].get<int64_t>(), 300);
+  auto rewrite = [&](const std::string& split) {
+    for (const auto& s : list_snapshots(fine.path())) {
+      const auto json = fs::path(s.file).replace_extension(".json");
+      auto j = nlohmann::json::parse(read_text(json));
+      j["split"] = split;
+      j["accuracy"] = 100.0 - j["accuracy"].get<double>();  // accuracies that would choose another snapshot
+      write_text_atomic(json, j.dump(2) + "\n");
+    }
+  };
+  rewrite("test[:500]");
+  const auto rows = evaluate(req);
   const auto record = nlohmann::json::parse(read_text(fine / "eval/fgsm.matched-lr-l.json"));
   EXPECT_TRUE(record["rescored"].get<bool>());
   EXPECT_EQ(record["split"], "test[500:1000]");
   EXPECT_EQ(record["snapshot_step"], honest["snapshot_step"]);
   EXPECT_EQ(record["snapshot_accuracy"], honest["snapshot_accuracy"]);
   EXPECT_EQ(record["scored_examples_in_split"].get<int64_t>(), 300);
+  // The rows score the chosen snapshot, not the last one re-scored.
+  const auto& h = rows.header();
+  const size_t acc = std::find(h.begin(), h.end(), "accuracy") - h.begin();
+  ASSERT_EQ(rows.rows().size(), honest_rows.rows().size());
+  for (size_t i = 0; i < rows.rows().size(); ++i) EXPECT_EQ(rows.rows()[i][acc], honest_rows.rows()[i][acc]);
+  // Rewritten once: the next evaluation re-scores nothing.
+  for (const auto& s : list_snapshots(fine.path())) EXPECT_EQ(s.split, "test[500:1000]");
+  evaluate(req);
+  EXPECT_FALSE(nlohmann::json::parse(read_text(fine / "eval/fgsm.matched-lr-l.json"))["rescored"].get<bool>());
+  rewrite("validation");
+  EXPECT_THROW(evaluate(req), DataError);
 }
