@@ -280,7 +280,7 @@ bool has_mode(const Gathered& g, const std::string& prefix) {
 const char* const kMatchedRowsNote =
     "Rows \"BP (matched to ALG)\": the BP run's snapshot (train.snapshot_every) whose clean accuracy is nearest ALG's "
     "final model of the same seed on the selection split (the dataset's validation split, else the last test "
-    "examples, which the suite scores only where it scores more than the others), within 2 pp, evaluated under "
+    "examples, which a suite scoring fewer than the rest of the test set does not score), within 2 pp, evaluated under "
     "the same threats (lrbench eval BP_RUN --match "
     "ALG_RUN): robustness at matched clean accuracy, where a less accurate model cannot look robust for that reason "
     "alone. A cell without such a row had no snapshot within 2 pp (RUN/eval/<suite>.matched-<trainer>.json says "
