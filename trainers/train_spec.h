@@ -32,7 +32,7 @@ struct TrainSpec {
   // with a validation split (DatasetSource::validation()).
   std::string select = "last";
   // Steps between matched-accuracy snapshots (RUN_DIR/snapshots/step-N.pt with step-N.json: the parameters and
-  // their clean accuracy on the selection split, the validation split or else the first snapshot_examples test
+  // their clean accuracy on the selection split, the validation split or else the last snapshot_examples test
   // examples); 0 = none. `lrbench eval BP_RUN --match RUN` evaluates the snapshot whose accuracy is nearest RUN's.
   int64_t snapshot_every = 0;
   int64_t snapshot_examples = 2000;
