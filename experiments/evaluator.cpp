@@ -15,6 +15,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/selection_split_name.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "core/seed.h"
@@ -116,10 +117,18 @@ struct ThreatResult {
   double words_changed_pct = 0, attack_queries = 0;  // sums
 };
 
-// The first n examples of `test` (0 or more than there are: all; a graph is always whole).
+// How many test examples a suite asking for n of them scores: n, all of them when n is 0 or more than there are, and
+// a graph's whole test mask always.
+int64_t scored_count(const Batch& test, int64_t n) {
+  if (test.modality == Modality::kGraph) return test.mask.defined() ? test.mask.sum().item<int64_t>() : test.size();
+  return n > 0 ? std::min<int64_t>(n, test.x.size(0)) : test.x.size(0);
+}
+
+// The examples scored_count(test, n) counts: the first n.
 Batch first_examples(const Batch& test, int64_t n) {
   // host: the test set lives on the host; each batch moves to the device below
-  if (n > 0 && test.modality != Modality::kGraph && n < test.x.size(0)) return test.rows(torch::arange(n, torch::kLong));
+  const int64_t k = scored_count(test, n);
+  if (test.modality != Modality::kGraph && k < test.x.size(0)) return test.rows(torch::arange(k, torch::kLong));
   return test;
 }
 
@@ -348,13 +357,11 @@ CsvTable evaluate(const EvalRequest& req) {
     // The suite scores the first examples (its own n_examples, or a threat's; a graph always its whole test mask):
     // how many of them the choice saw.
     const Batch& test_set = p.dataset->test();
-    const int64_t n_test = test_set.mask.defined() ? test_set.mask.sum().item<int64_t>() : test_set.size();
-    auto scored_by = [&](int64_t n) { return n > 0 && !test_set.mask.defined() ? std::min(n, n_test) : n_test; };
-    int64_t scored = scored_by(suite.n_examples);
+    int64_t scored = scored_count(test_set, suite.n_examples);
     for (const auto* list : {&suite.threats, &suite.sweep})
       for (const auto& t : *list)
-        if (t.n_examples >= 0) scored = std::max(scored, scored_by(t.n_examples));
-    const int64_t overlap = split.overlap(scored);
+        if (t.n_examples >= 0) scored = std::max(scored, scored_count(test_set, t.n_examples));
+    const int64_t overlap = split_overlap(split_name, scored).value_or(0);
     if (overlap > 0)
       logger("eval")->warn("the matched snapshot is chosen on {}, which holds {} of the {} test examples the suite "
                            "scores: a small selection effect{}",

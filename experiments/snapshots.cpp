@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/selection_split_name.h"
 #include "datasets/dataset.h"
 
 namespace lrb {
@@ -29,15 +30,9 @@ SelectionSplit selection_split(const DatasetSource& data, int64_t examples) {
   }
   const int64_t total = test.x.size(0), n = std::min<int64_t>(examples, total);
   s.first_test = total - n;
-  s.name = fmt::format("test[{}:{}]", s.first_test, total);
+  s.name = test_slice_name(s.first_test, total);
   s.batch = test.rows(torch::arange(s.first_test, total, torch::TensorOptions().dtype(torch::kLong).device(test.x.device())));
   return s;
-}
-
-int64_t SelectionSplit::overlap(int64_t scored) const {
-  if (name == "validation") return 0;
-  if (first_test < 0) return batch.mask.defined() ? batch.mask.sum().item<int64_t>() : batch.size();
-  return std::max<int64_t>(0, scored - first_test);
 }
 
 std::vector<Snapshot> list_snapshots(const std::string& run_dir) {

@@ -34,9 +34,6 @@ struct SelectionSplit {
   Batch batch;
   std::string name;         // "validation", "test" (a graph's test mask) or "test[A:N]" (older runs: "test[:N]")
   int64_t first_test = -1;  // a slice of the test set: its first index (it runs to the end); else -1
-  // How many of the first `scored` test examples (what a suite scores) the split holds: 0 for a validation split,
-  // every test node for a graph's test mask.
-  int64_t overlap(int64_t scored) const;
 };
 SelectionSplit selection_split(const DatasetSource& data, int64_t examples);
 

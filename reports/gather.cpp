@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <numeric>
 #include <tuple>
@@ -14,6 +13,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/selection_split_name.h"
 #include "reports/plot.h"
 
 namespace lrb::report_detail {
@@ -290,17 +290,6 @@ fs::path runs_root(const ReportSpec& spec, const ReportOptions& opt) {
   return opt.runs_dir.empty() ? fs::path("runs") / spec.name : fs::path(opt.runs_dir);
 }
 
-std::optional<int64_t> split_overlap(const std::string& split, int64_t scored) {
-  if (split == "validation") return 0;
-  if (split == "test") return scored;
-  long long a = 0, b = 0;
-  char end = 0;
-  if (std::sscanf(split.c_str(), "test[:%lld%c", &b, &end) == 2 && end == ']') return std::min<int64_t>(scored, b);
-  if (std::sscanf(split.c_str(), "test[%lld:%lld%c", &a, &b, &end) == 3 && end == ']')
-    return std::max<int64_t>(0, std::min<int64_t>(scored, b) - a);
-  return std::nullopt;
-}
-
 namespace {
 
 // A matched row's choice (RUN/eval/<suite>.matched-<trainer>.json beside its CSV): which split it was made on, and
@@ -340,6 +329,7 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
     add_seconds(t.eval, rows);
     read_training_time(file.parent_path().parent_path(), t);
     bool protocol_read = false;  // once per run, for a run the table keeps
+    bool choice_read = false;    // once per matched file: one choice, one row label
     for (auto r : rows) {
       if (auto it = spec.algorithm_names.find(r.algorithm); it != spec.algorithm_names.end()) r.algorithm = it->second;
       r.mode = paper_mode(spec, r.mode);
@@ -355,8 +345,9 @@ Gathered gather_evals(const ReportSpec& spec, const fs::path& root, std::vector<
         read_run_config(spec, file.parent_path().parent_path(), r.algorithm, r.model, r.mode.rfind("matched", 0) != 0, g);
       protocol_read = true;
       if (r.mode != "white-box") g.transfer_modes.insert(r.mode);
-      if (r.mode.rfind("matched", 0) == 0 && !g.matched_overlap.count({r.model, row_label(r.algorithm, r.mode)}))
+      if (r.mode.rfind("matched", 0) == 0 && !choice_read)
         read_matched_choice(file, rows, r.model, row_label(r.algorithm, r.mode), g);
+      choice_read = choice_read || r.mode.rfind("matched", 0) == 0;
       auto& cell = g.cells[Key{r.model, row_label(r.algorithm, r.mode), r.metric}];
       auto [it, fresh] = cell.seed_file.emplace(r.seed, file.string());
       // Two results for one seed mean RUNS_DIR spans two experiments; averaging them would hide it.

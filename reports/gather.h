@@ -85,10 +85,6 @@ struct Gathered {
   std::map<std::pair<std::string, std::string>, MatchedOverlap> matched_overlap;
 };
 
-// How many of the first `scored` test examples a matched choice's split holds: "validation" none, a graph's "test"
-// (its mask) all, "test[A:B]" the examples from A to B, "test[:B]" the first B; nullopt for another name.
-std::optional<int64_t> split_overlap(const std::string& split, int64_t scored);
-
 // RUNS_DIR of a report: opt.runs_dir, or runs/<name> when that is empty.
 std::filesystem::path runs_root(const ReportSpec& spec, const ReportOptions& opt);
 

@@ -357,18 +357,6 @@ TEST(Conclusions, MatchedChoiceOnScoredExamplesIsNamed) {
   }
 }
 
-TEST(Conclusions, SplitOverlap) {
-  EXPECT_EQ(split_overlap("validation", 500), 0);
-  EXPECT_EQ(split_overlap("test", 2708), 2708);
-  EXPECT_EQ(split_overlap("test[:2000]", 10000), 2000);
-  EXPECT_EQ(split_overlap("test[:2000]", 500), 500);
-  EXPECT_EQ(split_overlap("test[8000:10000]", 2000), 0);
-  EXPECT_EQ(split_overlap("test[8000:10000]", 10000), 2000);
-  EXPECT_EQ(split_overlap("test[8000:10000]", 9000), 1000);
-  EXPECT_FALSE(split_overlap("train", 10));
-  EXPECT_FALSE(split_overlap("test[8000:10000", 10));
-}
-
 // Several cells: the mean over them, a model's columns as fully correlated (their standard deviations add), models
 // as independent (variances add). LR 30/40 against BP 20/20 on 1,000 examples each.
 TEST(ClaimRows, BinomialIntervalOverSeveralCells) {
