@@ -1,15 +1,20 @@
 #include "core/runtime.h"
 
+#include <dlfcn.h>
 #include <malloc.h>
 #include <unistd.h>
 
 #include <mutex>
 
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <vector>
 #include <cstdlib>
 #include <thread>
 
@@ -18,6 +23,64 @@
 #include "core/log.h"
 
 namespace lrb {
+
+namespace {
+// OpenBLAS's thread controls, looked up at run time: the process may link another BLAS.
+struct OpenBlasThreads {
+  int (*get)() = nullptr;
+  void (*set)(int) = nullptr;
+  OpenBlasThreads() {
+    get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  }
+};
+const OpenBlasThreads& openblas_threads() {
+  static const OpenBlasThreads t;
+  return t;
+}
+}  // namespace
+
+BlasOnCallingThread::BlasOnCallingThread() {
+  const auto& t = openblas_threads();
+  if (!t.get || !t.set) return;
+  previous_ = t.get();
+  if (previous_ > 1) t.set(1);
+  else previous_ = 0;
+}
+
+BlasOnCallingThread::~BlasOnCallingThread() {
+  if (previous_ > 0) openblas_threads().set(previous_);
+}
+
+void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64_t)>& task) {
+  const int64_t used = std::min<int64_t>(threads, n);
+  if (used <= 1) {
+    for (int64_t i = 0; i < n; ++i) task(i);
+    return;
+  }
+  // libgomp's team size is a per-thread setting: a new thread's own copy, so this leaves the caller's alone.
+  static const auto omp_set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  const bool grad = at::GradMode::is_enabled();
+  BlasOnCallingThread blas;
+  std::atomic<int64_t> next{0};
+  std::vector<std::exception_ptr> errors(used);
+  auto work = [&](int64_t t) {
+    if (omp_set_num_threads) omp_set_num_threads(1);
+    at::AutoGradMode grad_mode(grad);
+    try {
+      for (int64_t i = next++; i < n; i = next++) task(i);
+    } catch (...) {
+      errors[t] = std::current_exception();
+      next = n;
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(used);
+  for (int64_t t = 0; t < used; ++t) pool.emplace_back(work, t);
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
 
 void keep_freed_memory() {
   static std::once_flag once;

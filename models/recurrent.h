@@ -58,6 +58,8 @@ class RecurrentClassifier : public ClassifierImpl, public LayeredModel {
   // Sites in call order: embedding (unless frozen), ih, hh, out.
   std::vector<PerturbableLayer> layers() override;
   torch::Tensor forward_copies(const Batch& b, int64_t copies) override;
+  // The cell loop reads its parameters only.
+  bool concurrent_copies() const override { return true; }
   // lr-l and lr-wl alike: logit noise everywhere (σ0 0.1, 100 copies). Weight noise would need fewer
   // weights than pre-activations per example, which no site here has once the T steps are counted.
   std::optional<LrPreset> lr_preset(const std::string& flavor) const override;

@@ -9,8 +9,10 @@
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -125,6 +127,9 @@ class Engine {
                                              const std::vector<int64_t>& copies_at, uint64_t step_key);
   void joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k, const std::vector<bool>& active,
                    uint64_t step_key);
+  // The hook path's chunks in order, into `sums`; a model with concurrent_copies() runs them in lanes (below).
+  void joint_chunks(std::vector<Sums>& sums, const CleanPass& c, const std::vector<Chunk>& chunks,
+                    const std::vector<bool>& active, uint64_t step_key);
   // Loss of each row's unit minus its baseline, [m, b1-b0], for m copies of rows [b0, b1).
   torch::Tensor copy_losses(const CleanPass& c, const torch::Tensor& logits, int64_t m, int64_t b0, int64_t b1);
 
@@ -132,11 +137,12 @@ class Engine {
   EngineSettings settings_;
   std::vector<PerturbableLayer> layers_;
   std::vector<torch::Tensor> sigma_;
-  int64_t rows_ = 0;
+  std::atomic<int64_t> rows_{0};  // concurrent chunks count their rows
   int rank_ = 0, world_ = 1;
   // The hooked pass's streams, one per (layer, call) key, kept across the chunks of one estimate: a Sobol
   // stream's scramble is drawn once.
   std::map<uint64_t, NoiseSource> sources_;
+  std::mutex sources_mutex_;  // concurrent chunks add streams; a map's elements stay where they are
   const NoiseSource& source(uint64_t key, int64_t dim, int64_t rows_per_copy, const torch::TensorOptions& opts);
 };
 

@@ -146,4 +146,21 @@ std::pair<torch::Tensor, torch::Tensor> weight_grad(const PerturbableLayer& laye
   return {std::get<1>(out), bias ? std::get<2>(out) : torch::Tensor()};
 }
 
+void add_weight_grad(const PerturbableLayer& layer, const torch::Tensor& g, const torch::Tensor& x, torch::Tensor& w,
+                     torch::Tensor& b) {
+  if (layer.is_embedding()) {
+    w.index_add_(0, x.reshape(-1), g.reshape({x.numel(), -1}));
+    if (auto pad = layer.embedding->options.padding_idx()) w[*pad].zero_();
+    return;
+  }
+  if (!layer.is_conv()) {
+    w.addmm_(g.t(), x);
+    if (layer.bias().defined()) b.add_(g.sum(0));
+    return;
+  }
+  auto [gw, gb] = weight_grad(layer, g, x);
+  w.add_(gw);
+  if (gb.defined()) b.add_(gb);
+}
+
 }  // namespace lrb::lr::detail

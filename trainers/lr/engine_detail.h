@@ -65,6 +65,10 @@ torch::Tensor rowwise_mm(const torch::Tensor& u, const torch::Tensor& x);
 // embedding: ids [R], no bias).
 std::pair<torch::Tensor, torch::Tensor> weight_grad(const PerturbableLayer& layer, const torch::Tensor& g,
                                                     const torch::Tensor& x);
+// The same gradient added into w (and b, when the layer has a bias) without a temporary of the weight's size: the
+// hook path adds one site call at a time instead of stacking every call's rows (a copy of all of them per chunk).
+void add_weight_grad(const PerturbableLayer& layer, const torch::Tensor& g, const torch::Tensor& x, torch::Tensor& w,
+                     torch::Tensor& b);
 
 }  // namespace detail
 }  // namespace lrb::lr

@@ -3,9 +3,10 @@
 // cell calls its sites once per time step; a graph's rows are coupled). Each row's layer inputs differ
 // here, so the weight-gradient op runs on every row; the per-call terms of a site are stacked and
 // reduced by one product (docs/PAPER.md §2.4: Σ_t z_t h_{t-1}ᵀ over all steps at once).
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-
+#include "core/runtime.h"
 #include "trainers/lr/engine.h"
 #include "trainers/lr/engine_detail.h"
 
@@ -20,6 +21,20 @@ struct Call {
   int64_t rows = 0;              // rows per copy: the batch's, or a graph's edges (see the hook)
   bool one_input = false;        // x holds one copy's rows, shared by all copies (a shared call the clean pass had not)
 };
+
+// The hook of the chunk this thread runs: model_.layer_hook dispatches to it, so that concurrent chunks of a model
+// with concurrent_copies() each see their own.
+thread_local const LayeredModel::Hook* t_chunk_hook = nullptr;
+struct ChunkHookScope {
+  explicit ChunkHookScope(const LayeredModel::Hook& h) : previous(t_chunk_hook) { t_chunk_hook = &h; }
+  ~ChunkHookScope() { t_chunk_hook = previous; }
+  const LayeredModel::Hook* previous;
+};
+
+// Lanes of a concurrent hook path: contiguous runs of chunks, each summed on its own and the lanes' sums added in
+// lane order, so the estimate does not depend on how many threads ran them. Four keep two threads busy to the
+// end when chunks take unequal times; each lane holds one set of weight-sized sums.
+constexpr int64_t kLanes = 4;
 
 // A zero-row tensor with z's trailing shape: all from_phys needs, without keeping z alive.
 torch::Tensor shape_of(const torch::Tensor& z) {
@@ -38,7 +53,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
   std::vector<torch::Tensor> kernel(layers_.size()), mirrored(layers_.size());
   auto mirror = [&](const torch::Tensor& t) { return anti ? torch::cat({t, -t}) : t; };
   std::vector<size_t> ncall(layers_.size(), 0);
-  model_.layer_hook = [&](int l, const torch::Tensor& x_in, const torch::Tensor& live_in) -> torch::Tensor {
+  const LayeredModel::Hook hook = [&](int l, const torch::Tensor& x_in, const torch::Tensor& live_in) -> torch::Tensor {
     const auto& set = settings_.layers[l];
     // Rows per copy of this call: the chunk's rows, or for a graph the clean pass's same call (a site may
     // run on other rows of the copy, e.g. GAT's attention logits: one row per edge; every such row then
@@ -117,14 +132,15 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
     }
     return from_phys(zp.add_(noise_part), z);
   };
-  HookGuard guard{model_};
   torch::Tensor logits;
+  {
+  ChunkHookScope scope(hook);
   if (model_.reuses_prefix()) {  // start at the first perturbed site, from the clean prefix
     int first = 0;
     while (!active[first]) ++first;
     auto tr = bc == c.batch() ? c.trace : slice_trace(c.trace, k.b0, k.b1);
     auto live = c.live[first].defined() ? tile_rows(c.live[first].slice(0, k.b0, k.b1), m) : torch::Tensor();
-    auto z = model_.layer_hook(first, tile_rows(tr.inputs[first], m), live);
+    auto z = hook(first, tile_rows(tr.inputs[first], m), live);
     logits = model_.forward_from(first, z, tr, m);
   } else {
     auto b = c.input;
@@ -132,7 +148,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
       b = c.input.rows(torch::arange(k.b0, k.b1, torch::TensorOptions().dtype(torch::kLong).device(c.y.device())));
     logits = model_.forward_copies(b, m);
   }
-  model_.layer_hook = nullptr;
+  }
   auto w = copy_losses(c, logits, m, k.b0, k.b1).view({R});
   auto lo = w.narrow(0, 0, rh), hi = anti ? w.narrow(0, rh, rh) : w;
   auto col = [&](const torch::Tensor& v) { return v.view({-1, 1, 1}); };
@@ -150,9 +166,8 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
                 " was not called by the noisy pass");
     torch::Tensor sv;  // σ-gradient coefficient of each noise row
     if (set.mode == Mode::kLogit) {
-      // Rows see different inputs here, so both halves enter the weight-gradient op separately; all
-      // calls' rows are stacked into one product.
-      std::vector<torch::Tensor> G, X;
+      // Rows see different inputs here, so both halves enter the weight-gradient op separately, one call at a
+      // time (stacking every call's rows into one product cost a copy of them all per chunk, more than the product).
       for (const auto& call : calls[l]) {
         const auto& E = call.noise;
         auto g = anti ? torch::cat({E * col(onto(lo, call.rows)), E * col(-onto(hi, call.rows))})
@@ -163,14 +178,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
           continue;
         }
         if (call.one_input) g = g.view({m, call.rows, g.size(1), g.size(2)}).sum(0);
-        G.push_back(from_phys(g, call.like));
-        X.push_back(call.x);
-      }
-      if (!G.empty()) {
-        auto [gw, gb] = G.size() == 1 ? weight_grad(layers_[l], G[0].contiguous(), X[0])
-                                      : weight_grad(layers_[l], torch::cat(G).contiguous(), torch::cat(X));
-        s.w.add_(gw);
-        if (gb.defined()) s.b.add_(gb);
+        add_weight_grad(layers_[l], from_phys(g, call.like).contiguous(), call.x, s.w, s.b);
       }
       sv = anti ? lo + hi : w;
       if (settings_.sigma_grad)
@@ -197,6 +205,7 @@ void Engine::joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chun
 }
 
 const NoiseSource& Engine::source(uint64_t key, int64_t dim, int64_t rows_per_copy, const torch::TensorOptions& opts) {
+  std::lock_guard<std::mutex> lock(sources_mutex_);
   auto it = sources_.find(key);
   if (it == sources_.end()) it = sources_.try_emplace(key, settings_.source, dim, key, rows_per_copy, opts).first;
   TORCH_CHECK(it->second.dim() == dim, "LR engine: a site changed its output size between calls");
@@ -215,6 +224,32 @@ std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std:
   for (size_t l = 0; l < layers_.size(); ++l) any |= (active[l] = settings_.layers[l].mode != Mode::kNone);
   TORCH_CHECK(any, "LR engine: every layer has noise mode none");
   return hooked(c, active, copies_at, step_key);
+}
+
+void Engine::joint_chunks(std::vector<Sums>& sums, const CleanPass& c, const std::vector<Chunk>& chunks,
+                          const std::vector<bool>& active, uint64_t step_key) {
+  const int64_t n = static_cast<int64_t>(chunks.size()), lanes = std::min(kLanes, n);
+  if (!model_.concurrent_copies() || lanes < 2) {
+    for (const auto& k : chunks) joint_chunk(sums, c, k, active, step_key);
+    return;
+  }
+  auto zeros = [](const torch::Tensor& t) { return t.defined() ? torch::zeros_like(t) : torch::Tensor(); };
+  std::vector<std::vector<Sums>> lane(lanes);
+  for (auto& ls : lane)
+    for (const auto& s : sums) ls.push_back({zeros(s.out_grad), zeros(s.w), zeros(s.b), zeros(s.kc), zeros(s.s)});
+  run_tasks_on_threads(lanes, at::get_num_threads(), [&](int64_t i) {
+    for (int64_t j = i * n / lanes; j < (i + 1) * n / lanes; ++j) joint_chunk(lane[i], c, chunks[j], active, step_key);
+  });
+  auto add = [](torch::Tensor& to, const torch::Tensor& from) {
+    if (!from.defined()) return;
+    if (to.defined()) to.add_(from);
+    else to = from;
+  };
+  for (const auto& ls : lane)
+    for (size_t l = 0; l < sums.size(); ++l) {
+      add(sums[l].out_grad, ls[l].out_grad), add(sums[l].w, ls[l].w), add(sums[l].b, ls[l].b);
+      add(sums[l].kc, ls[l].kc), add(sums[l].s, ls[l].s);
+    }
 }
 
 std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std::vector<bool>& active,
@@ -240,22 +275,27 @@ std::vector<std::vector<LayerGrad>> Engine::hooked(const CleanPass& c, const std
   }
   // A pass keeps every call's input and noise; weight-noise sites also unfold every row's input, and
   // their kernels count per row or per copy.
-  // Logit calls keep their input and noise, then stack both once more for the weight-gradient product.
-  int64_t bytes = std::max(row_bytes(c, 0), 2 * c.call_bytes), copy_bytes = 0;
+  int64_t bytes = std::max(row_bytes(c, 0), c.call_bytes), copy_bytes = 0;
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (!active[l] || settings_.layers[l].mode != Mode::kWeight) continue;
     const int64_t kernel = sums[l].kc.numel() * static_cast<int64_t>(sizeof(float));
     (settings_.layers[l].weight_per_row ? bytes : copy_bytes) += kernel;
     bytes += kernel / c.z[l].size(1) * (c.z[l][0].numel() / c.z[l].size(1));  // unfolded input: (K+1) x positions
   }
+  // Every site call reaches the hook of the chunk its thread runs.
+  model_.layer_hook = [](int l, const torch::Tensor& x, const torch::Tensor& live) {
+    TORCH_CHECK(t_chunk_hook, "LR engine: a site was called outside the hooked pass's chunks (from another thread?)");
+    return (*t_chunk_hook)(l, x, live);
+  };
+  HookGuard guard{model_};
   std::vector<std::vector<LayerGrad>> out;
   int64_t done = 0;
   for (int64_t target : copies_at) {
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
     const auto [from, to] = my_share(done, target);
-    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, copy_bytes, c.coupled(), kHookChunkBytes))
-      joint_chunk(sums, c, k, active, step_key);
+    joint_chunks(sums, c, plan_chunks(from, to, c.batch(), bytes, copy_bytes, c.coupled(), kHookChunkBytes), active,
+                 step_key);
     done = target;
     std::vector<LayerGrad> grads(layers_.size());
     for (size_t l = 0; l < layers_.size(); ++l)

@@ -159,6 +159,37 @@ TEST(Addressable, HookedAndCoupledModels) {
   check(gcn, graph, {{Mode::kNone, Mode::kLogit}}, "gcn layer-wise", false);
 }
 
+// A model with concurrent_copies() has its hook path's chunks run in lanes on threads of their own: the estimate is
+// the sequential one up to summation order, and the same bit for bit whatever the number of threads (the lanes, not
+// the threads, fix the order of the sums).
+TEST(Addressable, ConcurrentLanesOfARecurrentModel) {
+  torch::manual_seed(5);
+  test::TinyRnn rnn;
+  rnn.to(torch::kDouble);
+  auto text = test::tiny_text(6, 4, 3);
+  const ::lrb::lr::Setup joint{{Mode::kLogit, Mode::kWeight, Mode::kLogit}, true, true, true, true};
+  const ::lrb::lr::Setup site{{Mode::kNone, Mode::kLogit, Mode::kNone}};
+  const int threads = at::get_num_threads();
+  for (const auto* k : {&joint, &site}) {
+    const std::string what = k == &joint ? "rnn joint" : "rnn layer-wise";
+    rnn.concurrent = false;
+    const auto sequential = run(rnn, text, *k, 2);  // 36 chunks of 2 rows: every lane gets several
+    rnn.concurrent = true;
+    at::set_num_threads(2);
+    const auto two = run(rnn, text, *k, 2);
+    at::set_num_threads(1);
+    const auto one = run(rnn, text, *k, 2);
+    at::set_num_threads(threads);
+    expect_close(sequential, two, what + ", lanes on 2 threads");
+    for (size_t l = 0; l < two.size(); ++l) {
+      if (!two[l].defined()) continue;
+      EXPECT_TRUE(torch::equal(two[l], one[l])) << what << " layer " << l << ": 1 vs 2 threads";
+    }
+  }
+  check(rnn, text, joint, "rnn joint, concurrent lanes");
+  rnn.concurrent = false;
+}
+
 // A Poisson-coded spiking net (model.encoding=poisson) draws its input spikes per image, not per batch position:
 // an LR chunk of rows (and another process's share) must see the very spikes the clean pass saw, or its copies
 // would differ from the clean pass by more than their noise.

@@ -22,6 +22,7 @@ class TinyRnn : public torch::nn::Module, public LayeredModel {
   }
   std::vector<PerturbableLayer> layers() override { return {{"ih", ih, nullptr}, {"hh", hh, nullptr}, {"out", out, nullptr}}; }
   bool reuses_prefix() const override { return false; }
+  bool concurrent_copies() const override { return concurrent; }
   torch::Tensor forward_copies(const Batch& b, int64_t copies) override {
     auto e = emb(tile_rows(b.x, copies));  // [R, T, 4]
     auto len = tile_rows(b.lengths, copies);
@@ -35,6 +36,7 @@ class TinyRnn : public torch::nn::Module, public LayeredModel {
   }
   torch::nn::Embedding emb{nullptr};
   torch::nn::Linear ih{nullptr}, hh{nullptr}, out{nullptr};
+  bool concurrent = false;  // the engine's concurrent hook path (its lanes), as the library's recurrent models take
 };
 
 inline Batch tiny_text(int64_t n, int64_t steps, uint64_t seed) {
