@@ -229,7 +229,8 @@ std::vector<std::vector<LayerGrad>> Engine::joint(const CleanPass& c, const std:
 void Engine::joint_chunks(std::vector<Sums>& sums, const CleanPass& c, const std::vector<Chunk>& chunks,
                           const std::vector<bool>& active, uint64_t step_key) {
   const int64_t n = static_cast<int64_t>(chunks.size()), lanes = std::min(kLanes, n);
-  if (!model_.concurrent_copies() || lanes < 2) {
+  // On a GPU the kernels of one stream run in order whichever thread launches them: nothing to gain there.
+  if (!model_.concurrent_copies() || lanes < 2 || !c.loss.device().is_cpu()) {
     for (const auto& k : chunks) joint_chunk(sums, c, k, active, step_key);
     return;
   }
