@@ -65,6 +65,9 @@ void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64
   std::atomic<int64_t> next{0};
   std::vector<std::exception_ptr> errors(used);
   auto work = [&](int64_t t) {
+    // ATen sets a new thread's team size to its global count on the thread's first parallel op: have that happen
+    // now, then make it one.
+    at::get_num_threads();
     if (omp_set_num_threads) omp_set_num_threads(1);
     at::AutoGradMode grad_mode(grad);
     try {

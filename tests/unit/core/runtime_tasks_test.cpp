@@ -1,0 +1,66 @@
+// run_tasks_on_threads (core/runtime.h): each task once, on threads whose ATen parallelism is off, the caller's grad
+// mode, the first exception rethrown.
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/runtime.h"
+
+namespace lrb {
+namespace {
+
+TEST(RunTasksOnThreads, EachTaskOnceOnSingleThreadedWorkers) {
+  at::set_num_threads(2);
+  std::vector<std::atomic<int>> runs(37);
+  std::atomic<int> wide{0};
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  torch::NoGradGuard no_grad;
+  std::atomic<int> grad_on{0};
+  run_tasks_on_threads(37, 2, [&](int64_t i) {
+    ++runs[i];
+    if (at::get_num_threads() != 1) ++wide;
+    if (torch::GradMode::is_enabled()) ++grad_on;
+    std::lock_guard<std::mutex> lock(m);
+    threads.insert(std::this_thread::get_id());
+  });
+  for (int64_t i = 0; i < 37; ++i) EXPECT_EQ(runs[i], 1) << "task " << i;
+  EXPECT_EQ(wide, 0) << "a task saw ATen split its ops over threads";
+  EXPECT_EQ(grad_on, 0) << "the caller's no-grad mode did not reach the workers";
+  EXPECT_FALSE(threads.count(std::this_thread::get_id()));
+  EXPECT_EQ(at::get_num_threads(), 2) << "the caller's thread count changed";
+}
+
+TEST(RunTasksOnThreads, OneThreadRunsInOrderHere) {
+  const auto caller = std::this_thread::get_id();
+  std::vector<int64_t> order;
+  run_tasks_on_threads(5, 1, [&](int64_t i) {
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+    order.push_back(i);
+  });
+  EXPECT_EQ(order, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
+// Every other task takes 1 ms, so once task 3 has thrown the other thread finishes at most the task it holds.
+TEST(RunTasksOnThreads, TheFirstExceptionIsRethrownAndStopsTheRest) {
+  std::atomic<int> done{0};
+  EXPECT_THROW(run_tasks_on_threads(100, 2,
+                                    [&](int64_t i) {
+                                      if (i == 3) throw std::runtime_error("task 3");
+                                      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                                      ++done;
+                                    }),
+               std::runtime_error);
+  EXPECT_LT(done, 20) << "the tasks went on after one failed";
+}
+
+}  // namespace
+}  // namespace lrb
