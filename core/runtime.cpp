@@ -30,6 +30,10 @@ struct OpenBlasThreads {
   int (*get)() = nullptr;
   void (*set)(int) = nullptr;
   OpenBlasThreads() {
+    // An OpenMP build of OpenBLAS (openblas_get_parallel() 2) follows the calling thread's OpenMP team size, which
+    // run_tasks_on_threads sets, and its set_num_threads would change the caller's ATen threads too: leave it alone.
+    const auto parallel = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
+    if (parallel && parallel() == 2) return;
     get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
     set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   }
@@ -58,8 +62,11 @@ void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64
     for (int64_t i = 0; i < n; ++i) task(i);
     return;
   }
-  // libgomp's team size is a per-thread setting: a new thread's own copy, so this leaves the caller's alone.
+  // libgomp's team size is a per-thread setting: a new thread's own copy, so this leaves the caller's alone. So is
+  // MKL's local one (the LibTorch 2.x wheel's BLAS, where it exports it), which ATen's set-up sets to the global count.
   static const auto omp_set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  static const auto mkl_set_num_threads_local =
+      reinterpret_cast<int (*)(int)>(dlsym(RTLD_DEFAULT, "mkl_set_num_threads_local"));
   const bool grad = at::GradMode::is_enabled();
   BlasOnCallingThread blas;
   std::atomic<int64_t> next{0};
@@ -69,6 +76,7 @@ void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64
     // now, then make it one.
     at::get_num_threads();
     if (omp_set_num_threads) omp_set_num_threads(1);
+    if (mkl_set_num_threads_local) mkl_set_num_threads_local(1);
     at::AutoGradMode grad_mode(grad);
     try {
       for (int64_t i = next++; i < n; i = next++) task(i);
@@ -79,7 +87,13 @@ void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64
   };
   std::vector<std::thread> pool;
   pool.reserve(used);
-  for (int64_t t = 0; t < used; ++t) pool.emplace_back(work, t);
+  try {
+    for (int64_t t = 0; t < used; ++t) pool.emplace_back(work, t);
+  } catch (...) {  // no thread to start: stop the started ones at their next task, then report it
+    next = n;
+    for (auto& th : pool) th.join();
+    throw;
+  }
   for (auto& th : pool) th.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);

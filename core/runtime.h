@@ -34,10 +34,10 @@ void keep_freed_memory();
 // Sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=22 where unset and re-executes the program once;
 // an explicit setting is respected. Call first thing in main().
 void reexec_with_passive_threads(char** argv);
-// While alive, OpenBLAS computes on the calling thread only (its own worker pool idle), then goes back to its
-// earlier thread count. For work split over ATen's threads that each call BLAS: two callers would otherwise share
-// OpenBLAS's pool and wait on each other. A no-op under another BLAS (the LibTorch 2.x wheel's MKL already runs
-// single-threaded inside an OpenMP region).
+// While alive, OpenBLAS (its pthreads build) computes on the calling thread only (its own worker pool idle), then
+// goes back to its earlier thread count. For work split over threads that each call BLAS: two callers would
+// otherwise share OpenBLAS's pool and wait on each other. A no-op under another BLAS or OpenBLAS's OpenMP build (they
+// follow the calling thread's own settings, which run_tasks_on_threads sets).
 class BlasOnCallingThread {
  public:
   BlasOnCallingThread();
@@ -50,8 +50,9 @@ class BlasOnCallingThread {
 };
 // Runs task(i) for every i in [0, n) on `threads` threads of its own (fewer when n is smaller), each taking the next
 // task when it is done and running ATen and OpenBLAS on itself alone: for work made of many small ops, which split
-// over the cores cost more in hand-overs than they gain. Grad mode is the caller's. The first exception a task throws
-// stops the others from starting new tasks and is rethrown here. threads <= 1: the tasks in order on this thread.
+// over the cores cost more in hand-overs than they gain. Grad mode is the caller's. A task that throws stops the others
+// from starting new tasks; once all threads are done, the exception of the lowest-numbered thread that caught one is
+// rethrown here. threads <= 1: the tasks in order on this thread.
 void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64_t)>& task);
 // The bytes a cache-sized block of work should span: 8x the L2 cache of one core, within [4, 32] MB (below
 // glibc's largest mmap threshold, so its buffers are reused, not re-faulted).

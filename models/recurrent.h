@@ -7,7 +7,7 @@
 // LR (docs/PAPER.md §2.4): every site call goes through call_layer(), so the engine injects fresh noise at
 // every time step on both linear maps (all gates), on the output layer, and on the looked-up embedding
 // rows (logit noise on a lookup; its gradient is a scatter-add, no BPTT anywhere). The per-step terms
-// Σ_t z_t h_{t-1}ᵀ are summed by the engine in one product over the stacked steps. A step past a row's
+// Σ_t z_t h_{t-1}ᵀ are summed by the engine, one product per step's call. A step past a row's
 // true length is marked dead (call_layer's live rows), so padding steps carry no noise: on AG News a
 // batch's longest article is about twice its mean, so this halves the noise dimensions of the estimate.
 //

@@ -1,8 +1,9 @@
 // The hook path: noise injected at every site call of one noisy pass, for all perturbed sites at once
 // (no layer-wise injection, the ablation) or for one site of a model that is not a chain (a recurrent
 // cell calls its sites once per time step; a graph's rows are coupled). Each row's layer inputs differ
-// here, so the weight-gradient op runs on every row; the per-call terms of a site are stacked and
-// reduced by one product (docs/PAPER.md §2.4: Σ_t z_t h_{t-1}ᵀ over all steps at once).
+// here, so the weight-gradient op runs on every row; each call's terms are added into the site's sums by one
+// product per call (docs/PAPER.md §2.4: Σ_t z_t h_{t-1}ᵀ, accumulated over the steps). A model with
+// concurrent_copies() has its chunks run in lanes on threads of their own (joint_chunks).
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 

@@ -18,6 +18,7 @@ namespace lrb {
 namespace {
 
 TEST(RunTasksOnThreads, EachTaskOnceOnSingleThreadedWorkers) {
+  const int before = at::get_num_threads();
   at::set_num_threads(2);
   std::vector<std::atomic<int>> runs(37);
   std::atomic<int> wide{0};
@@ -37,6 +38,7 @@ TEST(RunTasksOnThreads, EachTaskOnceOnSingleThreadedWorkers) {
   EXPECT_EQ(grad_on, 0) << "the caller's no-grad mode did not reach the workers";
   EXPECT_FALSE(threads.count(std::this_thread::get_id()));
   EXPECT_EQ(at::get_num_threads(), 2) << "the caller's thread count changed";
+  at::set_num_threads(before);
 }
 
 TEST(RunTasksOnThreads, OneThreadRunsInOrderHere) {

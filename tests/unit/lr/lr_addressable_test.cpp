@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "core/config.h"
@@ -176,7 +177,12 @@ TEST(Addressable, ConcurrentLanesOfARecurrentModel) {
     const auto sequential = run(rnn, text, *k, 2);  // 36 chunks of 2 rows: every lane gets several
     rnn.concurrent = true;
     at::set_num_threads(2);
+    rnn.threads.clear();
     const auto two = run(rnn, text, *k, 2);
+    // The sequential path runs on this thread; the lanes on threads of their own (which of the two takes a lane is
+    // the scheduler's, so only "not here" is certain).
+    EXPECT_FALSE(rnn.threads.empty() || rnn.threads.count(std::this_thread::get_id()))
+        << what << ": the chunks did not run in lanes on threads of their own";
     at::set_num_threads(1);
     const auto one = run(rnn, text, *k, 2);
     at::set_num_threads(threads);
