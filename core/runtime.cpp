@@ -62,11 +62,10 @@ void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64
     for (int64_t i = 0; i < n; ++i) task(i);
     return;
   }
-  // libgomp's team size is a per-thread setting: a new thread's own copy, so this leaves the caller's alone. So is
-  // MKL's local one (the LibTorch 2.x wheel's BLAS, where it exports it), which ATen's set-up sets to the global count.
+  // libgomp's team size is a per-thread setting: a new thread's own copy, so this leaves the caller's alone. (MKL,
+  // the LibTorch 2.x wheel's BLAS, keeps its own count, which ATen's set-up makes the global one: there a lane's
+  // products may still split; calling the wheel's mkl_set_num_threads_local from here crashed.)
   static const auto omp_set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
-  static const auto mkl_set_num_threads_local =
-      reinterpret_cast<int (*)(int)>(dlsym(RTLD_DEFAULT, "mkl_set_num_threads_local"));
   const bool grad = at::GradMode::is_enabled();
   BlasOnCallingThread blas;
   std::atomic<int64_t> next{0};
@@ -76,7 +75,6 @@ void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64
     // now, then make it one.
     at::get_num_threads();
     if (omp_set_num_threads) omp_set_num_threads(1);
-    if (mkl_set_num_threads_local) mkl_set_num_threads_local(1);
     at::AutoGradMode grad_mode(grad);
     try {
       for (int64_t i = next++; i < n; i = next++) task(i);
