@@ -133,9 +133,10 @@ std::pair<torch::Tensor, torch::Tensor> weight_grad(const PerturbableLayer& laye
   // A lookup's weight gradient is the scatter-add of the output gradient onto the looked-up rows (what
   // autograd's embedding_backward does): each id gets the sum of its rows' g, the padding row none.
   if (layer.is_embedding()) {
-    auto gw = torch::zeros_like(layer.weight()).index_add_(0, x.reshape(-1), g.reshape({x.numel(), -1}));
-    if (auto pad = layer.embedding->options.padding_idx()) gw[*pad].zero_();
-    return {gw, torch::Tensor()};
+    auto gw = torch::zeros_like(layer.weight());
+    torch::Tensor no_bias;
+    add_weight_grad(layer, g, x, gw, no_bias);
+    return {gw, no_bias};
   }
   if (!layer.is_conv()) return {g.t().mm(x), bias ? g.sum(0) : torch::Tensor()};
   auto geo = geometry(layer);
