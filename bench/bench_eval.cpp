@@ -34,6 +34,12 @@ ClassifierImpl::Ptr make_model(const std::string& key) {
   return Registry<ClassifierImpl>::get().make(Config(parse_yaml_string("name: " + key, "bench"), "model"), ctx);
 }
 
+// 2 unless LRB_BENCH_THREADS says otherwise (e.g. 1, to time one lane of the layer-wise engine).
+int bench_threads() {
+  const char* t = std::getenv("LRB_BENCH_THREADS");
+  return t ? std::max(1, std::atoi(t)) : 2;
+}
+
 Batch random_batch(int64_t n) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
   Batch b;
@@ -44,7 +50,7 @@ Batch random_batch(int64_t n) {
 
 void BM_VGG8_LrWlStep(benchmark::State& state) {
   keep_freed_memory();  // as lrbench does (core/runtime.h)
-  at::set_num_threads(2);
+  at::set_num_threads(bench_threads());
   auto model = make_model("vgg8");
   auto yaml = "name: lr-wl\ncopies_divisor: " + std::to_string(state.range(0));
   lr::LrTrainer trainer(lr::LrOptions::from(Config(parse_yaml_string(yaml, "bench"), "trainer"), "lr-wl"));
@@ -63,7 +69,7 @@ BENCHMARK(BM_VGG8_LrWlStep)->Arg(10)->Arg(1)->Iterations(1)->Repetitions(3)->Uni
 // op profile of one estimate). Args: layer.
 void BM_VGG8_LrWlLayer(benchmark::State& state) {
   keep_freed_memory();
-  at::set_num_threads(2);
+  at::set_num_threads(bench_threads());
   torch::NoGradGuard ng;
   auto model = make_model("vgg8");
   lr::LrTrainer trainer(lr::LrOptions::from(Config(parse_yaml_string("name: lr-wl\ncopies_divisor: 10", "bench"), "trainer"), "lr-wl"));
@@ -87,7 +93,7 @@ BENCHMARK(BM_VGG8_LrWlLayer)->DenseRange(0, 7)->Iterations(1)->Repetitions(3)->U
 // Args: model (0 resnet5, 1 vgg8), attack (0 fgsm, 1 i-fgsm, 2 mi-fgsm).
 void BM_Attack(benchmark::State& state) {
   keep_freed_memory();
-  at::set_num_threads(2);
+  at::set_num_threads(bench_threads());
   const char* models[] = {"resnet5", "vgg8"};
   const char* attacks[] = {"fgsm", "i-fgsm", "mi-fgsm"};
   auto model = make_model(models[state.range(0)]);

@@ -1,8 +1,8 @@
 // FLOP and memory accounting shared by the LR and ES step benchmarks: the fp32 GEMM ceiling of the running binary, the
 // multiply-adds of a model's forward pass, and the counters every LR/ES benchmark prints: GFLOP per step,
 // achieved GFLOP/s, and `ceiling`, its share of the GEMM ceiling (1 = the ceiling). FLOPs count the network
-// work of the noisy passes (2 per multiply-add of every conv/linear call, weight-noise products included);
-// the estimator's own reductions, element-wise work and noise draws are the overhead they are measured against.
+// work of the noisy passes (2 per multiply-add of every conv/linear call, weight-noise products included, as many
+// as are computed: one per antithetic pair); the estimator's own reductions, element-wise work and noise draws are the overhead they are measured against.
 #pragma once
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -58,8 +58,8 @@ inline double forward_macs(ClassifierImpl& model, const Batch& batch, bool per_c
 }
 
 // FLOPs of one LR step. A chain with layer-wise injection runs, for each perturbed layer, its copies through
-// the suffix after it (plus the layer itself under weight noise); any other model runs whole noisy passes:
-// each layer's copies (layer-wise) or one set of the largest count (joint).
+// the suffix after it (plus, under weight noise, the noise part of the layer itself for every antithetic pair);
+// any other model runs whole noisy passes: each layer's copies (layer-wise) or one set of the largest count (joint).
 inline double lr_step_flops(ClassifierImpl& model, const lr::EngineSettings& s, const Batch& batch) {
   torch::NoGradGuard ng;
   auto& lm = dynamic_cast<LayeredModel&>(model);
@@ -79,7 +79,9 @@ inline double lr_step_flops(ClassifierImpl& model, const lr::EngineSettings& s, 
   double total = 0;
   for (size_t l = 0; l < macs.size(); ++l) {
     if (s.layers[l].mode == lr::Mode::kNone) continue;
-    double per_row = s.layers[l].mode == lr::Mode::kWeight ? macs[l] : 0;
+    // Weight noise: only the noise part σ·(x ⊛ ξ) is computed per copy, once per antithetic pair (the clean
+    // product is the clean pass's).
+    double per_row = s.layers[l].mode == lr::Mode::kWeight ? macs[l] * (s.antithetic ? 0.5 : 1.0) : 0;
     for (size_t k = l + 1; k < macs.size(); ++k) per_row += macs[k];
     total += 2.0 * per_row * s.layers[l].copies * rows;
   }

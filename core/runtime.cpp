@@ -1,6 +1,7 @@
 #include "core/runtime.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <vector>
 #include <cstdlib>
@@ -56,25 +58,88 @@ BlasOnCallingThread::~BlasOnCallingThread() {
   if (previous_ > 0) openblas_threads().set(previous_);
 }
 
+namespace {
+// libgomp's team size is a per-thread setting: a new thread's own copy, so setting it leaves the caller's alone. ATen
+// sets a new thread's team size to its global count on the thread's first parallel op: have that happen first.
+void make_this_thread_single_threaded() {
+  static const auto omp_set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  at::get_num_threads();
+  if (omp_set_num_threads) omp_set_num_threads(1);
+}
+
+// Worker threads kept from one run_tasks_on_threads call to the next. A new thread's first ATen op runs
+// at::set_num_threads, which re-creates ATen's global pthreadpool (for QNNPACK) whose fresh workers spin for
+// milliseconds: perf found 8 % of a VGG-8 LR-WL step there when every call started threads of its own.
+class TaskThreads {
+ public:
+  // Runs work(t) once for each t in [0, used), on workers 0..used-1, and returns when all are done; false (nothing
+  // run) when another caller has the workers.
+  bool run(int64_t used, const std::function<void(int64_t)>& work) {
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy) return false;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      for (; started_ < used; ++started_)  // each lives as long as the process: the pool is never destroyed
+        std::thread(&TaskThreads::loop, this, started_).detach();
+      work_ = &work, wanted_ = used, finished_ = 0, ++generation_;
+    }
+    wake_.notify_all();
+    std::unique_lock<std::mutex> lock(m_);
+    done_.wait(lock, [&] { return finished_ == wanted_; });
+    work_ = nullptr;
+    return true;
+  }
+
+ private:
+  void loop(int64_t index) {
+    make_this_thread_single_threaded();
+    int64_t seen = 0;
+    std::unique_lock<std::mutex> lock(m_);
+    for (;;) {
+      wake_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      if (index >= wanted_) continue;
+      const auto* work = work_;
+      lock.unlock();
+      (*work)(index);
+      lock.lock();
+      if (++finished_ == wanted_) done_.notify_all();
+    }
+  }
+  std::mutex busy_;  // one job at a time
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  int64_t started_ = 0;
+  const std::function<void(int64_t)>* work_ = nullptr;
+  int64_t generation_ = 0, wanted_ = 0, finished_ = 0;
+};
+
+std::atomic<TaskThreads*> g_task_threads{nullptr};
+
+TaskThreads& task_threads() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_task_threads = new TaskThreads;
+    // A forked child has none of the parent's threads (and maybe a held lock): it starts a pool of its own.
+    pthread_atfork(nullptr, nullptr, [] { g_task_threads = new TaskThreads; });
+  });
+  return *g_task_threads;
+}
+}  // namespace
+
 void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64_t)>& task) {
   const int64_t used = std::min<int64_t>(threads, n);
   if (used <= 1) {
     for (int64_t i = 0; i < n; ++i) task(i);
     return;
   }
-  // libgomp's team size is a per-thread setting: a new thread's own copy, so this leaves the caller's alone. (MKL,
-  // the LibTorch 2.x wheel's BLAS, keeps its own count, which ATen's set-up makes the global one: there a lane's
+  // (MKL, the LibTorch 2.x wheel's BLAS, keeps its own count, which ATen's set-up makes the global one: there a lane's
   // products may still split; calling the wheel's mkl_set_num_threads_local from here crashed.)
-  static const auto omp_set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
   const bool grad = at::GradMode::is_enabled();
   BlasOnCallingThread blas;
   std::atomic<int64_t> next{0};
   std::vector<std::exception_ptr> errors(used);
-  auto work = [&](int64_t t) {
-    // ATen sets a new thread's team size to its global count on the thread's first parallel op: have that happen
-    // now, then make it one.
-    at::get_num_threads();
-    if (omp_set_num_threads) omp_set_num_threads(1);
+  const std::function<void(int64_t)> work = [&](int64_t t) {
     at::AutoGradMode grad_mode(grad);
     try {
       for (int64_t i = next++; i < n; i = next++) task(i);
@@ -83,16 +148,22 @@ void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64
       next = n;
     }
   };
-  std::vector<std::thread> pool;
-  pool.reserve(used);
-  try {
-    for (int64_t t = 0; t < used; ++t) pool.emplace_back(work, t);
-  } catch (...) {  // no thread to start: stop the started ones at their next task, then report it
-    next = n;
+  if (!task_threads().run(used, work)) {  // the workers are another caller's: threads of this call's own
+    std::vector<std::thread> pool;
+    pool.reserve(used);
+    try {
+      for (int64_t t = 0; t < used; ++t)
+        pool.emplace_back([&work, t] {
+          make_this_thread_single_threaded();
+          work(t);
+        });
+    } catch (...) {  // no thread to start: stop the started ones at their next task, then report it
+      next = n;
+      for (auto& th : pool) th.join();
+      throw;
+    }
     for (auto& th : pool) th.join();
-    throw;
   }
-  for (auto& th : pool) th.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }

@@ -95,10 +95,12 @@ class LayeredModel {
   // leave every loss unchanged and only add variance (the per-call form is call_layer's `live`).
   virtual torch::Tensor live_rows(int l, const Batch& batch) const { return {}; }
 
-  // True when forward_copies may run on several threads at once, each on other copies of the same batch with its
-  // own hook behind layer_hook: the pass writes no member, draws no random numbers and makes no call_layer_shared.
-  // The LR engine then runs the hook path's chunks concurrently, one thread each, instead of every small op of one
-  // chunk on all threads (a recurrent step's ops are too small to split). Default: false.
+  // True when forward_copies and forward_from may run on several threads at once, each on other copies of the same
+  // batch (forward_copies with its own hook behind layer_hook): the passes write no member, draw no random numbers
+  // and make no call_layer_shared. The LR engine then runs its chunks (the hook path's and a chain's layer-wise
+  // suffixes) concurrently, one thread each, instead of every small op of one chunk on all threads: a recurrent
+  // step's ops are too small to split, and a suffix's convolutions and GEMMs of ~100 rows split with hand-overs
+  // between ATen's and OpenBLAS's threads. Default: false.
   virtual bool concurrent_copies() const { return false; }
 
   // True when trace/forward_from are implemented: each site is called exactly once per forward, so a

@@ -44,6 +44,8 @@ class MlpImpl : public ClassifierImpl, public ChainModel {
 
   torch::Tensor forward(const Batch& b) override { return trace(b).logits; }
   std::string key() const override { return "mlp"; }
+  // Its passes only read the parameters: the LR engine may run chunks of copies on threads of their own.
+  bool concurrent_copies() const override { return true; }
   Modality modality() const override { return Modality::kImage; }
 
  protected:

@@ -53,6 +53,8 @@ class ResNet5Impl : public ClassifierImpl, public ChainModel {
 
   torch::Tensor forward(const Batch& b) override { return trace(b).logits; }
   std::string key() const override { return "resnet5"; }
+  // Its passes only read the parameters: the LR engine may run chunks of copies on threads of their own.
+  bool concurrent_copies() const override { return true; }
   Modality modality() const override { return Modality::kImage; }
 
   std::optional<LrPreset> lr_preset(const std::string& flavor) const override {

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <optional>
 #include <mutex>
 
 #include "trainers/lr/engine_detail.h"
@@ -37,7 +39,10 @@ struct Engine::LayerRun {
   int64_t K1;                 // rows of a weight-noise kernel: the layer's fan-in, +1 for its bias
   NoiseSource noise;
   Sums s;
-  torch::Tensor shared;  // per-copy weight noise of the current copy range, [K+1, h, C]
+  // Per-copy weight noise by the first copy of its range, [K+1, h, C]: only the ranges whose chunks may still
+  // start are kept (chunks start in order).
+  std::map<int64_t, torch::Tensor> shared;
+  std::mutex shared_mutex;
 };
 
 const char* mode_name(Mode m) {
@@ -228,7 +233,7 @@ torch::Tensor perturbed(const torch::Tensor& zb, const torch::Tensor& Y, int64_t
 }
 }  // namespace
 
-void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
+Engine::Part Engine::logit_chunk(const LayerRun& r, const Chunk& k) {
   const bool anti = settings_.antithetic;
   const int64_t m = k.copies, bc = k.b1 - k.b0, h = anti ? m / 2 : m;
   const int64_t S = r.zp.size(1), C = r.zp.size(2);
@@ -243,15 +248,16 @@ void Engine::logit_chunk(LayerRun& r, const Chunk& k) {
   auto [a, s] = pair_coefficients(w, anti);
   auto E3 = E.view({bc, h, S * C});
   // Σ_c a[c,b]·σε[c,b]: the copies are summed first, so the weight-gradient op later runs on B rows only.
-  r.s.out_grad.slice(0, k.b0, k.b1).add_(at::bmm(a.t().unsqueeze(1), E3).view({bc, S, C}));
+  Part p{at::bmm(a.t().unsqueeze(1), E3).view({bc, S, C}), {}};
   if (settings_.sigma_grad) {
     auto sq = at::bmm(s.t().unsqueeze(1), E3.square()).view({bc, S, C}).sum(at::IntArrayRef{0, 1});
     auto noisy = live.defined() ? (s * live.view({1, bc})).sum() : s.sum();  // Σ(ε² − 1) over noisy rows only
-    r.s.s.add_(sq.div(r.sig.square()).sub_(noisy * S));
+    p.s = sq.div(r.sig.square()).sub_(noisy * S);
   }
+  return p;
 }
 
-void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
+Engine::Part Engine::weight_chunk(LayerRun& r, const Chunk& k) {
   const bool anti = settings_.antithetic, per_row = settings_.layers[r.l].weight_per_row;
   const int64_t m = k.copies, bc = k.b1 - k.b0, h = anti ? m / 2 : m;
   const int64_t P = r.U.size(r.cols ? 2 : 1), K1 = r.K1, C = r.zp.size(2);
@@ -278,29 +284,76 @@ void Engine::weight_chunk(LayerRun& r, const Chunk& k) {
     }
     Y = prod.view({bc, P, h, C}).permute({2, 0, 1, 3});
   } else {
-    if (k.b0 == 0) {
-      r.shared = r.noise.per_copy(noise_copy(k), h).view({h, K1, C}).permute({1, 0, 2}).contiguous();
-      r.shared.mul_(r.sig);
-    }
-    X = r.shared;
+    X = shared_noise(r, k);
     Y = at::mm(Ub.reshape({bc * P, K1}), X.view({K1, h * C})).view({bc, P, h, C}).permute({2, 0, 1, 3});
   }
   auto zb = r.zp.slice(0, k.b0, k.b1).unsqueeze(0);
   auto w = suffix_loss(r.c, r.l, k, perturbed(zb, Y, m, anti));
   auto [a, s] = pair_coefficients(w, anti);
+  Part p;
   if (per_row) {
-    r.s.kc.add_((X * a.t().reshape({bc, 1, h, 1})).sum(at::IntArrayRef{0, 2}));
+    p.g = (X * a.t().reshape({bc, 1, h, 1})).sum(at::IntArrayRef{0, 2});
     if (settings_.sigma_grad)
-      r.s.s.add_((X.square() * s.t().reshape({bc, 1, h, 1})).sum(at::IntArrayRef{0, 1, 2}).div(r.sig.square()).sub_(s.sum() * K1));
+      p.s = (X.square() * s.t().reshape({bc, 1, h, 1})).sum(at::IntArrayRef{0, 1, 2}).div(r.sig.square()).sub_(s.sum() * K1);
   } else {
     // One kernel per copy: its coefficient is the copy's loss summed over the units it moves.
     const double unit = static_cast<double>(r.c.unit_rows());
     auto ac = a.sum(1).div_(unit), sc = s.sum(1).div_(unit);
-    r.s.kc.add_((X * ac.view({1, h, 1})).sum(1));
+    p.g = (X * ac.view({1, h, 1})).sum(1);
     if (settings_.sigma_grad)
-      r.s.s.add_((X.square() * sc.view({1, h, 1})).sum(at::IntArrayRef{0, 1}).div(r.sig.square()).sub_(sc.sum() * K1));
+      p.s = (X.square() * sc.view({1, h, 1})).sum(at::IntArrayRef{0, 1}).div(r.sig.square()).sub_(sc.sum() * K1);
   }
+  return p;
 }
+
+torch::Tensor Engine::shared_noise(LayerRun& r, const Chunk& k) const {
+  std::lock_guard<std::mutex> lock(r.shared_mutex);
+  auto it = r.shared.find(k.c0);
+  if (it != r.shared.end()) return it->second;
+  // Chunks start in order, so no chunk still to start needs an earlier range (a running one holds its own handle).
+  r.shared.erase(r.shared.begin(), r.shared.lower_bound(k.c0));
+  const int64_t h = settings_.antithetic ? k.copies / 2 : k.copies, K1 = r.K1, C = r.zp.size(2);
+  auto X = r.noise.per_copy(noise_copy(k), h).view({h, K1, C}).permute({1, 0, 2}).contiguous();
+  X.mul_(r.sig);
+  return r.shared.emplace(k.c0, X).first->second;
+}
+
+void Engine::add_part(LayerRun& r, const Chunk& k, const Part& p) {
+  if (r.s.out_grad.defined())
+    r.s.out_grad.slice(0, k.b0, k.b1).add_(p.g);
+  else
+    r.s.kc.add_(p.g);
+  if (p.s.defined()) r.s.s.add_(p.s);
+}
+
+void Engine::layer_chunks(LayerRun& r, const std::vector<Chunk>& chunks) {
+  const bool logit = settings_.layers[r.l].mode == Mode::kLogit;
+  auto part = [&](const Chunk& k) { return logit ? logit_chunk(r, k) : weight_chunk(r, k); };
+  const int64_t n = static_cast<int64_t>(chunks.size());
+  const int threads = at::get_num_threads();
+  // A chunk's ops (a suffix of ~100 rows, a per-example product) are too small to split over the cores without
+  // hand-overs between ATen's and OpenBLAS's threads costing what the split gains: where the model allows it,
+  // each chunk runs on one thread. On a GPU the kernels of one stream run in order whichever thread launches them.
+  if (!model_.concurrent_copies() || n < 2 || threads < 2 || !r.zp.device().is_cpu()) {
+    for (const auto& k : chunks) add_part(r, k, part(k));
+    return;
+  }
+  // Parts are added in chunk order as soon as every earlier one is in, so the estimate is the same bit for bit on
+  // one thread or several (each chunk runs single-threaded either way) and at most a few parts wait in memory.
+  std::vector<std::optional<Part>> parts(n);
+  std::mutex parts_mutex;
+  int64_t next_to_add = 0;
+  run_tasks_on_threads(n, threads, [&](int64_t i) {
+    auto p = part(chunks[i]);
+    std::lock_guard<std::mutex> lock(parts_mutex);
+    parts[i] = std::move(p);
+    for (; next_to_add < n && parts[next_to_add]; ++next_to_add) {
+      add_part(r, chunks[next_to_add], *parts[next_to_add]);
+      parts[next_to_add].reset();
+    }
+  });
+}
+
 
 std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
                                      at::Generator& gen) {
@@ -348,8 +401,7 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
     target = round_copies(target);
     TORCH_CHECK(target >= done, "LR engine: copies_at must be increasing (got ", target, " after ", done, ")");
     const auto [from, to] = my_share(done, target);
-    for (const auto& k : plan_chunks(from, to, c.batch(), bytes, per_row ? 0 : noise_bytes, c.coupled(), kChunkBytes))
-      mode == Mode::kLogit ? logit_chunk(r, k) : weight_chunk(r, k);
+    layer_chunks(r, plan_chunks(from, to, c.batch(), bytes, per_row ? 0 : noise_bytes, c.coupled(), kChunkBytes));
     done = target;
     out.push_back(finalize(r.s, l, c, target));
   }

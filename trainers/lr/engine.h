@@ -121,8 +121,20 @@ class Engine {
   // The estimate from sums over any share of `copies` copies (the mean is over all of them).
   LayerGrad finalize(const Sums& s, int l, const CleanPass& c, int64_t copies) const;
   torch::Tensor suffix_loss(const CleanPass& c, int l, const Chunk& k, const torch::Tensor& z_phys);
-  void logit_chunk(LayerRun& r, const Chunk& k);
-  void weight_chunk(LayerRun& r, const Chunk& k);
+  // What one chunk of a layer-wise estimate adds to the layer's sums (add_part adds it).
+  struct Part {
+    torch::Tensor g;  // logit noise: rows [b0, b1) of out_grad; weight noise: kc
+    torch::Tensor s;  // the σ-gradient's per-channel term (learned σ only)
+  };
+  Part logit_chunk(const LayerRun& r, const Chunk& k);
+  Part weight_chunk(LayerRun& r, const Chunk& k);
+  static void add_part(LayerRun& r, const Chunk& k, const Part& p);
+  // One layer's chunks, their parts added in chunk order; a model with concurrent_copies() runs the chunks on
+  // threads of their own (below).
+  void layer_chunks(LayerRun& r, const std::vector<Chunk>& chunks);
+  // Per-copy weight noise of the copy range that chunk k starts, σξ [K+1, h, C]: drawn once, shared by the
+  // range's chunks.
+  torch::Tensor shared_noise(LayerRun& r, const Chunk& k) const;
   std::vector<std::vector<LayerGrad>> hooked(const CleanPass& c, const std::vector<bool>& active,
                                              const std::vector<int64_t>& copies_at, uint64_t step_key);
   void joint_chunk(std::vector<Sums>& sums, const CleanPass& c, const Chunk& k, const std::vector<bool>& active,

@@ -196,6 +196,50 @@ TEST(Addressable, ConcurrentLanesOfARecurrentModel) {
   rnn.concurrent = false;
 }
 
+// A chain with concurrent_copies() has its layer-wise chunks (suffix passes) run on threads of their own, their
+// parts added in chunk order: the estimate is the sequential one up to summation order (the sequential path splits
+// each op over two threads), and the same bit for bit on one thread or two. The MLP's per-copy weight noise is drawn
+// once per copy range, whichever chunk of the range starts first.
+TEST(Addressable, ConcurrentChunksOfAChain) {
+  torch::manual_seed(4);
+  test::TinyConv conv;
+  test::TinyMlp mlp;
+  conv.to(torch::kDouble);
+  mlp.to(torch::kDouble);
+  const auto image = test::tiny_batch({2, 5, 5}, 9, 3, 4);
+  const auto flat = test::tiny_batch({8}, 9, 3, 5);
+  struct Case {
+    LayeredModel* m;
+    test::SuffixThreads* t;
+    const Batch* b;
+    ::lrb::lr::Setup k;
+    std::string what;
+  };
+  const std::vector<Case> cases = {
+      {&conv, &conv, &image, {{Mode::kWeight, Mode::kLogit}, true, true, true}, "conv weight/row + logit, learned sigma"},
+      {&mlp, &mlp, &flat, {{Mode::kWeight, Mode::kWeight}, false, true, true}, "mlp weight/copy, learned sigma"},
+      {&mlp, &mlp, &flat, {{Mode::kLogit, Mode::kLogit}, true, false}, "mlp logit, no antithetic pairs"}};
+  const int threads = at::get_num_threads();
+  for (const auto& c : cases) {
+    c.t->concurrent = false;
+    at::set_num_threads(2);
+    const auto sequential = run(*c.m, *c.b, c.k, 2);  // 2-row chunks: dozens per layer
+    c.t->concurrent = true;
+    c.t->threads.clear();
+    const auto two = run(*c.m, *c.b, c.k, 2);
+    EXPECT_FALSE(c.t->threads.empty() || c.t->threads.count(std::this_thread::get_id()))
+        << c.what << ": the chunks did not run on threads of their own";
+    at::set_num_threads(1);
+    const auto one = run(*c.m, *c.b, c.k, 2);
+    at::set_num_threads(threads);
+    expect_close(sequential, two, c.what + ", chunks on 2 threads");
+    for (size_t l = 0; l < two.size(); ++l)
+      if (two[l].defined()) EXPECT_TRUE(torch::equal(two[l], one[l])) << c.what << " layer " << l << ": 1 vs 2 threads";
+    check(*c.m, *c.b, c.k, c.what + ", concurrent");
+    c.t->concurrent = false;
+  }
+}
+
 // A Poisson-coded spiking net (model.encoding=poisson) draws its input spikes per image, not per batch position:
 // an LR chunk of rows (and another process's share) must see the very spikes the clean pass saw, or its copies
 // would differ from the clean pass by more than their noise.

@@ -4,12 +4,28 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include "core/batch.h"
 #include "models/layered.h"
 
 namespace lrb::test {
 
-class TinyMlp : public torch::nn::Module, public LayeredModel {
+// Whether a tiny chain offers concurrent_copies() (as the library's image chains do), and the threads its suffix
+// passes ran on.
+struct SuffixThreads {
+  bool concurrent = false;
+  std::set<std::thread::id> threads;
+  std::mutex mutex;
+  void seen() {
+    std::lock_guard<std::mutex> lock(mutex);
+    threads.insert(std::this_thread::get_id());
+  }
+};
+
+class TinyMlp : public torch::nn::Module, public LayeredModel, public SuffixThreads {
  public:
   TinyMlp() {
     fc0 = register_module("fc0", torch::nn::Linear(8, 16));
@@ -23,13 +39,15 @@ class TinyMlp : public torch::nn::Module, public LayeredModel {
     t.logits = fc1(t.inputs[1]);
     return t;
   }
+  bool concurrent_copies() const override { return concurrent; }
   torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace&, int64_t) override {
+    seen();
     return l == 0 ? call_layer(1, fc1, torch::tanh(z)) : z;
   }
   torch::nn::Linear fc0{nullptr}, fc1{nullptr};
 };
 
-class TinyConv : public torch::nn::Module, public LayeredModel {
+class TinyConv : public torch::nn::Module, public LayeredModel, public SuffixThreads {
  public:
   TinyConv() {
     conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(2, 3, 3).padding(1)));
@@ -43,7 +61,9 @@ class TinyConv : public torch::nn::Module, public LayeredModel {
     t.logits = fc(t.inputs[1]);
     return t;
   }
+  bool concurrent_copies() const override { return concurrent; }
   torch::Tensor forward_from(int l, const torch::Tensor& z, const ForwardTrace&, int64_t) override {
+    seen();
     return l == 0 ? call_layer(1, fc, torch::tanh(z).flatten(1)) : z;
   }
   torch::nn::Conv2d conv{nullptr};
