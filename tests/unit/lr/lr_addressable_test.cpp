@@ -208,36 +208,35 @@ TEST(Addressable, ConcurrentChunksOfAChain) {
   mlp.to(torch::kDouble);
   const auto image = test::tiny_batch({2, 5, 5}, 9, 3, 4);
   const auto flat = test::tiny_batch({8}, 9, 3, 5);
-  struct Case {
-    LayeredModel* m;
-    test::SuffixThreads* t;
-    const Batch* b;
-    ::lrb::lr::Setup k;
-    std::string what;
-  };
-  const std::vector<Case> cases = {
-      {&conv, &conv, &image, {{Mode::kWeight, Mode::kLogit}, true, true, true}, "conv weight/row + logit, learned sigma"},
-      {&mlp, &mlp, &flat, {{Mode::kWeight, Mode::kWeight}, false, true, true}, "mlp weight/copy, learned sigma"},
-      {&mlp, &mlp, &flat, {{Mode::kLogit, Mode::kLogit}, true, false}, "mlp logit, no antithetic pairs"}};
   const int threads = at::get_num_threads();
-  for (const auto& c : cases) {
-    c.t->concurrent = false;
+  auto chunks_on_threads = [&](LayeredModel& m, test::SuffixThreads& t, const Batch& b, const ::lrb::lr::Setup& k,
+                               const std::string& what) {
+    t.concurrent = false;
     at::set_num_threads(2);
-    const auto sequential = run(*c.m, *c.b, c.k, 2);  // 2-row chunks: dozens per layer
-    c.t->concurrent = true;
-    c.t->threads.clear();
-    const auto two = run(*c.m, *c.b, c.k, 2);
-    EXPECT_FALSE(c.t->threads.empty() || c.t->threads.count(std::this_thread::get_id()))
-        << c.what << ": the chunks did not run on threads of their own";
+    const auto sequential = run(m, b, k, 2);  // 2-row chunks: dozens per layer
+    t.concurrent = true;
+    t.threads.clear();
+    const auto two = run(m, b, k, 2);
+    EXPECT_FALSE(t.threads.empty() || t.threads.count(std::this_thread::get_id()))
+        << what << ": the chunks did not run on threads of their own";
     at::set_num_threads(1);
-    const auto one = run(*c.m, *c.b, c.k, 2);
+    const auto one = run(m, b, k, 2);
     at::set_num_threads(threads);
-    expect_close(sequential, two, c.what + ", chunks on 2 threads");
-    for (size_t l = 0; l < two.size(); ++l)
-      if (two[l].defined()) EXPECT_TRUE(torch::equal(two[l], one[l])) << c.what << " layer " << l << ": 1 vs 2 threads";
-    check(*c.m, *c.b, c.k, c.what + ", concurrent");
-    c.t->concurrent = false;
-  }
+    expect_close(sequential, two, what + ", chunks on 2 threads");
+    // MKL (the LibTorch 2.x wheel's BLAS) blocks its products by its own thread count, which a worker cannot set
+    // (core/runtime.cpp), and so do the weight-gradient products on the caller's threads: there, close is all.
+    if (at::globalContext().hasMKL()) expect_close(one, two, what + ", 1 vs 2 threads (MKL)");
+    for (size_t l = 0; l < two.size() && !at::globalContext().hasMKL(); ++l) {
+      if (!two[l].defined()) continue;
+      EXPECT_TRUE(torch::equal(two[l], one[l])) << what << " layer " << l << ": 1 vs 2 threads";
+    }
+    check(m, b, k, what + ", concurrent");
+    t.concurrent = false;
+  };
+  chunks_on_threads(conv, conv, image, {{Mode::kWeight, Mode::kLogit}, true, true, true},
+                    "conv weight/row + logit, learned sigma");
+  chunks_on_threads(mlp, mlp, flat, {{Mode::kWeight, Mode::kWeight}, false, true, true}, "mlp weight/copy, learned sigma");
+  chunks_on_threads(mlp, mlp, flat, {{Mode::kLogit, Mode::kLogit}, true, false}, "mlp logit, no antithetic pairs");
 }
 
 // A Poisson-coded spiking net (model.encoding=poisson) draws its input spikes per image, not per batch position:
