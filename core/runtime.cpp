@@ -73,7 +73,7 @@ void make_this_thread_single_threaded() {
 class TaskThreads {
  public:
   // Runs work(t) once for each t in [0, used), on workers 0..used-1, and returns when all are done; false (nothing
-  // run) when another caller has the workers.
+  // run) when another caller has the workers. work must keep its own exceptions (one that escapes is dropped).
   bool run(int64_t used, const std::function<void(int64_t)>& work) {
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
     if (!busy) return false;
@@ -101,7 +101,10 @@ class TaskThreads {
       if (index >= wanted_) continue;
       const auto* work = work_;
       lock.unlock();
-      (*work)(index);
+      try {
+        (*work)(index);
+      } catch (...) {  // run_tasks_on_threads' work keeps its tasks' exceptions; a detached thread must not end here
+      }
       lock.lock();
       if (++finished_ == wanted_) done_.notify_all();
     }

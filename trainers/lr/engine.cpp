@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <condition_variable>
 #include <mutex>
 
 #include "trainers/lr/engine_detail.h"
@@ -39,8 +40,8 @@ struct Engine::LayerRun {
   int64_t K1;                 // rows of a weight-noise kernel: the layer's fan-in, +1 for its bias
   NoiseSource noise;
   Sums s;
-  // Per-copy weight noise by the first copy of its range, [K+1, h, C]: only the ranges whose chunks may still
-  // start are kept (chunks start in order).
+  // Per-copy weight noise by the first copy of its range, [K+1, h, C], dropped once the range's last chunk is
+  // added (layer_chunks).
   std::map<int64_t, torch::Tensor> shared;
   std::mutex shared_mutex;
 };
@@ -165,8 +166,8 @@ std::vector<Engine::Chunk> Engine::plan_chunks(int64_t from, int64_t to, int64_t
   const int64_t target = settings_.chunk_rows > 0 ? settings_.chunk_rows
                                                   : std::clamp<int64_t>(budget / bytes, 16, 16384);
   // Many copies of few examples per chunk: per-row weight noise then multiplies each example's input by
-  // all its copies' kernels in one wide GEMM. Copy ranges are the outer loop, so per-copy noise drawn at
-  // b0 == 0 serves every example block of its range; copy_bytes (per-copy noise) caps the range.
+  // all its copies' kernels in one wide GEMM. Copy ranges are the outer loop, so per-copy noise drawn once
+  // serves every example block of its range (shared_noise); copy_bytes (per-copy noise) caps the range.
   std::vector<Chunk> out;
   const int64_t n = to - from;
   if (n <= 0) return out;
@@ -310,8 +311,6 @@ torch::Tensor Engine::shared_noise(LayerRun& r, const Chunk& k) const {
   std::lock_guard<std::mutex> lock(r.shared_mutex);
   auto it = r.shared.find(k.c0);
   if (it != r.shared.end()) return it->second;
-  // Chunks start in order, so no chunk still to start needs an earlier range (a running one holds its own handle).
-  r.shared.erase(r.shared.begin(), r.shared.lower_bound(k.c0));
   const int64_t h = settings_.antithetic ? k.copies / 2 : k.copies, K1 = r.K1, C = r.zp.size(2);
   auto X = r.noise.per_copy(noise_copy(k), h).view({h, K1, C}).permute({1, 0, 2}).contiguous();
   X.mul_(r.sig);
@@ -330,30 +329,57 @@ void Engine::layer_chunks(LayerRun& r, const std::vector<Chunk>& chunks) {
   const bool logit = settings_.layers[r.l].mode == Mode::kLogit;
   auto part = [&](const Chunk& k) { return logit ? logit_chunk(r, k) : weight_chunk(r, k); };
   const int64_t n = static_cast<int64_t>(chunks.size());
+  // After chunk i is added: its copy range's per-copy noise goes when no later chunk is of that range.
+  auto added = [&](int64_t i) {
+    if (i + 1 < n && chunks[i + 1].c0 == chunks[i].c0) return;
+    std::lock_guard<std::mutex> lock(r.shared_mutex);
+    r.shared.erase(chunks[i].c0);
+  };
   const int threads = at::get_num_threads();
   // A chunk's ops (a suffix of ~100 rows, a per-example product) are too small to split over the cores without
-  // hand-overs between ATen's and OpenBLAS's threads costing what the split gains: where the model allows it,
-  // each chunk runs on one thread. On a GPU the kernels of one stream run in order whichever thread launches them.
-  if (!model_.concurrent_copies() || n < 2 || threads < 2 || !r.zp.device().is_cpu()) {
-    for (const auto& k : chunks) add_part(r, k, part(k));
+  // hand-overs between ATen's and OpenBLAS's threads costing what the split gains: where the model allows it and
+  // there is a chunk for every thread, each chunk runs on one thread. On a GPU the kernels of one stream run in order
+  // whichever thread launches them.
+  if (!model_.concurrent_copies() || n < threads || threads < 2 || !r.zp.device().is_cpu()) {
+    for (int64_t i = 0; i < n; ++i) add_part(r, chunks[i], part(chunks[i])), added(i);
     return;
   }
-  // Parts are added in chunk order as soon as every earlier one is in, so the estimate is the same bit for bit on
-  // one thread or several (each chunk runs single-threaded either way) and at most a few parts wait in memory.
+  // Parts are added in chunk order as soon as every earlier one is in, so with OpenBLAS the estimate is the same bit
+  // for bit on one thread or several (each chunk runs single-threaded either way; MKL blocks its products by its own
+  // thread count). A chunk more than two per thread ahead of the next part to add waits, so few parts are in memory;
+  // the chunk that part belongs to is running on another thread, so the wait ends.
   std::vector<std::optional<Part>> parts(n);
   std::mutex parts_mutex;
+  std::condition_variable front_moved;
   int64_t next_to_add = 0;
+  bool failed = false;  // a chunk threw: the front will not move again
+  const int64_t ahead = 2 * static_cast<int64_t>(threads);
   run_tasks_on_threads(n, threads, [&](int64_t i) {
-    auto p = part(chunks[i]);
+    {
+      std::unique_lock<std::mutex> lock(parts_mutex);
+      front_moved.wait(lock, [&] { return failed || i < next_to_add + ahead; });
+      if (failed) return;
+    }
+    Part p;
+    try {
+      p = part(chunks[i]);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(parts_mutex);
+      failed = true;
+      front_moved.notify_all();
+      throw;
+    }
     std::lock_guard<std::mutex> lock(parts_mutex);
     parts[i] = std::move(p);
+    const int64_t before = next_to_add;
     for (; next_to_add < n && parts[next_to_add]; ++next_to_add) {
       add_part(r, chunks[next_to_add], *parts[next_to_add]);
       parts[next_to_add].reset();
+      added(next_to_add);
     }
+    if (next_to_add != before) front_moved.notify_all();
   });
 }
-
 
 std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vector<int64_t>& copies_at,
                                      at::Generator& gen) {
@@ -385,7 +411,7 @@ std::vector<LayerGrad> Engine::layer(const CleanPass& c, int l, const std::vecto
   }
   const int64_t dim = mode == Mode::kLogit ? zp.size(1) * C : K1 * C;
   LayerRun r{c, l, zp, U, sigma_[l].to(zp.options()), cols, K1,
-             NoiseSource(settings_.source, dim, layer_key(step_key, l), c.batch(), zp.options()), {}, {}};
+             NoiseSource(settings_.source, dim, layer_key(step_key, l), c.batch(), zp.options()), {}, {}, {}};
   if (mode == Mode::kLogit)
     r.s.out_grad = torch::zeros_like(zp);
   else

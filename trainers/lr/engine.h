@@ -130,10 +130,10 @@ class Engine {
   Part weight_chunk(LayerRun& r, const Chunk& k);
   static void add_part(LayerRun& r, const Chunk& k, const Part& p);
   // One layer's chunks, their parts added in chunk order; a model with concurrent_copies() runs the chunks on
-  // threads of their own (below).
+  // run_tasks_on_threads' workers when there are at least as many chunks as threads.
   void layer_chunks(LayerRun& r, const std::vector<Chunk>& chunks);
-  // Per-copy weight noise of the copy range that chunk k starts, σξ [K+1, h, C]: drawn once, shared by the
-  // range's chunks.
+  // Per-copy weight noise of chunk k's copy range, σξ [K+1, h, C]: drawn by the range's first chunk to need it,
+  // shared by the others, dropped after the range's last part is added.
   torch::Tensor shared_noise(LayerRun& r, const Chunk& k) const;
   std::vector<std::vector<LayerGrad>> hooked(const CleanPass& c, const std::vector<bool>& active,
                                              const std::vector<int64_t>& copies_at, uint64_t step_key);

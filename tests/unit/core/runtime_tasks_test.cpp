@@ -79,19 +79,43 @@ TEST(RunTasksOnThreads, WorkersAreKeptFromOneCallToTheNext) {
   EXPECT_GT(most, 8) << "each call started threads of its own";
 }
 
-// Two callers at once: one has the kept workers, the other threads of its own; every task of both runs once.
+// Two callers at once: the first holds the kept workers until the second's tasks have all run, which they can only
+// do on threads of the second call's own (a second caller that waited for the workers would never finish: the
+// first gives up after 10 s and the test fails).
 TEST(RunTasksOnThreads, TwoCallersAtOnce) {
-  std::vector<std::atomic<int>> a(50), b(50);
-  auto call = [](std::vector<std::atomic<int>>& runs) {
-    run_tasks_on_threads(static_cast<int64_t>(runs.size()), 2, [&](int64_t i) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-      ++runs[i];
+  std::atomic<int> first_started{0}, second_done{0};
+  std::atomic<bool> first_gave_up{false};
+  std::mutex m;
+  std::set<std::thread::id> first_threads, second_threads;
+  std::thread first([&] {
+    run_tasks_on_threads(2, 2, [&](int64_t) {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        first_threads.insert(std::this_thread::get_id());
+      }
+      ++first_started;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (second_done < 50)
+        if (std::chrono::steady_clock::now() > deadline) {
+          first_gave_up = true;
+          return;
+        } else {
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
     });
-  };
-  std::thread other([&] { call(a); });
-  call(b);
-  other.join();
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i] == 1 && b[i] == 1) << "task " << i;
+  });
+  while (first_started < 2) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  run_tasks_on_threads(50, 2, [&](int64_t) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      second_threads.insert(std::this_thread::get_id());
+    }
+    ++second_done;
+  });
+  first.join();
+  EXPECT_FALSE(first_gave_up) << "the second caller waited for the first's workers";
+  EXPECT_EQ(second_done, 50);
+  for (const auto& t : second_threads) EXPECT_FALSE(first_threads.count(t)) << "a task of the second call ran on a held worker";
 }
 
 }  // namespace

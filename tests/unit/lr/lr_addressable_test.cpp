@@ -237,6 +237,8 @@ TEST(Addressable, ConcurrentChunksOfAChain) {
                     "conv weight/row + logit, learned sigma");
   chunks_on_threads(mlp, mlp, flat, {{Mode::kWeight, Mode::kWeight}, false, true, true}, "mlp weight/copy, learned sigma");
   chunks_on_threads(mlp, mlp, flat, {{Mode::kLogit, Mode::kLogit}, true, false}, "mlp logit, no antithetic pairs");
+  // A concurrent chain's joint pass (layerwise: false) takes the hook path's lanes.
+  chunks_on_threads(conv, conv, image, {{Mode::kWeight, Mode::kLogit}, true, true, true, true}, "conv joint");
 }
 
 // A Poisson-coded spiking net (model.encoding=poisson) draws its input spikes per image, not per batch position:
