@@ -2,7 +2,8 @@
 // multiply-adds of a model's forward pass, and the counters every LR/ES benchmark prints: GFLOP per step,
 // achieved GFLOP/s, and `ceiling`, its share of the GEMM ceiling (1 = the ceiling). FLOPs count the network
 // work of the noisy passes (2 per multiply-add of every conv/linear call, weight-noise products included, as many
-// as are computed: one per antithetic pair); the estimator's own reductions, element-wise work and noise draws are the overhead they are measured against.
+// as are computed: one per antithetic pair); the estimator's own reductions, element-wise work and noise draws are
+// the overhead they are measured against.
 #pragma once
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>

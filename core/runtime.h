@@ -51,9 +51,10 @@ class BlasOnCallingThread {
 // Runs task(i) for every i in [0, n) on `threads` worker threads (fewer when n is smaller), each taking the next
 // task when it is done and running ATen and OpenBLAS on itself alone: for work made of many small ops, which split
 // over the cores cost more in hand-overs than they gain. The workers are kept for the next call (a new thread's first
-// ATen op re-creates ATen's pthreadpool); a call made while another holds them starts threads of its own. Grad mode is the caller's. A task that throws stops the others
-// from starting new tasks; once all threads are done, the exception of the lowest-numbered thread that caught one is
-// rethrown here. threads <= 1: the tasks in order on this thread.
+// ATen op re-creates ATen's pthreadpool); a call made while another holds them starts threads of its own. Grad mode
+// is the caller's. A task that throws stops the others from starting new tasks; once all threads are done, the
+// exception of the lowest-numbered thread that caught one is rethrown here. threads <= 1: the tasks in order on this
+// thread.
 void run_tasks_on_threads(int64_t n, int threads, const std::function<void(int64_t)>& task);
 // The bytes a cache-sized block of work should span: 8x the L2 cache of one core, within [4, 32] MB (below
 // glibc's largest mmap threshold, so its buffers are reused, not re-faulted).

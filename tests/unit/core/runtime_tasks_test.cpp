@@ -115,7 +115,8 @@ TEST(RunTasksOnThreads, TwoCallersAtOnce) {
   first.join();
   EXPECT_FALSE(first_gave_up) << "the second caller waited for the first's workers";
   EXPECT_EQ(second_done, 50);
-  for (const auto& t : second_threads) EXPECT_FALSE(first_threads.count(t)) << "a task of the second call ran on a held worker";
+  for (const auto& t : second_threads)
+    EXPECT_FALSE(first_threads.count(t)) << "a task of the second call ran on a held worker";
 }
 
 }  // namespace

@@ -209,7 +209,7 @@ TEST(Addressable, ConcurrentChunksOfAChain) {
   const auto image = test::tiny_batch({2, 5, 5}, 9, 3, 4);
   const auto flat = test::tiny_batch({8}, 9, 3, 5);
   const int threads = at::get_num_threads();
-  auto chunks_on_threads = [&](LayeredModel& m, test::SuffixThreads& t, const Batch& b, const ::lrb::lr::Setup& k,
+  auto chunks_on_threads = [&](LayeredModel& m, test::NoisyPassThreads& t, const Batch& b, const ::lrb::lr::Setup& k,
                                const std::string& what) {
     t.concurrent = false;
     at::set_num_threads(2);
@@ -235,7 +235,8 @@ TEST(Addressable, ConcurrentChunksOfAChain) {
   };
   chunks_on_threads(conv, conv, image, {{Mode::kWeight, Mode::kLogit}, true, true, true},
                     "conv weight/row + logit, learned sigma");
-  chunks_on_threads(mlp, mlp, flat, {{Mode::kWeight, Mode::kWeight}, false, true, true}, "mlp weight/copy, learned sigma");
+  chunks_on_threads(mlp, mlp, flat, {{Mode::kWeight, Mode::kWeight}, false, true, true},
+                    "mlp weight/copy, learned sigma");
   chunks_on_threads(mlp, mlp, flat, {{Mode::kLogit, Mode::kLogit}, true, false}, "mlp logit, no antithetic pairs");
   // A concurrent chain's joint pass (layerwise: false) takes the hook path's lanes.
   chunks_on_threads(conv, conv, image, {{Mode::kWeight, Mode::kLogit}, true, true, true, true}, "conv joint");

@@ -13,9 +13,9 @@
 
 namespace lrb::test {
 
-// Whether a tiny chain offers concurrent_copies() (as the library's image chains do), and the threads its suffix
-// passes ran on.
-struct SuffixThreads {
+// Whether a tiny model offers concurrent_copies() (as the library's image chains and recurrent nets do), and the
+// threads its noisy passes ran on.
+struct NoisyPassThreads {
   bool concurrent = false;
   std::set<std::thread::id> threads;
   std::mutex mutex;
@@ -25,7 +25,7 @@ struct SuffixThreads {
   }
 };
 
-class TinyMlp : public torch::nn::Module, public LayeredModel, public SuffixThreads {
+class TinyMlp : public torch::nn::Module, public LayeredModel, public NoisyPassThreads {
  public:
   TinyMlp() {
     fc0 = register_module("fc0", torch::nn::Linear(8, 16));
@@ -47,7 +47,7 @@ class TinyMlp : public torch::nn::Module, public LayeredModel, public SuffixThre
   torch::nn::Linear fc0{nullptr}, fc1{nullptr};
 };
 
-class TinyConv : public torch::nn::Module, public LayeredModel, public SuffixThreads {
+class TinyConv : public torch::nn::Module, public LayeredModel, public NoisyPassThreads {
  public:
   TinyConv() {
     conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(2, 3, 3).padding(1)));

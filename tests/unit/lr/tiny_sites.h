@@ -5,18 +5,15 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
-#include <mutex>
-#include <set>
-#include <thread>
-
 #include "core/batch.h"
 #include "models/chain.h"
 #include "models/layered.h"
+#include "tests/unit/lr/tiny_models.h"
 
 namespace lrb::test {
 
 // Elman cell on token ids: h_t = tanh(W_ih e(x_t) + b_ih + W_hh h_{t-1}); logits = W_out h_{len} + b_out.
-class TinyRnn : public torch::nn::Module, public LayeredModel {
+class TinyRnn : public torch::nn::Module, public LayeredModel, public NoisyPassThreads {
  public:
   TinyRnn() {
     emb = register_module("emb", torch::nn::Embedding(6, 4));
@@ -28,10 +25,7 @@ class TinyRnn : public torch::nn::Module, public LayeredModel {
   bool reuses_prefix() const override { return false; }
   bool concurrent_copies() const override { return concurrent; }
   torch::Tensor forward_copies(const Batch& b, int64_t copies) override {
-    if (copies > 1) {  // a noisy pass (the clean one has one copy)
-      std::lock_guard<std::mutex> lock(threads_mutex);
-      threads.insert(std::this_thread::get_id());
-    }
+    if (copies > 1) seen();  // a noisy pass (the clean one has one copy)
     auto e = emb(tile_rows(b.x, copies));  // [R, T, 4]
     auto len = tile_rows(b.lengths, copies);
     auto h = torch::zeros({e.size(0), 5}, e.options());
@@ -44,9 +38,6 @@ class TinyRnn : public torch::nn::Module, public LayeredModel {
   }
   torch::nn::Embedding emb{nullptr};
   torch::nn::Linear ih{nullptr}, hh{nullptr}, out{nullptr};
-  bool concurrent = false;  // the engine's concurrent hook path (its lanes), as the library's recurrent models take
-  std::set<std::thread::id> threads;  // the threads the noisy passes ran on
-  std::mutex threads_mutex;
 };
 
 inline Batch tiny_text(int64_t n, int64_t steps, uint64_t seed) {
